@@ -1,0 +1,388 @@
+"""The `dealgate` command line. Every read command takes --json; errors use the one shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+
+from dealgate import render
+from dealgate.cli_support import (
+    actor,
+    emit_json,
+    errors_as_shape,
+    now,
+    parse_amount,
+    parse_date,
+)
+from dealgate.domain.commitment import parse_party, parse_status
+from dealgate.domain.errors import invalid
+from dealgate.domain.interaction import parse_interaction_kind
+from dealgate.domain.stakeholder import parse_role
+from dealgate.services import deals as svc
+from dealgate.services import views
+from dealgate.services.demo import fill_demo
+from dealgate.services.setup import init_database
+from dealgate.store.db import make_engine
+
+app = typer.Typer(
+    help="dealgate: a pipeline where a deal advances only on the buyer's commitment.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+process_app = typer.Typer(help="The sales process: stages, exit menus, rungs.", no_args_is_help=True)
+deal_app = typer.Typer(help="Deals.", no_args_is_help=True)
+stakeholder_app = typer.Typer(help="The buying committee of a deal.", no_args_is_help=True)
+commit_app = typer.Typer(help="Commitments: the buyer's and the seller's.", no_args_is_help=True)
+interaction_app = typer.Typer(help="Meetings, calls and emails.", no_args_is_help=True)
+app.add_typer(process_app, name="process")
+app.add_typer(deal_app, name="deal")
+app.add_typer(stakeholder_app, name="stakeholder")
+app.add_typer(commit_app, name="commit")
+app.add_typer(interaction_app, name="interaction")
+
+console = Console()
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+class State:
+    db: str | None = None
+    _engine: Engine | None = None
+
+    @classmethod
+    def engine(cls) -> Engine:
+        if cls._engine is None:
+            cls._engine = make_engine(cls.db)
+        return cls._engine
+
+
+@app.callback()
+def main_options(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (default: DEALGATE_DATABASE_URL or sqlite:///dealgate.db).",
+        ),
+    ] = None,
+) -> None:
+    State.db = db
+    State._engine = None
+
+
+# --- setup --------------------------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    process: Annotated[
+        Path | None, typer.Option("--process", help="A process TOML file (default: shipped).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create or upgrade the schema and load the process."""
+    with errors_as_shape():
+        result = init_database(State.engine(), now(), process)
+        for warning in result.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        if as_json:
+            emit_json(
+                {"process": result.process.name, "loaded": result.loaded,
+                 "warnings": result.warnings}
+            )
+        else:
+            state = "loaded" if result.loaded else "already active"
+            console.print(f"Database ready; process [bold]{result.process.name}[/] {state}.")
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed for the demo pipeline.")] = 7,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fill an empty database with a realistic demo pipeline."""
+    with errors_as_shape():
+        created = fill_demo(State.engine(), now(), seed=seed)
+        if as_json:
+            emit_json({"created": created})
+        elif created:
+            console.print(f"Demo pipeline created: {created} deals.")
+        else:
+            console.print("The database already holds deals; the demo was not added.")
+
+
+@process_app.command("show")
+def process_show(as_json: JsonOpt = False) -> None:
+    """Stages, exit menus and rungs of the active process."""
+    with errors_as_shape():
+        process = svc.active_process(State.engine())
+        if as_json:
+            emit_json(views.process_view(process))
+        else:
+            render.process(console, process)
+
+
+# --- deals --------------------------------------------------------------------------------------
+
+
+@deal_app.command("add")
+def deal_add(
+    name: str,
+    account: Annotated[str, typer.Option(help="The buying company.")],
+    owner: Annotated[str, typer.Option(help="The rep who owns the deal.")],
+    stage: Annotated[str | None, typer.Option(help="Start stage (default: the first).")] = None,
+    amount: Annotated[str | None, typer.Option(help="Deal value.")] = None,
+    close_date: Annotated[str | None, typer.Option(help="Expected close, YYYY-MM-DD.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a deal; prints its id."""
+    with errors_as_shape():
+        deal = svc.open_deal(
+            State.engine(),
+            now=now(),
+            actor=actor(),
+            name=name,
+            account=account,
+            owner=owner,
+            stage=stage,
+            amount=parse_amount(amount),
+            close_date=parse_date(close_date, "close_date"),
+        )
+        if as_json:
+            emit_json(views.deal_summary(deal))
+        else:
+            typer.echo(deal.id)
+
+
+@deal_app.command("list")
+def deal_list(
+    stage: Annotated[str | None, typer.Option(help="Only deals in this stage.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only deals of this rep.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List deals with the gate's verdict for each."""
+    with errors_as_shape():
+        process, deals = svc.list_deals(State.engine(), stage=stage, owner=owner)
+        if as_json:
+            emit_json(
+                [
+                    {**views.deal_summary(d), "can_advance": d.can_advance(process)}
+                    for d in deals
+                ]
+            )
+        else:
+            render.deal_list(console, process, deals, now())
+
+
+@deal_app.command("show")
+def deal_show(deal_id: int, as_json: JsonOpt = False) -> None:
+    """A deal: committee, commitments, interactions, stage history and the gate's verdict."""
+    with errors_as_shape():
+        detail = svc.get_deal(State.engine(), deal_id)
+        if as_json:
+            emit_json(views.deal_detail(detail.deal, detail.process, detail.verdict))
+        else:
+            render.deal_detail(console, detail, now())
+
+
+@deal_app.command("note")
+def deal_note(
+    deal_id: int,
+    dissatisfaction: Annotated[
+        str, typer.Option(help="What the buyer is dissatisfied with today, in their words.")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Document the buyer's dissatisfaction (a prerequisite to leave `change`)."""
+    with errors_as_shape():
+        note = svc.document_dissatisfaction(
+            State.engine(), deal_id, dissatisfaction, now=now(), actor=actor()
+        )
+        if as_json:
+            emit_json({"text": note.text, "at": views.iso(note.at)})
+        else:
+            console.print("Dissatisfaction documented.")
+
+
+# --- committee, commitments, interactions ------------------------------------------------------
+
+
+@stakeholder_app.command("add")
+def stakeholder_add(
+    deal_id: int,
+    name: str,
+    role: Annotated[str, typer.Option(help="economic_buyer, champion, decision_maker, ...")],
+    title: Annotated[str | None, typer.Option(help="Job title.")] = None,
+    notes: Annotated[str | None, typer.Option(help="Their preferences, in free text.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a person of the buying committee."""
+    with errors_as_shape():
+        person = svc.add_stakeholder(
+            State.engine(),
+            deal_id,
+            now=now(),
+            actor=actor(),
+            name=name,
+            role=parse_role(role),
+            title=title,
+            notes=notes,
+        )
+        if as_json:
+            emit_json(views.stakeholder_view(person))
+        else:
+            typer.echo(person.number)
+
+
+@commit_app.command("add")
+def commit_add(
+    deal_id: int,
+    party: Annotated[str, typer.Option(help="buyer or seller: who made the promise.")],
+    action: Annotated[str, typer.Option(help="What they will do, in a few words.")],
+    kind: Annotated[str | None, typer.Option(help="Catalogue kind (buyer side).")] = None,
+    who: Annotated[str | None, typer.Option(help="The person who committed.")] = None,
+    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
+    status: Annotated[str, typer.Option(help="asked, obtained or kept.")] = "obtained",
+    interaction: Annotated[
+        int | None, typer.Option(help="Number of the interaction that produced it.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a commitment; prints its number on the deal."""
+    with errors_as_shape():
+        commitment = svc.add_commitment(
+            State.engine(),
+            deal_id,
+            now=now(),
+            actor=actor(),
+            party=parse_party(party),
+            action=action,
+            kind=kind,
+            person=who,
+            due=parse_date(due, "due"),
+            status=parse_status(status),
+            interaction=interaction,
+        )
+        if as_json:
+            emit_json(views.commitment_view(commitment, svc.active_process(State.engine())))
+        else:
+            typer.echo(commitment.number)
+
+
+@commit_app.command("set")
+def commit_set(
+    deal_id: int,
+    commitment_id: int,
+    status: Annotated[str, typer.Option(help="obtained, declined, kept, broken, withdrawn.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Move a commitment along its lifecycle."""
+    with errors_as_shape():
+        commitment = svc.set_commitment_status(
+            State.engine(), deal_id, commitment_id, parse_status(status), now=now(), actor=actor()
+        )
+        if as_json:
+            emit_json(views.commitment_view(commitment, svc.active_process(State.engine())))
+        else:
+            console.print(f"Commitment {commitment.number} is now {commitment.status.value}.")
+
+
+@interaction_app.command("add")
+def interaction_add(
+    deal_id: int,
+    kind: Annotated[str, typer.Option(help="meeting, call, email or note.")],
+    date: Annotated[str, typer.Option(help="When it happened, YYYY-MM-DD.")],
+    summary: Annotated[str, typer.Option(help="What happened.")],
+    declined: Annotated[
+        bool, typer.Option("--declined", help="The client declined outright.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Log a meeting, call or email; prints its number on the deal."""
+    with errors_as_shape():
+        on = parse_date(date, "date")
+        assert on is not None
+        engine = State.engine()
+        interaction = svc.add_interaction(
+            engine,
+            deal_id,
+            now=now(),
+            actor=actor(),
+            kind=parse_interaction_kind(kind),
+            on=on,
+            summary=summary,
+            client_declined=declined,
+        )
+        if as_json:
+            detail = svc.get_deal(engine, deal_id)
+            emit_json(views.interaction_view(interaction, detail.deal))
+        else:
+            typer.echo(interaction.number)
+
+
+# --- moving deals -------------------------------------------------------------------------------
+
+
+@app.command()
+def advance(
+    deal_id: int,
+    to: Annotated[str | None, typer.Option(help="Target stage (default: the next).")] = None,
+    override: Annotated[
+        str | None, typer.Option(help="Manager override: the written reason.")
+    ] = None,
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="The manager overriding (with --override).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move a deal forward when the buyer's commitment allows it; prints the new stage."""
+    with errors_as_shape():
+        if override is not None and not as_user:
+            raise invalid(
+                "override_needs_manager",
+                "An override is recorded against a manager: add `--as MANAGER`.",
+                "as",
+            )
+        deal, move = svc.advance(
+            State.engine(),
+            deal_id,
+            now=now(),
+            actor=as_user or actor(),
+            to=to,
+            override_reason=override,
+        )
+        if as_json:
+            emit_json({**views.deal_summary(deal), "overridden": move.overridden})
+        else:
+            typer.echo(deal.stage)
+
+
+@app.command()
+def close(
+    deal_id: int,
+    won: Annotated[bool, typer.Option("--won", help="Close as won (passes the gate).")] = False,
+    lost: Annotated[bool, typer.Option("--lost", help="Close as lost (needs --reason).")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why it was lost.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Close a deal as won or lost."""
+    with errors_as_shape():
+        if won == lost:
+            raise invalid("won_or_lost", "Give exactly one of --won and --lost.", "won")
+        engine = State.engine()
+        if won:
+            deal, _ = svc.close_won(engine, deal_id, now=now(), actor=actor())
+        else:
+            deal, _ = svc.close_lost(engine, deal_id, reason or "", now=now(), actor=actor())
+        if as_json:
+            emit_json(views.deal_summary(deal))
+        else:
+            typer.echo(deal.stage)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,85 @@
+"""What every CLI command shares: the error shape on stderr, parsing, the clock and the actor."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import typer
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from dealgate.domain.errors import DealgateError, invalid
+
+
+@contextmanager
+def errors_as_shape() -> Iterator[None]:
+    """Print any error in the one error shape on stderr and exit 1."""
+    try:
+        yield
+    except DealgateError as e:
+        fail(e)
+    except OperationalError as e:
+        fail(
+            invalid(
+                "database_unavailable",
+                f"Cannot use the database ({e.orig}); check --db or DEALGATE_DATABASE_URL.",
+                "db",
+                status=503,
+            )
+        )
+    except SQLAlchemyError as e:
+        fail(invalid("database_error", f"The database refused the change: {e}", "db", status=500))
+
+
+def fail(error: DealgateError) -> None:
+    sys.stderr.write(json.dumps(error.to_dict(), indent=2) + "\n")
+    raise typer.Exit(1)
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def now() -> datetime:
+    """The current time; DEALGATE_NOW pins it for reproducible demos and tests."""
+    pinned = os.environ.get("DEALGATE_NOW")
+    if pinned:
+        value = datetime.fromisoformat(pinned)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def actor() -> str:
+    return os.environ.get("DEALGATE_USER") or getpass.getuser()
+
+
+def parse_date(text: str | None, field: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise invalid(
+            "invalid_date", f"'{text}' is not a date; write it as YYYY-MM-DD.", field
+        ) from None
+
+
+def parse_amount(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        raise invalid(
+            "invalid_amount", f"'{text}' is not an amount; write a number like 12000.", "amount"
+        ) from None
+    if not value.is_finite() or value < 0:
+        raise invalid("invalid_amount", "The amount must be a number, zero or more.", "amount")
+    return value

@@ -1,0 +1,435 @@
+"""The Deal aggregate: every change to a deal goes through its methods and leaves an event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from dealgate.domain.commitment import INITIAL_STATUSES, Commitment, Party, Status
+from dealgate.domain.errors import DealgateError, ErrorDetail, invalid, not_found
+from dealgate.domain.events import Event, StageMove
+from dealgate.domain.gate import GateVerdict, check_gate
+from dealgate.domain.interaction import Interaction, InteractionKind, Outcome, outcome_of
+from dealgate.domain.process import CLOSED_STAGES, LOST, WON, Process
+from dealgate.domain.stakeholder import Role, Stakeholder
+
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+    at: datetime
+    actor: str
+
+
+def _required_text(value: str, field_name: str, limit: int = MAX_TEXT) -> str:
+    text = value.strip()
+    if not text:
+        raise invalid("required", f"'{field_name}' must not be empty.", field_name)
+    if len(text) > limit:
+        raise invalid(
+            "too_long", f"'{field_name}' is longer than {limit} characters; shorten it.", field_name
+        )
+    return text
+
+
+@dataclass
+class Deal:
+    name: str
+    account: str
+    owner: str
+    stage: str
+    created_at: datetime
+    stage_entered_at: datetime
+    amount: Decimal | None = None
+    close_date: date | None = None
+    id: int | None = None
+    version: int = 0
+    close_reason: str | None = None
+    stakeholders: list[Stakeholder] = field(default_factory=list)
+    commitments: list[Commitment] = field(default_factory=list)
+    interactions: list[Interaction] = field(default_factory=list)
+    dissatisfaction: list[Note] = field(default_factory=list)
+    history: list[StageMove] = field(default_factory=list)
+    new_events: list[Event] = field(default_factory=list)  # written by the repository, then cleared
+    external_id: str | None = None
+
+    # --- creation -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        process: Process,
+        *,
+        name: str,
+        account: str,
+        owner: str,
+        now: datetime,
+        actor: str,
+        stage: str | None = None,
+        amount: Decimal | None = None,
+        close_date: date | None = None,
+        external_id: str | None = None,
+    ) -> Deal:
+        """A new deal, by default in the first stage.
+
+        A deal may be opened further along (an imported pipeline), but that stage is only
+        claimed: review flags it `unevidenced_stage` until buyer commitments justify it.
+        """
+        key = stage or process.stages[0].key
+        if key in CLOSED_STAGES or not process.has_stage(key):
+            process.stage(key)  # raises unknown_stage for an unknown key
+            raise invalid(
+                "invalid_stage", "A new deal must start in an open stage, not won or lost.", "stage"
+            )
+        if amount is not None and amount < 0:
+            raise invalid("invalid_amount", "The amount must be zero or more.", "amount")
+        deal = cls(
+            name=_required_text(name, "name", 200),
+            account=_required_text(account, "account", 200),
+            owner=_required_text(owner, "owner", 100),
+            stage=key,
+            created_at=now,
+            stage_entered_at=now,
+            amount=amount,
+            close_date=close_date,
+            external_id=external_id,
+        )
+        deal._record(
+            "deal.opened",
+            now,
+            actor,
+            {
+                "from": None,
+                "to": key,
+                "name": deal.name,
+                "account": deal.account,
+                "owner": deal.owner,
+                "amount": str(amount) if amount is not None else None,
+                "close_date": close_date.isoformat() if close_date else None,
+            },
+        )
+        return deal
+
+    # --- queries ------------------------------------------------------------------------------
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage in CLOSED_STAGES
+
+    @property
+    def overridden(self) -> bool:
+        return any(m.overridden for m in self.history)
+
+    def commitment(self, number: int) -> Commitment:
+        for c in self.commitments:
+            if c.number == number:
+                return c
+        raise not_found(
+            "commitment", number, f"Deal {self.id} has commitments {self._numbers()}."
+        )
+
+    def interaction(self, number: int) -> Interaction:
+        for i in self.interactions:
+            if i.number == number:
+                return i
+        raise not_found("interaction", number, "List them with `dealgate deal show`.")
+
+    def outcome(self, interaction: Interaction) -> Outcome:
+        produced = [c for c in self.commitments if c.interaction == interaction.number]
+        return outcome_of(interaction, produced)
+
+    def highest_buyer_rung(self) -> int | None:
+        levels = [c.rung_level for c in self.commitments if c.is_buyer and c.is_held]
+        known = [lv for lv in levels if lv is not None]
+        return max(known) if known else None
+
+    # --- changes ------------------------------------------------------------------------------
+
+    def add_stakeholder(
+        self,
+        *,
+        name: str,
+        role: Role,
+        now: datetime,
+        actor: str,
+        title: str | None = None,
+        notes: str | None = None,
+    ) -> Stakeholder:
+        self._must_be_open()
+        clean = _required_text(name, "name", 200)
+        if any(s.is_named(clean) for s in self.stakeholders):
+            raise invalid(
+                "duplicate_stakeholder",
+                f"'{clean}' is already a stakeholder of this deal; use another name.",
+                "name",
+            )
+        person = Stakeholder(len(self.stakeholders) + 1, clean, role, title, notes)
+        self.stakeholders.append(person)
+        self._record(
+            "stakeholder.added",
+            now,
+            actor,
+            {"number": person.number, "name": clean, "role": role.value, "title": title},
+        )
+        return person
+
+    def add_commitment(
+        self,
+        process: Process,
+        *,
+        party: Party,
+        action: str,
+        now: datetime,
+        actor: str,
+        kind: str | None = None,
+        person: str | None = None,
+        due: date | None = None,
+        status: Status = Status.OBTAINED,
+        kept_on: date | None = None,
+        interaction: int | None = None,
+        source: str | None = None,
+    ) -> Commitment:
+        self._must_be_open()
+        errors: list[ErrorDetail] = []
+        rung_level = None
+        if party is Party.SELLER and kind is not None:
+            errors.append(
+                ErrorDetail(
+                    "kind_on_seller_commitment",
+                    "Only buyer commitments have a kind; a seller promise never advances a "
+                    "deal. Drop `--kind` or record it as `--party buyer`.",
+                    "kind",
+                )
+            )
+        if kind is not None and party is Party.BUYER:
+            try:
+                rung_level = process.kind(kind).rung.level
+            except DealgateError as e:
+                errors.extend(e.details)
+        if status not in INITIAL_STATUSES:
+            errors.append(
+                ErrorDetail(
+                    "invalid_status",
+                    f"A new commitment starts as one of: "
+                    f"{', '.join(sorted(s.value for s in INITIAL_STATUSES))}.",
+                    "status",
+                )
+            )
+        if interaction is not None and all(i.number != interaction for i in self.interactions):
+            errors.append(
+                ErrorDetail("not_found", f"No interaction {interaction} on this deal.", "interaction")
+            )
+        if errors:
+            raise DealgateError(errors[0].message if len(errors) == 1 else "Invalid commitment.", errors)
+        commitment = Commitment(
+            number=len(self.commitments) + 1,
+            party=party,
+            action=_required_text(action, "action", 500),
+            status=status,
+            created_at=now,
+            kind=kind if party is Party.BUYER else None,
+            rung_level=rung_level,
+            person=person.strip() if person and person.strip() else None,
+            due=due,
+            obtained_at=now if status in (Status.OBTAINED, Status.KEPT) else None,
+            kept_on=kept_on or (now.date() if status is Status.KEPT else None),
+            interaction=interaction,
+            source=source,
+        )
+        self.commitments.append(commitment)
+        self._record("commitment.added", now, actor, _commitment_payload(commitment))
+        return commitment
+
+    def set_commitment_status(
+        self, number: int, status: Status, *, now: datetime, actor: str
+    ) -> Commitment:
+        self._must_be_open()
+        commitment = self.commitment(number)
+        before = commitment.status
+        commitment.move_to(status, now)
+        self._record(
+            "commitment.status_changed",
+            now,
+            actor,
+            {"number": number, "from": before.value, "to": status.value},
+        )
+        return commitment
+
+    def add_interaction(
+        self,
+        *,
+        kind: InteractionKind,
+        on: date,
+        summary: str,
+        now: datetime,
+        actor: str,
+        client_declined: bool = False,
+    ) -> Interaction:
+        self._must_be_open()
+        interaction = Interaction(
+            len(self.interactions) + 1,
+            kind,
+            on,
+            _required_text(summary, "summary"),
+            now,
+            client_declined,
+        )
+        self.interactions.append(interaction)
+        self._record(
+            "interaction.added",
+            now,
+            actor,
+            {
+                "number": interaction.number,
+                "kind": kind.value,
+                "on": on.isoformat(),
+                "summary": interaction.summary,
+                "client_declined": client_declined,
+            },
+        )
+        return interaction
+
+    def document_dissatisfaction(self, text: str, *, now: datetime, actor: str) -> Note:
+        self._must_be_open()
+        note = Note(_required_text(text, "dissatisfaction"), now, actor)
+        self.dissatisfaction.append(note)
+        self._record("deal.dissatisfaction_documented", now, actor, {"text": note.text})
+        return note
+
+    def update(
+        self,
+        *,
+        now: datetime,
+        actor: str,
+        name: str | None = None,
+        account: str | None = None,
+        owner: str | None = None,
+        amount: Decimal | None = None,
+        close_date: date | None = None,
+    ) -> None:
+        """Change the deal's descriptive fields; the stage only moves through the gate."""
+        changes: dict[str, Any] = {}
+        if name is not None:
+            self.name = changes["name"] = _required_text(name, "name", 200)
+        if account is not None:
+            self.account = changes["account"] = _required_text(account, "account", 200)
+        if owner is not None:
+            self.owner = changes["owner"] = _required_text(owner, "owner", 100)
+        if amount is not None:
+            if amount < 0:
+                raise invalid("invalid_amount", "The amount must be zero or more.", "amount")
+            self.amount = amount
+            changes["amount"] = str(amount)
+        if close_date is not None:
+            self.close_date = close_date
+            changes["close_date"] = close_date.isoformat()
+        if changes:
+            self._record("deal.updated", now, actor, changes)
+
+    # --- the gate -----------------------------------------------------------------------------
+
+    def gate(self, process: Process, to: str | None = None) -> GateVerdict:
+        return check_gate(self, process, to)
+
+    def can_advance(self, process: Process, to: str | None = None) -> bool:
+        return self.gate(process, to).allowed
+
+    def advance(
+        self,
+        process: Process,
+        *,
+        now: datetime,
+        actor: str,
+        to: str | None = None,
+        override_reason: str | None = None,
+    ) -> StageMove:
+        """Move forward when the gate allows it, or by a manager's written override."""
+        verdict = self.gate(process, to)
+        blocking = [v for v in verdict.violations if v.code in ("deal_closed", "not_forward")]
+        if blocking or (not verdict.allowed and override_reason is None):
+            raise DealgateError(
+                f"The deal cannot leave '{self.stage}': "
+                + "; ".join(v.message for v in verdict.violations),
+                [ErrorDetail(v.code, v.message, v.field) for v in verdict.violations],
+            )
+        reason = None
+        if override_reason is not None:
+            reason = _required_text(override_reason, "override_reason", 1000)
+            if verdict.allowed:
+                reason = None  # nothing to override: record an ordinary, justified move
+        assert verdict.to_stage is not None
+        skipped = tuple(
+            s.key
+            for s in process.stages[
+                process.position(self.stage) + 1 : process.position(verdict.to_stage)
+            ]
+        )
+        payload: dict[str, Any] = {
+            "from": self.stage,
+            "to": verdict.to_stage,
+            "commitments": list(verdict.justifying),
+            "skipped": list(skipped),
+        }
+        if reason is not None:
+            payload["override_reason"] = reason
+            payload["overridden_violations"] = verdict.codes
+        event_type = "deal.closed" if verdict.to_stage == WON else "deal.advanced"
+        return self._move(event_type, now, actor, payload)
+
+    def close_lost(self, reason: str, *, now: datetime, actor: str) -> StageMove:
+        self._must_be_open()
+        text = reason.strip()
+        if not text:
+            raise invalid(
+                "reason_required", "Closing a deal as lost needs a reason: `--reason TEXT`.", "reason"
+            )
+        payload = {"from": self.stage, "to": LOST, "reason": _required_text(text, "reason")}
+        return self._move("deal.closed", now, actor, payload)
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _move(self, event_type: str, now: datetime, actor: str, payload: dict[str, Any]) -> StageMove:
+        event = self._record(event_type, now, actor, payload)
+        self.stage = str(payload["to"])
+        self.stage_entered_at = now
+        if "reason" in payload:
+            self.close_reason = payload["reason"]
+        move = StageMove.from_event(event)
+        self.history.append(move)
+        return move
+
+    def _record(self, type_: str, now: datetime, actor: str, payload: dict[str, Any]) -> Event:
+        event = Event(type_, now, actor, payload)
+        self.new_events.append(event)
+        if type_ == "deal.opened":
+            self.history.append(StageMove.from_event(event))
+        return event
+
+    def _must_be_open(self) -> None:
+        if self.is_closed:
+            raise invalid(
+                "deal_closed",
+                f"The deal is closed ({self.stage}) and can no longer change.",
+                "stage",
+            )
+
+    def _numbers(self) -> str:
+        return ", ".join(str(c.number) for c in self.commitments) or "none yet"
+
+
+def _commitment_payload(c: Commitment) -> dict[str, Any]:
+    return {
+        "number": c.number,
+        "party": c.party.value,
+        "action": c.action,
+        "kind": c.kind,
+        "person": c.person,
+        "due": c.due.isoformat() if c.due else None,
+        "status": c.status.value,
+        "interaction": c.interaction,
+        "source": c.source,
+    }

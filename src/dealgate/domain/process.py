@@ -1,0 +1,112 @@
+"""A sales process: the commitment catalogue and the ordered stages with their exit menus."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dealgate.domain.errors import invalid
+from dealgate.domain.ladder import Rung
+
+WON = "won"
+LOST = "lost"
+CLOSED_STAGES = (WON, LOST)
+
+
+@dataclass(frozen=True)
+class CommitmentKind:
+    """A named, concrete client action on one rung, e.g. `economic_buyer_meeting` on `consensus`."""
+
+    key: str
+    rung: Rung
+    label: str
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    name: str
+    exit: tuple[str, ...]
+    requires: tuple[str, ...] = ()
+    stall_after_days: int | None = None
+    # When true, a commitment obtained before the deal entered this stage may open its gate.
+    accepts_earlier: bool = False
+    # The lowest rung a commitment should reach to exit; defaults to the menu's lowest rung.
+    expects: Rung | None = None
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    kinds: dict[str, CommitmentKind]
+    stages: tuple[Stage, ...]
+
+    def __iter__(self) -> Iterator[Stage]:
+        return iter(self.stages)
+
+    @property
+    def stage_keys(self) -> tuple[str, ...]:
+        """Open stages in order, then the two closed ones."""
+        return (*(s.key for s in self.stages), *CLOSED_STAGES)
+
+    def has_stage(self, key: str) -> bool:
+        return key in self.stage_keys
+
+    def stage(self, key: str) -> Stage:
+        for s in self.stages:
+            if s.key == key:
+                return s
+        raise invalid(
+            "unknown_stage",
+            f"Unknown stage '{key}'. Use one of: {', '.join(self.stage_keys)}.",
+            "stage",
+        )
+
+    def position(self, key: str) -> int:
+        """Index in the process; `won` sits after the last open stage, `lost` after that."""
+        keys = self.stage_keys
+        if key not in keys:
+            self.stage(key)  # raises the helpful error
+        return keys.index(key)
+
+    def next_stage(self, key: str) -> str | None:
+        if key in CLOSED_STAGES:
+            return None
+        index = self.position(key)
+        return self.stage_keys[index + 1]  # the stage after the last open one is `won`
+
+    def kind(self, key: str) -> CommitmentKind:
+        found = self.kinds.get(key)
+        if found is None:
+            raise invalid(
+                "unknown_kind",
+                f"Unknown commitment kind '{key}'. Run `dealgate process show` for the catalogue.",
+                "kind",
+            )
+        return found
+
+    def rung_of(self, kind_key: str | None) -> Rung | None:
+        if kind_key is None:
+            return None
+        found = self.kinds.get(kind_key)
+        return found.rung if found else None
+
+    def expected_rung(self, stage: Stage) -> Rung | None:
+        if stage.expects is not None:
+            return stage.expects
+        rungs = [self.kinds[k].rung for k in stage.exit if k in self.kinds]
+        return min(rungs, key=lambda r: r.level) if rungs else None
+
+    def evidenced_stage(self, highest_rung: Rung | None) -> str:
+        """The furthest stage a buyer who reached `highest_rung` has shown evidence for.
+
+        A deal is evidenced past a stage when its buyer has committed on a rung at least as high
+        as the lowest rung that exits that stage.
+        """
+        evidenced = self.stages[0].key
+        for index, stage in enumerate(self.stages):
+            floor = self.expected_rung(stage)
+            if highest_rung is None or floor is None or highest_rung.level < floor.level:
+                break
+            evidenced = self.stage_keys[index + 1]
+        return evidenced

@@ -1,0 +1,107 @@
+"""Rich tables and panels for the CLI's human output."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from dealgate.domain.deal import Deal
+from dealgate.domain.process import Process
+from dealgate.services.deals import DealDetail
+from dealgate.services.views import money
+
+
+def process(console: Console, p: Process) -> None:
+    table = Table(title=f"Process: {escape(p.name)}")
+    table.add_column("#", justify="right")
+    table.add_column("stage")
+    table.add_column("exits on (kind: rung)")
+    table.add_column("requires")
+    table.add_column("stalls after", justify="right")
+    for i, s in enumerate(p.stages, start=1):
+        menu = "\n".join(f"{k}: {p.kinds[k].rung.value}" for k in s.exit) or "[red](empty)[/]"
+        stall = f"{s.stall_after_days} d" if s.stall_after_days else "[yellow]none[/]"
+        table.add_row(str(i), f"{s.key}\n[dim]{escape(s.name)}[/]", menu,
+                      "\n".join(s.requires) or "-", stall)
+    console.print(table)
+
+
+def deal_list(console: Console, p: Process, deals: list[Deal], now: datetime) -> None:
+    table = Table(title=f"{len(deals)} deals")
+    for column in ("id", "deal", "account", "owner", "stage", "amount", "days in stage", "gate"):
+        table.add_column(column, justify="right" if column in ("id", "amount") else "left")
+    for d in deals:
+        verdict = d.gate(p)
+        if d.is_closed:
+            gate = "[dim]closed[/]"
+        elif verdict.allowed:
+            gate = f"[green]may advance to {verdict.to_stage}[/]"
+        else:
+            gate = f"[yellow]{', '.join(dict.fromkeys(verdict.codes))}[/]"
+        days = (now - d.stage_entered_at).days
+        table.add_row(
+            str(d.id), escape(d.name), escape(d.account), escape(d.owner), d.stage,
+            money(d.amount) or "-", str(days), gate,
+        )
+    console.print(table)
+
+
+def deal_detail(console: Console, detail: DealDetail, now: datetime) -> None:
+    d, p, verdict = detail.deal, detail.process, detail.verdict
+    console.print(
+        f"[bold]#{d.id} {escape(d.name)}[/]  {escape(d.account)}  owner {escape(d.owner)}  "
+        f"stage [bold]{d.stage}[/]  amount {money(d.amount) or '-'}  version {d.version}"
+    )
+    if d.stakeholders:
+        committee = Table(title="Buying committee")
+        for column in ("#", "name", "role", "title", "notes"):
+            committee.add_column(column)
+        for s in d.stakeholders:
+            committee.add_row(str(s.number), escape(s.name), s.role.value,
+                              escape(s.title or ""), escape(s.notes or ""))
+        console.print(committee)
+    if d.commitments:
+        table = Table(title="Commitments")
+        for column in ("#", "party", "action", "kind", "rung", "who", "due", "status"):
+            table.add_column(column)
+        for c in d.commitments:
+            rung = p.rung_of(c.kind)
+            overdue = c.status.value == "obtained" and c.due is not None and c.due < now.date()
+            due = f"[red]{c.due}[/]" if overdue else str(c.due or "-")
+            table.add_row(str(c.number), c.party.value, escape(c.action), c.kind or "-",
+                          rung.value if rung else "-", escape(c.person or "-"), due,
+                          c.status.value)
+        console.print(table)
+    if d.interactions:
+        table = Table(title="Interactions")
+        for column in ("#", "kind", "date", "summary", "outcome"):
+            table.add_column(column)
+        for i in d.interactions:
+            table.add_row(str(i.number), i.kind.value, str(i.on), escape(i.summary),
+                          d.outcome(i).value)
+        console.print(table)
+    history = Table(title="Stage history")
+    for column in ("when", "by", "move", "justified by"):
+        history.add_column(column)
+    for m in d.history:
+        if m.override_reason:
+            why = f"[red]override[/]: {escape(m.override_reason)}"
+        elif m.reason:
+            why = escape(m.reason)
+        else:
+            why = ", ".join(f"commitment {n}" for n in m.commitments) or "-"
+        move = f"{m.from_stage} -> {m.to_stage}" if m.from_stage else f"opened in {m.to_stage}"
+        history.add_row(m.at.strftime("%Y-%m-%d %H:%M"), escape(m.actor), move, why)
+    console.print(history)
+    if d.is_closed:
+        return
+    if verdict.allowed:
+        console.print(f"[green]Gate: may advance to {verdict.to_stage}[/] "
+                      f"(commitment {', '.join(map(str, verdict.justifying))}).")
+    else:
+        console.print(f"[yellow]Gate: cannot leave {d.stage} yet.[/]")
+        for v in verdict.violations:
+            console.print(f"  - [bold]{v.code}[/]: {escape(v.message)}")

@@ -1,0 +1,167 @@
+"""A seeded, realistic demo pipeline: honest advances, stalls, and claimed stages without evidence."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine
+
+from dealgate.domain.commitment import Party, Status
+from dealgate.domain.deal import Deal
+from dealgate.domain.interaction import InteractionKind
+from dealgate.domain.process import Process
+from dealgate.domain.stakeholder import Role
+from dealgate.store.unit_of_work import UnitOfWork
+
+REPS = ("alice", "bruno", "chen", "dana")
+ACCOUNTS = (
+    "Acme Logistics", "Borealis Health", "Cobalt Insurance", "Delta Foods", "Evergreen Schools",
+    "Fjord Shipping", "Granite Bank", "Helios Energy", "Iris Retail", "Juniper Labs",
+    "Kestrel Air", "Lumen Media", "Meridian Hotels", "Nimbus Cloud", "Orchid Pharma",
+    "Pioneer Mining", "Quartz Telecom", "Riverside Council", "Summit Outdoor", "Tidal Water",
+)
+FIRST = ("Maria", "Raj", "Ken", "Priya", "Dana", "Luis", "Sofia", "Tom", "Aisha", "Jonas",
+         "Mei", "Omar", "Elena", "Victor", "Grace", "Hugo")
+LAST = ("Lopez", "Patel", "Okafor", "Schmidt", "Nguyen", "Rossi", "Kowalski", "Haddad")
+TITLES = {
+    Role.ECONOMIC_BUYER: "CFO",
+    Role.CHAMPION: "Operations Manager",
+    Role.DECISION_MAKER: "VP Operations",
+    Role.TECHNICAL: "IT Director",
+    Role.USER: "Team Lead",
+    Role.PROCUREMENT: "Procurement Lead",
+}
+PRODUCTS = ("Fleet tracking", "Claims automation", "Analytics suite", "Field service",
+            "Billing platform", "Scheduling")
+SELLER_PROMISES = ("Send references", "Send the proposal", "Share a case study",
+                   "Follow up next week", "Send pricing")
+
+
+def fill_demo(engine: Engine, now: datetime, seed: int = 7, deals: int = 64) -> int:
+    """Create the demo pipeline in an empty database; returns how many deals were created."""
+    rng = random.Random(seed)
+    with UnitOfWork(engine) as uow:
+        if uow.deals.count():
+            return 0
+        process = uow.processes.active()
+        for n in range(deals):
+            uow.deals.add(_demo_deal(process, rng, now, n))
+        uow.commit()
+    return deals
+
+
+def _demo_deal(process: Process, rng: random.Random, now: datetime, n: int) -> Deal:
+    owner = REPS[n % len(REPS)]
+    account = ACCOUNTS[n % len(ACCOUNTS)]
+    open_keys = [s.key for s in process.stages]
+    target = rng.choice([*open_keys, *open_keys[:3], "won", "lost"])
+    story = rng.choices(["honest", "stalled", "claimed", "seller_only"], [5, 2, 2, 1])[0]
+    start = now - timedelta(days=rng.randint(30, 150))
+    amount = Decimal(rng.randrange(8, 240) * 1000)
+    deal = Deal.open(
+        process,
+        name=f"{rng.choice(PRODUCTS)} for {account}",
+        account=account,
+        owner=owner,
+        now=start,
+        actor=owner,
+        stage=target if story == "claimed" and target not in ("won", "lost") else None,
+        amount=amount,
+        close_date=(now + timedelta(days=rng.randint(10, 120))).date(),
+    )
+    people = _committee(deal, rng, start, owner)
+    if story == "claimed" and target not in ("won", "lost"):
+        # An imported-looking deal: the stage is claimed, only seller activity behind it.
+        _seller_step(deal, process, rng, start + timedelta(days=2), owner)
+        return deal
+    steps = open_keys.index(target) if target in open_keys else len(open_keys)
+    if target == "lost":
+        steps = rng.randint(0, 4)
+    # Stalled deals stopped getting commitments long ago; honest ones recently.
+    span_end = now - timedelta(days=rng.randint(25, 60) if story == "stalled" else rng.randint(1, 9))
+    at = start
+    step_days = max(1, (span_end - start).days // max(steps, 1))
+    for _ in range(steps):
+        stage = process.stage(deal.stage)
+        at = at + timedelta(days=rng.randint(max(1, step_days - 3), step_days + 2), hours=2)
+        if "dissatisfaction_documented" in stage.requires:
+            deal.document_dissatisfaction(
+                "Manual re-keying costs two people a week and causes billing errors.",
+                now=at, actor=owner,
+            )
+        if "buying_committee_mapped" in stage.requires and not any(
+            s.role is Role.ECONOMIC_BUYER for s in deal.stakeholders
+        ):
+            deal.add_stakeholder(name=_name(rng, people), role=Role.ECONOMIC_BUYER, title="CFO",
+                                 now=at, actor=owner)
+        _buyer_step(deal, process, rng, at, owner)
+        deal.advance(process, now=at + timedelta(minutes=5), actor=owner)
+    if target == "lost":
+        deal.close_lost(rng.choice(["Chose a competitor", "No budget this year",
+                                    "Project cancelled"]), now=at + timedelta(days=3), actor=owner)
+    elif story == "seller_only" and not deal.is_closed:
+        _seller_step(deal, process, rng, min(now - timedelta(days=1), at + timedelta(days=4)), owner)
+        _seller_step(deal, process, rng, min(now, at + timedelta(days=8)), owner)
+    elif story == "honest" and not deal.is_closed and rng.random() < 0.5:
+        # The next ask is already on the table.
+        next_stage = process.stage(deal.stage)
+        deal.add_commitment(
+            process, party=Party.BUYER, action="Asked for the next step",
+            kind=rng.choice(next_stage.exit), person=deal.stakeholders[0].name,
+            due=(now + timedelta(days=7)).date(), status=Status.ASKED,
+            now=now - timedelta(hours=3), actor=owner,
+        )
+    return deal
+
+
+def _committee(deal: Deal, rng: random.Random, at: datetime, owner: str) -> list[str]:
+    used: list[str] = []
+    roles = [Role.CHAMPION, *rng.sample([Role.TECHNICAL, Role.USER, Role.DECISION_MAKER], 2)]
+    for role in roles:
+        deal.add_stakeholder(name=_name(rng, used), role=role, title=TITLES[role], now=at,
+                             actor=owner, notes=rng.choice([None, "Prefers short written summaries",
+                                                            "Wants numbers, not slides"]))
+    return used
+
+
+def _name(rng: random.Random, used: list[str]) -> str:
+    while True:
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        if name not in used:
+            used.append(name)
+            return name
+
+
+def _buyer_step(deal: Deal, process: Process, rng: random.Random, at: datetime, owner: str) -> None:
+    stage = process.stage(deal.stage)
+    interaction = deal.add_interaction(
+        kind=rng.choice(list(InteractionKind)[:3]), on=at.date(),
+        summary=f"Worked on {stage.name.lower()} with the client.", now=at, actor=owner,
+    )
+    kind = rng.choice(stage.exit)
+    person = rng.choice(deal.stakeholders).name
+    due: date = (at + timedelta(days=rng.randint(3, 14))).date()
+    deal.add_commitment(
+        process, party=Party.BUYER, action=process.kinds[kind].label, kind=kind, person=person,
+        due=due, status=Status.OBTAINED, interaction=interaction.number, now=at, actor=owner,
+    )
+    if rng.random() < 0.4:
+        deal.add_commitment(
+            process, party=Party.SELLER, action=rng.choice(SELLER_PROMISES),
+            now=at, actor=owner, interaction=interaction.number,
+        )
+
+
+def _seller_step(
+    deal: Deal, process: Process, rng: random.Random, at: datetime, owner: str
+) -> None:
+    interaction = deal.add_interaction(
+        kind=InteractionKind.EMAIL, on=at.date(), summary="Sent material, waiting to hear back.",
+        now=at, actor=owner,
+    )
+    deal.add_commitment(
+        process, party=Party.SELLER, action=rng.choice(SELLER_PROMISES), now=at,
+        actor=owner, interaction=interaction.number,
+    )

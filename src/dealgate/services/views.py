@@ -1,0 +1,149 @@
+"""Plain-data views of domain objects, shared by the CLI's --json and the API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from dealgate.domain.commitment import Commitment
+from dealgate.domain.deal import Deal
+from dealgate.domain.events import Event, StageMove
+from dealgate.domain.gate import GateVerdict
+from dealgate.domain.interaction import Interaction
+from dealgate.domain.process import Process
+from dealgate.domain.stakeholder import Stakeholder
+
+
+def iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def deal_summary(deal: Deal) -> dict[str, Any]:
+    return {
+        "id": deal.id,
+        "name": deal.name,
+        "account": deal.account,
+        "owner": deal.owner,
+        "stage": deal.stage,
+        "amount": money(deal.amount),
+        "close_date": iso(deal.close_date),
+        "created_at": iso(deal.created_at),
+        "stage_entered_at": iso(deal.stage_entered_at),
+        "close_reason": deal.close_reason,
+        "version": deal.version,
+    }
+
+
+def stakeholder_view(s: Stakeholder) -> dict[str, Any]:
+    return {"number": s.number, "name": s.name, "role": s.role.value, "title": s.title,
+            "notes": s.notes}
+
+
+def commitment_view(c: Commitment, process: Process) -> dict[str, Any]:
+    rung = process.rung_of(c.kind)
+    return {
+        "number": c.number,
+        "party": c.party.value,
+        "action": c.action,
+        "kind": c.kind,
+        "rung": rung.value if rung else None,
+        "person": c.person,
+        "due": iso(c.due),
+        "status": c.status.value,
+        "created_at": iso(c.created_at),
+        "obtained_at": iso(c.obtained_at),
+        "kept_on": iso(c.kept_on),
+        "interaction": c.interaction,
+        "source": c.source,
+    }
+
+
+def interaction_view(i: Interaction, deal: Deal) -> dict[str, Any]:
+    return {
+        "number": i.number,
+        "kind": i.kind.value,
+        "on": iso(i.on),
+        "summary": i.summary,
+        "client_declined": i.client_declined,
+        "outcome": deal.outcome(i).value,
+    }
+
+
+def move_view(m: StageMove, deal: Deal, process: Process) -> dict[str, Any]:
+    justified_by = []
+    for number in m.commitments:
+        found = [c for c in deal.commitments if c.number == number]
+        justified_by.extend(commitment_view(c, process) for c in found)
+    return {
+        "at": iso(m.at),
+        "actor": m.actor,
+        "from": m.from_stage,
+        "to": m.to_stage,
+        "commitments": list(m.commitments),
+        "justified_by": justified_by,
+        "override_reason": m.override_reason,
+        "reason": m.reason,
+        "skipped": list(m.skipped),
+    }
+
+
+def verdict_view(v: GateVerdict) -> dict[str, Any]:
+    return {
+        "from": v.from_stage,
+        "next_stage": v.to_stage,
+        "can_advance": v.allowed,
+        "exit_menu": list(v.exit_menu),
+        "justifying": list(v.justifying),
+        "violations": [
+            {"code": x.code, "stage": x.stage, "field": x.field, "message": x.message}
+            for x in v.violations
+        ],
+    }
+
+
+def event_view(e: Event) -> dict[str, Any]:
+    return {"at": iso(e.at), "actor": e.actor, "type": e.type, "payload": e.payload}
+
+
+def deal_detail(deal: Deal, process: Process, verdict: GateVerdict) -> dict[str, Any]:
+    return {
+        **deal_summary(deal),
+        "stakeholders": [stakeholder_view(s) for s in deal.stakeholders],
+        "commitments": [commitment_view(c, process) for c in deal.commitments],
+        "interactions": [interaction_view(i, deal) for i in deal.interactions],
+        "dissatisfaction": [
+            {"text": n.text, "at": iso(n.at), "actor": n.actor} for n in deal.dissatisfaction
+        ],
+        "stage_history": [move_view(m, deal, process) for m in deal.history],
+        "gate": verdict_view(verdict),
+        "overridden": deal.overridden,
+    }
+
+
+def process_view(process: Process) -> dict[str, Any]:
+    return {
+        "name": process.name,
+        "stages": [
+            {
+                "key": s.key,
+                "name": s.name,
+                "exit": [
+                    {"kind": k, "rung": process.kinds[k].rung.value, "label": process.kinds[k].label}
+                    for k in s.exit
+                ],
+                "requires": list(s.requires),
+                "stall_after_days": s.stall_after_days,
+                "accepts_earlier": s.accepts_earlier,
+            }
+            for s in process.stages
+        ],
+        "kinds": [
+            {"key": k.key, "rung": k.rung.value, "level": k.rung.level, "label": k.label}
+            for k in sorted(process.kinds.values(), key=lambda k: (k.rung.level, k.key))
+        ],
+    }

@@ -1,0 +1,1 @@
+"""Storage adapters: SQLAlchemy tables, repositories, the unit of work and migrations."""

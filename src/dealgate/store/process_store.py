@@ -1,0 +1,76 @@
+"""The active process: its source is kept in the database so every command uses the same one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+
+from dealgate.domain.errors import invalid
+from dealgate.domain.process import Process
+from dealgate.processes import parse_process
+from dealgate.store import tables as t
+
+
+class ProcessStore:
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+
+    def active(self) -> Process:
+        row = self.conn.execute(
+            select(t.processes.c.source, t.processes.c.name)
+            .order_by(t.processes.c.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            raise invalid(
+                "not_initialized",
+                "The database has no process yet; run `dealgate init` first.",
+                "db",
+                status=409,
+            )
+        return parse_process(row.source, f"process '{row.name}' in the database")
+
+    def active_source(self) -> str | None:
+        row = self.conn.execute(
+            select(t.processes.c.source).order_by(t.processes.c.id.desc()).limit(1)
+        ).first()
+        return None if row is None else str(row.source)
+
+    def active_id(self) -> int | None:
+        row = self.conn.execute(
+            select(t.processes.c.id).order_by(t.processes.c.id.desc()).limit(1)
+        ).first()
+        return None if row is None else int(row.id)
+
+    def load(self, process: Process, source: str, now: datetime) -> int:
+        """Make `process` the active one; its stages and kinds are written for set-based SQL."""
+        process_id = int(
+            self.conn.execute(
+                insert(t.processes)
+                .values(name=process.name, source=source, loaded_at=now)
+                .returning(t.processes.c.id)
+            ).scalar_one()
+        )
+        self.conn.execute(
+            insert(t.stages),
+            [
+                {
+                    "process_id": process_id,
+                    "key": stage.key,
+                    "position": position,
+                    "stall_after_days": stage.stall_after_days,
+                    "expected_rung": (r.level if (r := process.expected_rung(stage)) else None),
+                    "accepts_earlier": stage.accepts_earlier,
+                }
+                for position, stage in enumerate(process.stages)
+            ],
+        )
+        self.conn.execute(
+            insert(t.kinds),
+            [
+                {"process_id": process_id, "key": k.key, "rung_level": k.rung.level}
+                for k in process.kinds.values()
+            ],
+        )
+        return process_id

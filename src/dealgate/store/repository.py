@@ -1,0 +1,288 @@
+"""Deal repository: turns rows into Deal aggregates and back, with optimistic concurrency."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, insert, select, update
+
+from dealgate.domain.commitment import Commitment, Party, Status
+from dealgate.domain.deal import Deal, Note
+from dealgate.domain.errors import conflict, not_found
+from dealgate.domain.events import STAGE_EVENTS, Event, StageMove
+from dealgate.domain.interaction import Interaction, InteractionKind
+from dealgate.domain.stakeholder import Role, Stakeholder
+from dealgate.store import tables as t
+
+
+class DealRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def get(self, deal_id: int) -> Deal:
+        deals = self._load(select(t.deals).where(t.deals.c.id == deal_id))
+        if not deals:
+            raise not_found("deal", deal_id, "List deals with `dealgate deal list`.")
+        return deals[0]
+
+    def find_by_external_id(self, external_id: str) -> Deal | None:
+        deals = self._load(select(t.deals).where(t.deals.c.external_id == external_id))
+        return deals[0] if deals else None
+
+    def list(self, stage: str | None = None, owner: str | None = None) -> list[Deal]:
+        query = select(t.deals).order_by(t.deals.c.id)
+        if stage is not None:
+            query = query.where(t.deals.c.stage == stage)
+        if owner is not None:
+            query = query.where(t.deals.c.owner == owner)
+        return self._load(query)
+
+    def count(self) -> int:
+        return len(self.conn.execute(select(t.deals.c.id).limit(1)).all())
+
+    def events(self, deal_id: int) -> list[Event]:
+        rows = self.conn.execute(
+            select(t.events).where(t.events.c.deal_id == deal_id).order_by(t.events.c.id)
+        )
+        return [Event(r.type, r.at, r.actor, dict(r.payload)) for r in rows]
+
+    def _load(self, query: Any) -> list[Deal]:
+        rows = self.conn.execute(query).all()
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        children = self._children(ids)
+        return [self._deal(r, children) for r in rows]
+
+    def _children(self, ids: list[int]) -> dict[str, dict[int, list[Row[Any]]]]:
+        out: dict[str, dict[int, list[Row[Any]]]] = {}
+        specs: Sequence[tuple[str, Any, Any]] = (
+            ("stakeholders", t.stakeholders, t.stakeholders.c.number),
+            ("commitments", t.commitments, t.commitments.c.number),
+            ("interactions", t.interactions, t.interactions.c.number),
+            ("notes", t.notes, t.notes.c.number),
+        )
+        for name, table, order in specs:
+            grouped: dict[int, list[Row[Any]]] = defaultdict(list)
+            for chunk in _chunks(ids, 500):
+                for row in self.conn.execute(
+                    select(table).where(table.c.deal_id.in_(chunk)).order_by(order)
+                ):
+                    grouped[row.deal_id].append(row)
+            out[name] = grouped
+        grouped_events: dict[int, list[Row[Any]]] = defaultdict(list)
+        for chunk in _chunks(ids, 500):
+            for row in self.conn.execute(
+                select(t.events)
+                .where(t.events.c.deal_id.in_(chunk), t.events.c.type.in_(STAGE_EVENTS))
+                .order_by(t.events.c.id)
+            ):
+                grouped_events[row.deal_id].append(row)
+        out["events"] = grouped_events
+        return out
+
+    @staticmethod
+    def _deal(r: Row[Any], children: dict[str, dict[int, list[Row[Any]]]]) -> Deal:
+        return Deal(
+            id=r.id,
+            name=r.name,
+            account=r.account,
+            owner=r.owner,
+            stage=r.stage,
+            amount=r.amount,
+            close_date=r.close_date,
+            created_at=r.created_at,
+            stage_entered_at=r.stage_entered_at,
+            close_reason=r.close_reason,
+            version=r.version,
+            external_id=r.external_id,
+            stakeholders=[
+                Stakeholder(s.number, s.name, Role(s.role), s.title, s.notes)
+                for s in children["stakeholders"].get(r.id, [])
+            ],
+            commitments=[_commitment(c) for c in children["commitments"].get(r.id, [])],
+            interactions=[
+                Interaction(
+                    i.number,
+                    InteractionKind(i.kind),
+                    i.on_date,
+                    i.summary,
+                    i.created_at,
+                    i.client_declined,
+                )
+                for i in children["interactions"].get(r.id, [])
+            ],
+            dissatisfaction=[
+                Note(n.text, n.at, n.actor) for n in children["notes"].get(r.id, [])
+            ],
+            history=[
+                StageMove.from_event(Event(e.type, e.at, e.actor, dict(e.payload)))
+                for e in children["events"].get(r.id, [])
+            ],
+        )
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def add(self, deal: Deal) -> Deal:
+        result = self.conn.execute(
+            insert(t.deals).values(**_deal_values(deal), version=1).returning(t.deals.c.id)
+        )
+        deal.id = int(result.scalar_one())
+        deal.version = 1
+        self._write_children(deal)
+        self._write_events(deal)
+        return deal
+
+    def save(self, deal: Deal) -> Deal:
+        """Write a changed deal; fails with `conflict` when someone else saved it first."""
+        assert deal.id is not None, "save() is for stored deals; use add() for new ones"
+        result = self.conn.execute(
+            update(t.deals)
+            .where(t.deals.c.id == deal.id, t.deals.c.version == deal.version)
+            .values(**_deal_values(deal), version=deal.version + 1)
+        )
+        if result.rowcount != 1:
+            raise conflict(
+                f"Deal {deal.id} was changed by someone else since it was read "
+                f"(version {deal.version}); reload it and try again."
+            )
+        deal.version += 1
+        for table in (t.commitments, t.notes, t.interactions, t.stakeholders):
+            self.conn.execute(delete(table).where(table.c.deal_id == deal.id))
+        self._write_children(deal)
+        self._write_events(deal)
+        return deal
+
+    def _write_children(self, deal: Deal) -> None:
+        rows: list[tuple[Any, list[dict[str, Any]]]] = [
+            (
+                t.stakeholders,
+                [
+                    {
+                        "deal_id": deal.id,
+                        "number": s.number,
+                        "name": s.name,
+                        "role": s.role.value,
+                        "title": s.title,
+                        "notes": s.notes,
+                    }
+                    for s in deal.stakeholders
+                ],
+            ),
+            (
+                t.interactions,
+                [
+                    {
+                        "deal_id": deal.id,
+                        "number": i.number,
+                        "kind": i.kind.value,
+                        "on_date": i.on,
+                        "summary": i.summary,
+                        "created_at": i.created_at,
+                        "client_declined": i.client_declined,
+                    }
+                    for i in deal.interactions
+                ],
+            ),
+            (t.commitments, [_commitment_values(deal, c) for c in deal.commitments]),
+            (
+                t.notes,
+                [
+                    {
+                        "deal_id": deal.id,
+                        "number": n,
+                        "kind": "dissatisfaction",
+                        "text": note.text,
+                        "at": note.at,
+                        "actor": note.actor,
+                    }
+                    for n, note in enumerate(deal.dissatisfaction, start=1)
+                ],
+            ),
+        ]
+        for table, values in rows:
+            if values:
+                self.conn.execute(insert(table), values)
+
+    def _write_events(self, deal: Deal) -> None:
+        if deal.new_events:
+            self.conn.execute(
+                insert(t.events),
+                [
+                    {
+                        "deal_id": deal.id,
+                        "at": e.at,
+                        "actor": e.actor,
+                        "type": e.type,
+                        "payload": e.payload,
+                    }
+                    for e in deal.new_events
+                ],
+            )
+        deal.new_events = []
+
+
+def _deal_values(deal: Deal) -> dict[str, Any]:
+    return {
+        "name": deal.name,
+        "account": deal.account,
+        "owner": deal.owner,
+        "stage": deal.stage,
+        "amount": deal.amount,
+        "close_date": deal.close_date,
+        "created_at": deal.created_at,
+        "stage_entered_at": deal.stage_entered_at,
+        "close_reason": deal.close_reason,
+        "external_id": deal.external_id,
+    }
+
+
+def _commitment_values(deal: Deal, c: Commitment) -> dict[str, Any]:
+    return {
+        "deal_id": deal.id,
+        "number": c.number,
+        "party": c.party.value,
+        "action": c.action,
+        "kind": c.kind,
+        "rung_level": c.rung_level,
+        "person": c.person,
+        "due": c.due,
+        "status": c.status.value,
+        "created_at": c.created_at,
+        "obtained_at": c.obtained_at,
+        "kept_on": c.kept_on,
+        "lost_at": c.lost_at,
+        "interaction": c.interaction,
+        "source": c.source,
+    }
+
+
+def _commitment(c: Row[Any]) -> Commitment:
+    return Commitment(
+        number=c.number,
+        party=Party(c.party),
+        action=c.action,
+        status=Status(c.status),
+        created_at=c.created_at,
+        kind=c.kind,
+        rung_level=c.rung_level,
+        person=c.person,
+        due=c.due,
+        obtained_at=c.obtained_at,
+        kept_on=c.kept_on,
+        lost_at=c.lost_at,
+        interaction=c.interaction,
+        source=c.source,
+    )
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+

@@ -1,0 +1,144 @@
+"""Table definitions, kept apart from the domain classes. Migrations create them; these
+describe them for queries (a test holds the two equal)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from dealgate.store.types import UTCDateTime
+
+metadata = MetaData()
+
+processes = Table(
+    "processes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("loaded_at", UTCDateTime, nullable=False),
+)
+
+stages = Table(
+    "stages",
+    metadata,
+    Column("process_id", Integer, ForeignKey("processes.id"), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("stall_after_days", Integer),
+    Column("expected_rung", Integer),
+    Column("accepts_earlier", Boolean, nullable=False),
+)
+
+kinds = Table(
+    "kinds",
+    metadata,
+    Column("process_id", Integer, ForeignKey("processes.id"), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("rung_level", Integer, nullable=False),
+)
+
+deals = Table(
+    "deals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("account", String(200), nullable=False),
+    Column("owner", String(100), nullable=False),
+    Column("stage", String(100), nullable=False),
+    Column("amount", Numeric(16, 2)),
+    Column("close_date", Date),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("stage_entered_at", UTCDateTime, nullable=False),
+    Column("close_reason", Text),
+    Column("version", Integer, nullable=False),
+    Column("external_id", String(200)),
+    UniqueConstraint("external_id", name="uq_deals_external_id"),
+    Index("ix_deals_owner_stage", "owner", "stage"),
+    Index("ix_deals_stage", "stage"),
+)
+
+stakeholders = Table(
+    "stakeholders",
+    metadata,
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("title", String(200)),
+    Column("notes", Text),
+)
+
+interactions = Table(
+    "interactions",
+    metadata,
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("on_date", Date, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("client_declined", Boolean, nullable=False),
+)
+
+commitments = Table(
+    "commitments",
+    metadata,
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("party", String(10), nullable=False),
+    Column("action", Text, nullable=False),
+    Column("kind", String(100)),
+    Column("rung_level", Integer),
+    Column("person", String(200)),
+    Column("due", Date),
+    Column("status", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("obtained_at", UTCDateTime),
+    Column("kept_on", Date),
+    Column("lost_at", UTCDateTime),
+    Column("interaction", Integer),
+    Column("source", Text),
+    ForeignKeyConstraint(
+        ["deal_id", "interaction"],
+        ["interactions.deal_id", "interactions.number"],
+        name="fk_commitments_interaction",
+    ),
+)
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("kind", String(30), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE")),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Index("ix_events_deal", "deal_id", "id"),
+)
