@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +34,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-process_app = typer.Typer(help="The sales process: stages, exit menus, rungs.", no_args_is_help=True)
+process_app = typer.Typer(
+    help="The sales process: stages, exit menus, rungs.", no_args_is_help=True
+)
 deal_app = typer.Typer(help="Deals.", no_args_is_help=True)
 stakeholder_app = typer.Typer(help="The buying committee of a deal.", no_args_is_help=True)
 commit_app = typer.Typer(help="Commitments: the buyer's and the seller's.", no_args_is_help=True)
@@ -44,7 +47,11 @@ app.add_typer(stakeholder_app, name="stakeholder")
 app.add_typer(commit_app, name="commit")
 app.add_typer(interaction_app, name="interaction")
 
-console = Console()
+
+def _console() -> Console:
+    # Piped output gets a wide table rather than Rich's 80-column default.
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -91,12 +98,15 @@ def init(
             typer.echo(f"warning: {warning}", err=True)
         if as_json:
             emit_json(
-                {"process": result.process.name, "loaded": result.loaded,
-                 "warnings": result.warnings}
+                {
+                    "process": result.process.name,
+                    "loaded": result.loaded,
+                    "warnings": result.warnings,
+                }
             )
         else:
             state = "loaded" if result.loaded else "already active"
-            console.print(f"Database ready; process [bold]{result.process.name}[/] {state}.")
+            _console().print(f"Database ready; process [bold]{result.process.name}[/] {state}.")
 
 
 @app.command()
@@ -110,9 +120,9 @@ def demo(
         if as_json:
             emit_json({"created": created})
         elif created:
-            console.print(f"Demo pipeline created: {created} deals.")
+            _console().print(f"Demo pipeline created: {created} deals.")
         else:
-            console.print("The database already holds deals; the demo was not added.")
+            _console().print("The database already holds deals; the demo was not added.")
 
 
 @process_app.command("show")
@@ -123,7 +133,7 @@ def process_show(as_json: JsonOpt = False) -> None:
         if as_json:
             emit_json(views.process_view(process))
         else:
-            render.process(console, process)
+            render.process(_console(), process)
 
 
 # --- deals --------------------------------------------------------------------------------------
@@ -169,13 +179,10 @@ def deal_list(
         process, deals = svc.list_deals(State.engine(), stage=stage, owner=owner)
         if as_json:
             emit_json(
-                [
-                    {**views.deal_summary(d), "can_advance": d.can_advance(process)}
-                    for d in deals
-                ]
+                [{**views.deal_summary(d), "can_advance": d.can_advance(process)} for d in deals]
             )
         else:
-            render.deal_list(console, process, deals, now())
+            render.deal_list(_console(), process, deals, now())
 
 
 @deal_app.command("show")
@@ -186,7 +193,7 @@ def deal_show(deal_id: int, as_json: JsonOpt = False) -> None:
         if as_json:
             emit_json(views.deal_detail(detail.deal, detail.process, detail.verdict))
         else:
-            render.deal_detail(console, detail, now())
+            render.deal_detail(_console(), detail, now())
 
 
 @deal_app.command("note")
@@ -205,7 +212,7 @@ def deal_note(
         if as_json:
             emit_json({"text": note.text, "at": views.iso(note.at)})
         else:
-            console.print("Dissatisfaction documented.")
+            _console().print("Dissatisfaction documented.")
 
 
 # --- committee, commitments, interactions ------------------------------------------------------
@@ -288,7 +295,7 @@ def commit_set(
         if as_json:
             emit_json(views.commitment_view(commitment, svc.active_process(State.engine())))
         else:
-            console.print(f"Commitment {commitment.number} is now {commitment.status.value}.")
+            _console().print(f"Commitment {commitment.number} is now {commitment.status.value}.")
 
 
 @interaction_app.command("add")

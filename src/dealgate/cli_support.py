@@ -36,6 +36,18 @@ def errors_as_shape() -> Iterator[None]:
         )
     except SQLAlchemyError as e:
         fail(invalid("database_error", f"The database refused the change: {e}", "db", status=500))
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as e:  # a bug: still answer in the one shape, and say what broke
+        fail(
+            invalid(
+                "internal_error",
+                f"dealgate failed unexpectedly ({type(e).__name__}: {e}); nothing was saved. "
+                "Please report this with the command you ran.",
+                None,
+                status=500,
+            )
+        )
 
 
 def fail(error: DealgateError) -> None:

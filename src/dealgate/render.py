@@ -24,8 +24,9 @@ def process(console: Console, p: Process) -> None:
     for i, s in enumerate(p.stages, start=1):
         menu = "\n".join(f"{k}: {p.kinds[k].rung.value}" for k in s.exit) or "[red](empty)[/]"
         stall = f"{s.stall_after_days} d" if s.stall_after_days else "[yellow]none[/]"
-        table.add_row(str(i), f"{s.key}\n[dim]{escape(s.name)}[/]", menu,
-                      "\n".join(s.requires) or "-", stall)
+        table.add_row(
+            str(i), f"{s.key}\n[dim]{escape(s.name)}[/]", menu, "\n".join(s.requires) or "-", stall
+        )
     console.print(table)
 
 
@@ -43,8 +44,14 @@ def deal_list(console: Console, p: Process, deals: list[Deal], now: datetime) ->
             gate = f"[yellow]{', '.join(dict.fromkeys(verdict.codes))}[/]"
         days = (now - d.stage_entered_at).days
         table.add_row(
-            str(d.id), escape(d.name), escape(d.account), escape(d.owner), d.stage,
-            money(d.amount) or "-", str(days), gate,
+            str(d.id),
+            escape(d.name),
+            escape(d.account),
+            escape(d.owner),
+            d.stage,
+            money(d.amount) or "-",
+            str(days),
+            gate,
         )
     console.print(table)
 
@@ -60,8 +67,13 @@ def deal_detail(console: Console, detail: DealDetail, now: datetime) -> None:
         for column in ("#", "name", "role", "title", "notes"):
             committee.add_column(column)
         for s in d.stakeholders:
-            committee.add_row(str(s.number), escape(s.name), s.role.value,
-                              escape(s.title or ""), escape(s.notes or ""))
+            committee.add_row(
+                str(s.number),
+                escape(s.name),
+                s.role.value,
+                escape(s.title or ""),
+                escape(s.notes or ""),
+            )
         console.print(committee)
     if d.commitments:
         table = Table(title="Commitments")
@@ -71,17 +83,25 @@ def deal_detail(console: Console, detail: DealDetail, now: datetime) -> None:
             rung = p.rung_of(c.kind)
             overdue = c.status.value == "obtained" and c.due is not None and c.due < now.date()
             due = f"[red]{c.due}[/]" if overdue else str(c.due or "-")
-            table.add_row(str(c.number), c.party.value, escape(c.action), c.kind or "-",
-                          rung.value if rung else "-", escape(c.person or "-"), due,
-                          c.status.value)
+            table.add_row(
+                str(c.number),
+                c.party.value,
+                escape(c.action),
+                c.kind or "-",
+                rung.value if rung else "-",
+                escape(c.person or "-"),
+                due,
+                c.status.value,
+            )
         console.print(table)
     if d.interactions:
         table = Table(title="Interactions")
         for column in ("#", "kind", "date", "summary", "outcome"):
             table.add_column(column)
         for i in d.interactions:
-            table.add_row(str(i.number), i.kind.value, str(i.on), escape(i.summary),
-                          d.outcome(i).value)
+            table.add_row(
+                str(i.number), i.kind.value, str(i.on), escape(i.summary), d.outcome(i).value
+            )
         console.print(table)
     history = Table(title="Stage history")
     for column in ("when", "by", "move", "justified by"):
@@ -99,8 +119,10 @@ def deal_detail(console: Console, detail: DealDetail, now: datetime) -> None:
     if d.is_closed:
         return
     if verdict.allowed:
-        console.print(f"[green]Gate: may advance to {verdict.to_stage}[/] "
-                      f"(commitment {', '.join(map(str, verdict.justifying))}).")
+        console.print(
+            f"[green]Gate: may advance to {verdict.to_stage}[/] "
+            f"(commitment {', '.join(map(str, verdict.justifying))})."
+        )
     else:
         console.print(f"[yellow]Gate: cannot leave {d.stage} yet.[/]")
         for v in verdict.violations:

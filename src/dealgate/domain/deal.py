@@ -80,11 +80,11 @@ class Deal:
         claimed: review flags it `unevidenced_stage` until buyer commitments justify it.
         """
         key = stage or process.stages[0].key
-        if key in CLOSED_STAGES or not process.has_stage(key):
-            process.stage(key)  # raises unknown_stage for an unknown key
+        if key in CLOSED_STAGES:
             raise invalid(
                 "invalid_stage", "A new deal must start in an open stage, not won or lost.", "stage"
             )
+        process.stage(key)  # raises unknown_stage for an unknown key
         if amount is not None and amount < 0:
             raise invalid("invalid_amount", "The amount must be zero or more.", "amount")
         deal = cls(
@@ -128,9 +128,7 @@ class Deal:
         for c in self.commitments:
             if c.number == number:
                 return c
-        raise not_found(
-            "commitment", number, f"Deal {self.id} has commitments {self._numbers()}."
-        )
+        raise not_found("commitment", number, f"Deal {self.id} has commitments {self._numbers()}.")
 
     def interaction(self, number: int) -> Interaction:
         for i in self.interactions:
@@ -221,10 +219,14 @@ class Deal:
             )
         if interaction is not None and all(i.number != interaction for i in self.interactions):
             errors.append(
-                ErrorDetail("not_found", f"No interaction {interaction} on this deal.", "interaction")
+                ErrorDetail(
+                    "not_found", f"No interaction {interaction} on this deal.", "interaction"
+                )
             )
         if errors:
-            raise DealgateError(errors[0].message if len(errors) == 1 else "Invalid commitment.", errors)
+            raise DealgateError(
+                errors[0].message if len(errors) == 1 else "Invalid commitment.", errors
+            )
         commitment = Commitment(
             number=len(self.commitments) + 1,
             party=party,
@@ -385,14 +387,18 @@ class Deal:
         text = reason.strip()
         if not text:
             raise invalid(
-                "reason_required", "Closing a deal as lost needs a reason: `--reason TEXT`.", "reason"
+                "reason_required",
+                "Closing a deal as lost needs a reason: `--reason TEXT`.",
+                "reason",
             )
         payload = {"from": self.stage, "to": LOST, "reason": _required_text(text, "reason")}
         return self._move("deal.closed", now, actor, payload)
 
     # --- internals ----------------------------------------------------------------------------
 
-    def _move(self, event_type: str, now: datetime, actor: str, payload: dict[str, Any]) -> StageMove:
+    def _move(
+        self, event_type: str, now: datetime, actor: str, payload: dict[str, Any]
+    ) -> StageMove:
         event = self._record(event_type, now, actor, payload)
         self.stage = str(payload["to"])
         self.stage_entered_at = now

@@ -83,7 +83,11 @@ def check_gate(deal: Deal, process: Process, to: str | None = None) -> GateVerdi
             else f"'{target}' is not after '{current.key}'; the gate only moves deals forward."
         )
         return GateVerdict(
-            current.key, target, (Violation(NOT_FORWARD, current.key, reason, "to"),), (), current.exit
+            current.key,
+            target,
+            (Violation(NOT_FORWARD, current.key, reason, "to"),),
+            (),
+            current.exit,
         )
 
     violations: list[Violation] = []
@@ -201,9 +205,7 @@ def exit_evidence(
             )
         ]
     asked = [c for c in deal.commitments if c.is_buyer and c.status is Status.ASKED]
-    hint = (
-        f" Commitment {asked[-1].number} was asked for but not obtained yet." if asked else ""
-    )
+    hint = f" Commitment {asked[-1].number} was asked for but not obtained yet." if asked else ""
     return None, [
         Violation(
             NO_BUYER_COMMITMENT,

@@ -1,4 +1,4 @@
-"""Interactions and their derived outcome: order, advance, continuation or no-sale (DESIGN.md §3)."""
+"""Interactions and their derived outcome: order, advance, continuation, no-sale (§3)."""
 
 from __future__ import annotations
 

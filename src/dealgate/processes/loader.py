@@ -114,9 +114,7 @@ def _read_kinds(
         kinds[key] = CommitmentKind(key, rung, label)
 
 
-def _read_stages(
-    raw: Any, kinds: dict[str, CommitmentKind], problems: _Problems
-) -> list[Stage]:
+def _read_stages(raw: Any, kinds: dict[str, CommitmentKind], problems: _Problems) -> list[Stage]:
     if not isinstance(raw, list) or not raw:
         problems.add("stages", "are missing; add at least one [[stages]] table.")
         return []
@@ -160,7 +158,9 @@ def _read_stages(
                     f"unknown prerequisite '{req}'; use one of: {', '.join(PREREQUISITES)}.",
                 )
         stall = item.get("stall_after_days")
-        if stall is not None and (not isinstance(stall, int) or isinstance(stall, bool) or stall < 1):
+        if stall is not None and (
+            not isinstance(stall, int) or isinstance(stall, bool) or stall < 1
+        ):
             problems.add(f"{where}.stall_after_days", "must be a whole number of days, 1 or more.")
             stall = None
         accepts = item.get("accepts_earlier", False)

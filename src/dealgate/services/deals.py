@@ -64,22 +64,22 @@ def open_deal(
 def list_deals(
     engine: Engine, *, stage: str | None = None, owner: str | None = None
 ) -> tuple[Process, list[Deal]]:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, write=False) as uow:
         process = uow.processes.active()
         if stage is not None:
             process.position(stage)  # an unknown stage is an error, not an empty list
-        return process, uow.deals.list(stage=stage, owner=owner)
+        return process, uow.deals.find(stage=stage, owner=owner)
 
 
 def get_deal(engine: Engine, deal_id: int) -> DealDetail:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, write=False) as uow:
         process = uow.processes.active()
         deal = uow.deals.get(deal_id)
         return DealDetail(deal, process, deal.gate(process), uow.deals.events(deal_id))
 
 
 def active_process(engine: Engine) -> Process:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, write=False) as uow:
         return uow.processes.active()
 
 
@@ -220,9 +220,7 @@ def close_won(
     actor: str,
     override_reason: str | None = None,
 ) -> tuple[Deal, StageMove]:
-    return advance(
-        engine, deal_id, now=now, actor=actor, to="won", override_reason=override_reason
-    )
+    return advance(engine, deal_id, now=now, actor=actor, to="won", override_reason=override_reason)
 
 
 def close_lost(

@@ -1,4 +1,4 @@
-"""A seeded, realistic demo pipeline: honest advances, stalls, and claimed stages without evidence."""
+"""A seeded, realistic demo pipeline: honest advances, stalls, claimed stages without evidence."""
 
 from __future__ import annotations
 
@@ -17,13 +17,45 @@ from dealgate.store.unit_of_work import UnitOfWork
 
 REPS = ("alice", "bruno", "chen", "dana")
 ACCOUNTS = (
-    "Acme Logistics", "Borealis Health", "Cobalt Insurance", "Delta Foods", "Evergreen Schools",
-    "Fjord Shipping", "Granite Bank", "Helios Energy", "Iris Retail", "Juniper Labs",
-    "Kestrel Air", "Lumen Media", "Meridian Hotels", "Nimbus Cloud", "Orchid Pharma",
-    "Pioneer Mining", "Quartz Telecom", "Riverside Council", "Summit Outdoor", "Tidal Water",
+    "Acme Logistics",
+    "Borealis Health",
+    "Cobalt Insurance",
+    "Delta Foods",
+    "Evergreen Schools",
+    "Fjord Shipping",
+    "Granite Bank",
+    "Helios Energy",
+    "Iris Retail",
+    "Juniper Labs",
+    "Kestrel Air",
+    "Lumen Media",
+    "Meridian Hotels",
+    "Nimbus Cloud",
+    "Orchid Pharma",
+    "Pioneer Mining",
+    "Quartz Telecom",
+    "Riverside Council",
+    "Summit Outdoor",
+    "Tidal Water",
 )
-FIRST = ("Maria", "Raj", "Ken", "Priya", "Dana", "Luis", "Sofia", "Tom", "Aisha", "Jonas",
-         "Mei", "Omar", "Elena", "Victor", "Grace", "Hugo")
+FIRST = (
+    "Maria",
+    "Raj",
+    "Ken",
+    "Priya",
+    "Dana",
+    "Luis",
+    "Sofia",
+    "Tom",
+    "Aisha",
+    "Jonas",
+    "Mei",
+    "Omar",
+    "Elena",
+    "Victor",
+    "Grace",
+    "Hugo",
+)
 LAST = ("Lopez", "Patel", "Okafor", "Schmidt", "Nguyen", "Rossi", "Kowalski", "Haddad")
 TITLES = {
     Role.ECONOMIC_BUYER: "CFO",
@@ -33,10 +65,21 @@ TITLES = {
     Role.USER: "Team Lead",
     Role.PROCUREMENT: "Procurement Lead",
 }
-PRODUCTS = ("Fleet tracking", "Claims automation", "Analytics suite", "Field service",
-            "Billing platform", "Scheduling")
-SELLER_PROMISES = ("Send references", "Send the proposal", "Share a case study",
-                   "Follow up next week", "Send pricing")
+PRODUCTS = (
+    "Fleet tracking",
+    "Claims automation",
+    "Analytics suite",
+    "Field service",
+    "Billing platform",
+    "Scheduling",
+)
+SELLER_PROMISES = (
+    "Send references",
+    "Send the proposal",
+    "Share a case study",
+    "Follow up next week",
+    "Send pricing",
+)
 
 
 def fill_demo(engine: Engine, now: datetime, seed: int = 7, deals: int = 64) -> int:
@@ -80,7 +123,9 @@ def _demo_deal(process: Process, rng: random.Random, now: datetime, n: int) -> D
     if target == "lost":
         steps = rng.randint(0, 4)
     # Stalled deals stopped getting commitments long ago; honest ones recently.
-    span_end = now - timedelta(days=rng.randint(25, 60) if story == "stalled" else rng.randint(1, 9))
+    span_end = now - timedelta(
+        days=rng.randint(25, 60) if story == "stalled" else rng.randint(1, 9)
+    )
     at = start
     step_days = max(1, (span_end - start).days // max(steps, 1))
     for _ in range(steps):
@@ -89,29 +134,46 @@ def _demo_deal(process: Process, rng: random.Random, now: datetime, n: int) -> D
         if "dissatisfaction_documented" in stage.requires:
             deal.document_dissatisfaction(
                 "Manual re-keying costs two people a week and causes billing errors.",
-                now=at, actor=owner,
+                now=at,
+                actor=owner,
             )
         if "buying_committee_mapped" in stage.requires and not any(
             s.role is Role.ECONOMIC_BUYER for s in deal.stakeholders
         ):
-            deal.add_stakeholder(name=_name(rng, people), role=Role.ECONOMIC_BUYER, title="CFO",
-                                 now=at, actor=owner)
+            deal.add_stakeholder(
+                name=_name(rng, people), role=Role.ECONOMIC_BUYER, title="CFO", now=at, actor=owner
+            )
         _buyer_step(deal, process, rng, at, owner)
         deal.advance(process, now=at + timedelta(minutes=5), actor=owner)
     if target == "lost":
-        deal.close_lost(rng.choice(["Chose a competitor", "No budget this year",
-                                    "Project cancelled"]), now=at + timedelta(days=3), actor=owner)
+        deal.close_lost(
+            rng.choice(["Chose a competitor", "No budget this year", "Project cancelled"]),
+            now=at + timedelta(days=3),
+            actor=owner,
+        )
     elif story == "seller_only" and not deal.is_closed:
-        _seller_step(deal, process, rng, min(now - timedelta(days=1), at + timedelta(days=4)), owner)
+        _seller_step(
+            deal, process, rng, min(now - timedelta(days=1), at + timedelta(days=4)), owner
+        )
         _seller_step(deal, process, rng, min(now, at + timedelta(days=8)), owner)
+    elif story == "honest" and not deal.is_closed and rng.random() < 0.4:
+        # The buyer has already given the commitment that exits this stage.
+        _buyer_step(
+            deal, process, rng, min(now - timedelta(hours=6), at + timedelta(days=3)), owner
+        )
     elif story == "honest" and not deal.is_closed and rng.random() < 0.5:
         # The next ask is already on the table.
         next_stage = process.stage(deal.stage)
         deal.add_commitment(
-            process, party=Party.BUYER, action="Asked for the next step",
-            kind=rng.choice(next_stage.exit), person=deal.stakeholders[0].name,
-            due=(now + timedelta(days=7)).date(), status=Status.ASKED,
-            now=now - timedelta(hours=3), actor=owner,
+            process,
+            party=Party.BUYER,
+            action="Asked for the next step",
+            kind=rng.choice(next_stage.exit),
+            person=deal.stakeholders[0].name,
+            due=(now + timedelta(days=7)).date(),
+            status=Status.ASKED,
+            now=now - timedelta(hours=3),
+            actor=owner,
         )
     return deal
 
@@ -120,9 +182,16 @@ def _committee(deal: Deal, rng: random.Random, at: datetime, owner: str) -> list
     used: list[str] = []
     roles = [Role.CHAMPION, *rng.sample([Role.TECHNICAL, Role.USER, Role.DECISION_MAKER], 2)]
     for role in roles:
-        deal.add_stakeholder(name=_name(rng, used), role=role, title=TITLES[role], now=at,
-                             actor=owner, notes=rng.choice([None, "Prefers short written summaries",
-                                                            "Wants numbers, not slides"]))
+        deal.add_stakeholder(
+            name=_name(rng, used),
+            role=role,
+            title=TITLES[role],
+            now=at,
+            actor=owner,
+            notes=rng.choice(
+                [None, "Prefers short written summaries", "Wants numbers, not slides"]
+            ),
+        )
     return used
 
 
@@ -137,20 +206,35 @@ def _name(rng: random.Random, used: list[str]) -> str:
 def _buyer_step(deal: Deal, process: Process, rng: random.Random, at: datetime, owner: str) -> None:
     stage = process.stage(deal.stage)
     interaction = deal.add_interaction(
-        kind=rng.choice(list(InteractionKind)[:3]), on=at.date(),
-        summary=f"Worked on {stage.name.lower()} with the client.", now=at, actor=owner,
+        kind=rng.choice(list(InteractionKind)[:3]),
+        on=at.date(),
+        summary=f"Worked on {stage.name.lower()} with the client.",
+        now=at,
+        actor=owner,
     )
     kind = rng.choice(stage.exit)
     person = rng.choice(deal.stakeholders).name
     due: date = (at + timedelta(days=rng.randint(3, 14))).date()
     deal.add_commitment(
-        process, party=Party.BUYER, action=process.kinds[kind].label, kind=kind, person=person,
-        due=due, status=Status.OBTAINED, interaction=interaction.number, now=at, actor=owner,
+        process,
+        party=Party.BUYER,
+        action=process.kinds[kind].label,
+        kind=kind,
+        person=person,
+        due=due,
+        status=Status.OBTAINED,
+        interaction=interaction.number,
+        now=at,
+        actor=owner,
     )
     if rng.random() < 0.4:
         deal.add_commitment(
-            process, party=Party.SELLER, action=rng.choice(SELLER_PROMISES),
-            now=at, actor=owner, interaction=interaction.number,
+            process,
+            party=Party.SELLER,
+            action=rng.choice(SELLER_PROMISES),
+            now=at,
+            actor=owner,
+            interaction=interaction.number,
         )
 
 
@@ -158,10 +242,17 @@ def _seller_step(
     deal: Deal, process: Process, rng: random.Random, at: datetime, owner: str
 ) -> None:
     interaction = deal.add_interaction(
-        kind=InteractionKind.EMAIL, on=at.date(), summary="Sent material, waiting to hear back.",
-        now=at, actor=owner,
+        kind=InteractionKind.EMAIL,
+        on=at.date(),
+        summary="Sent material, waiting to hear back.",
+        now=at,
+        actor=owner,
     )
     deal.add_commitment(
-        process, party=Party.SELLER, action=rng.choice(SELLER_PROMISES), now=at,
-        actor=owner, interaction=interaction.number,
+        process,
+        party=Party.SELLER,
+        action=rng.choice(SELLER_PROMISES),
+        now=at,
+        actor=owner,
+        interaction=interaction.number,
     )

@@ -40,8 +40,13 @@ def deal_summary(deal: Deal) -> dict[str, Any]:
 
 
 def stakeholder_view(s: Stakeholder) -> dict[str, Any]:
-    return {"number": s.number, "name": s.name, "role": s.role.value, "title": s.title,
-            "notes": s.notes}
+    return {
+        "number": s.number,
+        "name": s.name,
+        "role": s.role.value,
+        "title": s.title,
+        "notes": s.notes,
+    }
 
 
 def commitment_view(c: Commitment, process: Process) -> dict[str, Any]:
@@ -75,7 +80,7 @@ def interaction_view(i: Interaction, deal: Deal) -> dict[str, Any]:
 
 
 def move_view(m: StageMove, deal: Deal, process: Process) -> dict[str, Any]:
-    justified_by = []
+    justified_by: list[dict[str, Any]] = []
     for number in m.commitments:
         found = [c for c in deal.commitments if c.number == number]
         justified_by.extend(commitment_view(c, process) for c in found)
@@ -133,7 +138,11 @@ def process_view(process: Process) -> dict[str, Any]:
                 "key": s.key,
                 "name": s.name,
                 "exit": [
-                    {"kind": k, "rung": process.kinds[k].rung.value, "label": process.kinds[k].label}
+                    {
+                        "kind": k,
+                        "rung": process.kinds[k].rung.value,
+                        "label": process.kinds[k].label,
+                    }
                     for k in s.exit
                 ],
                 "requires": list(s.requires),

@@ -67,7 +67,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A unit of work that writes takes the write lock up front (BEGIN IMMEDIATE): a deferred
+    # transaction that read first and writes later fails outright when another writer got in
+    # between, while an immediate one waits its turn under busy_timeout.
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
@@ -34,7 +33,7 @@ class DealRepository:
         deals = self._load(select(t.deals).where(t.deals.c.external_id == external_id))
         return deals[0] if deals else None
 
-    def list(self, stage: str | None = None, owner: str | None = None) -> list[Deal]:
+    def find(self, stage: str | None = None, owner: str | None = None) -> list[Deal]:
         query = select(t.deals).order_by(t.deals.c.id)
         if stage is not None:
             query = query.where(t.deals.c.stage == stage)
@@ -117,9 +116,7 @@ class DealRepository:
                 )
                 for i in children["interactions"].get(r.id, [])
             ],
-            dissatisfaction=[
-                Note(n.text, n.at, n.actor) for n in children["notes"].get(r.id, [])
-            ],
+            dissatisfaction=[Note(n.text, n.at, n.actor) for n in children["notes"].get(r.id, [])],
             history=[
                 StageMove.from_event(Event(e.type, e.at, e.actor, dict(e.payload)))
                 for e in children["events"].get(r.id, [])
@@ -284,5 +281,3 @@ def _commitment(c: Row[Any]) -> Commitment:
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-

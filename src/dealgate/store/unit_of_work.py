@@ -15,11 +15,14 @@ class UnitOfWork:
     processes: ProcessStore
     connection: Connection
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, write: bool = True) -> None:
         self.engine = engine
+        self.write = write
 
     def __enter__(self) -> UnitOfWork:
         self.connection = self.engine.connect()
+        if self.write:
+            self.connection.execution_options(sqlite_begin="IMMEDIATE")
         self.connection.begin()
         self.deals = DealRepository(self.connection)
         self.processes = ProcessStore(self.connection)

@@ -1,0 +1,301 @@
+"""The CLI end to end through Typer's runner, on a real database, asserting exit codes and JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner, Result
+
+from dealgate.cli import app
+
+runner = CliRunner()
+
+
+class Cli:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __call__(self, *args: str, code: int = 0) -> Result:
+        result = runner.invoke(app, ["--db", self.url, *args])
+        # Print what the command said when the exit code is not the one expected.
+        assert result.exit_code == code, (
+            f"exit {result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        )
+        return result
+
+    def json(self, *args: str, code: int = 0) -> Any:
+        return json.loads(self(*args, "--json", code=code).stdout)
+
+    def error(self, *args: str) -> dict[str, Any]:
+        body: dict[str, Any] = json.loads(self(*args, code=1).stderr)
+        assert body["ok"] is False and isinstance(body["status"], int) and body["errors"]
+        return body
+
+
+@pytest.fixture
+def cli(engine: Engine) -> Cli:
+    return Cli(engine.url.render_as_string(hide_password=False))
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [e["code"] for e in body["errors"]]
+
+
+def test_a_deal_advances_only_on_the_buyers_commitment(cli: Cli) -> None:
+    deal = cli("deal", "add", "Fleet tracking", "--account", "Acme", "--owner", "alice")
+    deal_id = deal.stdout.strip()
+    assert deal_id.isdigit()
+
+    assert codes(cli.error("advance", deal_id)) == ["no_buyer_commitment"]
+
+    cli("commit", "add", deal_id, "--party", "seller", "--action", "send references")
+    assert codes(cli.error("advance", deal_id)) == ["only_seller_commitments"]
+
+    cli("stakeholder", "add", deal_id, "Maria Lopez", "--role", "champion", "--title", "COO")
+    cli(
+        "commit",
+        "add",
+        deal_id,
+        "--party",
+        "buyer",
+        "--action",
+        "Accepted an intro meeting",
+        "--kind",
+        "first_meeting_accepted",
+        "--who",
+        "Maria Lopez",
+        "--due",
+        "2026-12-03",
+    )
+    assert cli("advance", deal_id).stdout.strip() == "discover"
+
+    cli(
+        "commit",
+        "add",
+        deal_id,
+        "--party",
+        "buyer",
+        "--action",
+        "Budget is there",
+        "--kind",
+        "budget_confirmed",
+        "--who",
+        "Maria Lopez",
+        "--due",
+        "2026-12-10",
+    )
+    assert codes(cli.error("advance", deal_id)) == ["kind_not_on_exit_menu"]
+
+    shown = cli.json("deal", "show", deal_id)
+    history = shown["stage_history"]
+    assert [(h["from"], h["to"]) for h in history] == [(None, "prospect"), ("prospect", "discover")]
+    justified = history[1]["justified_by"]
+    assert [(c["kind"], c["person"], c["party"]) for c in justified] == [
+        ("first_meeting_accepted", "Maria Lopez", "buyer")
+    ]
+    assert shown["gate"]["can_advance"] is False
+    assert [v["code"] for v in shown["gate"]["violations"]] == ["kind_not_on_exit_menu"]
+
+
+def test_deal_add_json_gives_the_deal(cli: Cli) -> None:
+    deal = cli.json(
+        "deal",
+        "add",
+        "Claims",
+        "--account",
+        "Borealis",
+        "--owner",
+        "bruno",
+        "--stage",
+        "propose",
+        "--amount",
+        "45000",
+        "--close-date",
+        "2027-01-31",
+    )
+    assert deal["stage"] == "propose" and deal["amount"] == "45000.00"
+    assert deal["close_date"] == "2027-01-31" and deal["version"] == 1
+
+
+def test_deal_list_filters_by_stage_and_owner(cli: Cli) -> None:
+    cli("deal", "add", "A", "--account", "X", "--owner", "alice")
+    cli("deal", "add", "B", "--account", "Y", "--owner", "bruno", "--stage", "design")
+    assert [d["name"] for d in cli.json("deal", "list", "--owner", "bruno")] == ["B"]
+    assert [d["name"] for d in cli.json("deal", "list", "--stage", "prospect")] == ["A"]
+    assert "A" in cli("deal", "list").stdout
+    assert codes(cli.error("deal", "list", "--stage", "negotiation")) == ["unknown_stage"]
+
+
+def test_an_override_is_recorded_against_the_manager(cli: Cli) -> None:
+    deal_id = cli("deal", "add", "A", "--account", "X", "--owner", "alice").stdout.strip()
+    assert codes(cli.error("advance", deal_id, "--override", "CEO intro")) == [
+        "override_needs_manager"
+    ]
+    moved = cli.json("advance", deal_id, "--override", "CEO intro", "--as", "maria")
+    assert moved["stage"] == "discover" and moved["overridden"] is True
+    history = cli.json("deal", "show", deal_id)["stage_history"]
+    assert history[-1]["override_reason"] == "CEO intro" and history[-1]["actor"] == "maria"
+
+
+def test_commitment_lifecycle_through_the_cli(cli: Cli) -> None:
+    deal_id = cli("deal", "add", "A", "--account", "X", "--owner", "alice").stdout.strip()
+    number = cli(
+        "commit",
+        "add",
+        deal_id,
+        "--party",
+        "buyer",
+        "--action",
+        "Intro call",
+        "--kind",
+        "intro_call_booked",
+        "--status",
+        "asked",
+    ).stdout.strip()
+    assert cli.json("commit", "set", deal_id, number, "--status", "obtained")["status"] == (
+        "obtained"
+    )
+    assert codes(cli.error("commit", "set", deal_id, number, "--status", "asked")) == [
+        "invalid_transition"
+    ]
+    assert codes(cli.error("commit", "set", deal_id, "99", "--status", "kept")) == ["not_found"]
+
+
+def test_interactions_show_their_outcome(cli: Cli) -> None:
+    deal_id = cli("deal", "add", "A", "--account", "X", "--owner", "alice").stdout.strip()
+    cli("stakeholder", "add", deal_id, "Ken Okafor", "--role", "technical")
+    i = cli(
+        "interaction",
+        "add",
+        deal_id,
+        "--kind",
+        "call",
+        "--date",
+        "2026-11-20",
+        "--summary",
+        "Good call, they'll think about it",
+    ).stdout.strip()
+    cli("commit", "add", deal_id, "--party", "seller", "--action", "Send deck", "--interaction", i)
+    shown = cli.json("deal", "show", deal_id)
+    assert shown["interactions"][0]["outcome"] == "continuation"
+    cli(
+        "commit",
+        "add",
+        deal_id,
+        "--party",
+        "buyer",
+        "--action",
+        "Meet on Tuesday",
+        "--kind",
+        "first_meeting_accepted",
+        "--who",
+        "Ken Okafor",
+        "--due",
+        "2026-11-24",
+        "--interaction",
+        i,
+    )
+    assert cli.json("deal", "show", deal_id)["interactions"][0]["outcome"] == "advance"
+
+
+def test_closing_a_deal(cli: Cli) -> None:
+    deal_id = cli("deal", "add", "A", "--account", "X", "--owner", "alice").stdout.strip()
+    assert codes(cli.error("close", deal_id, "--lost")) == ["reason_required"]
+    refused = codes(cli.error("close", deal_id, "--won"))
+    assert refused[0] == "no_buyer_commitment" and "stage_skipped" in refused
+    assert cli("close", deal_id, "--lost", "--reason", "No budget").stdout.strip() == "lost"
+    assert codes(cli.error("advance", deal_id)) == ["deal_closed"]
+    assert codes(cli.error("stakeholder", "add", deal_id, "X", "--role", "user")) == ["deal_closed"]
+
+
+BAD_INPUT = [
+    (["deal", "add", "A", "--account", "X", "--owner", "a", "--amount", "lots"], "invalid_amount"),
+    (
+        ["deal", "add", "A", "--account", "X", "--owner", "a", "--close-date", "31/12"],
+        "invalid_date",
+    ),
+    (["deal", "add", "A", "--account", "X", "--owner", "a", "--stage", "won"], "invalid_stage"),
+    (["deal", "add", " ", "--account", "X", "--owner", "a"], "required"),
+    (["deal", "show", "999"], "not_found"),
+    (["stakeholder", "add", "1", "P", "--role", "boss"], "invalid_role"),
+    (["commit", "add", "1", "--party", "them", "--action", "x"], "invalid_party"),
+    (["commit", "add", "1", "--party", "buyer", "--action", "x", "--kind", "hug"], "unknown_kind"),
+    (
+        ["commit", "add", "1", "--party", "seller", "--action", "x", "--kind", "data_shared"],
+        "kind_on_seller_commitment",
+    ),
+    (
+        ["interaction", "add", "1", "--kind", "fax", "--date", "2026-01-01", "--summary", "x"],
+        "invalid_interaction_kind",
+    ),
+    (["advance", "1", "--to", "nowhere"], "unknown_stage"),
+]
+
+
+@pytest.mark.parametrize(("args", "code"), BAD_INPUT, ids=[c for _, c in BAD_INPUT])
+def test_bad_input_gets_the_error_shape_and_loses_nothing(
+    cli: Cli, args: list[str], code: str
+) -> None:
+    cli("deal", "add", "Keep me", "--account", "X", "--owner", "alice")
+    before = cli.json("deal", "show", "1")
+    assert code in codes(cli.error(*args))
+    assert cli.json("deal", "show", "1") == before
+
+
+def test_usage_errors_exit_2(cli: Cli) -> None:
+    cli("deal", "add", code=2)
+
+
+def test_init_is_idempotent_and_loads_a_process_file(cli: Cli, tmp_path: Path) -> None:
+    assert cli.json("init")["loaded"] is False
+    custom = tmp_path / "team.toml"
+    custom.write_text(
+        '[process]\nname = "Team"\n[[stages]]\nkey = "qualify"\nname = "Qualify"\n'
+        "exit = []\nstall_after_days = 10\n"
+    )
+    result = cli("init", "--process", str(custom), "--json")
+    assert json.loads(result.stdout)["loaded"] is True
+    assert "empty exit menu" in result.stderr
+    assert cli.json("process", "show")["name"] == "Team"
+
+
+def test_a_wrong_process_file_is_refused_with_file_and_key(cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[process]\nname = "Bad"\n[[stages]]\nkey = "x"\nname = "X"\nexit = ["hug"]\n')
+    body = cli.error("init", "--process", str(bad))
+    assert codes(body) == ["invalid_process"]
+    assert "bad.toml" in body["errors"][0]["message"] and body["errors"][0]["field"] == (
+        "stages[0] (x).exit"
+    )
+    assert cli.json("process", "show")["name"] == "Default"
+
+
+def test_process_show_lists_stages_menus_and_rungs(cli: Cli) -> None:
+    shown = cli.json("process", "show")
+    assert [s["key"] for s in shown["stages"]][:2] == ["prospect", "discover"]
+    assert shown["stages"][0]["exit"][0] == {
+        "kind": "first_meeting_accepted",
+        "rung": "time",
+        "label": "Accepted a dated first meeting",
+    }
+    assert "economic_buyer_meeting" in cli("process", "show").stdout
+
+
+def test_the_demo_fills_an_empty_database_once(cli: Cli) -> None:
+    assert cli.json("demo")["created"] >= 60
+    assert cli.json("demo")["created"] == 0
+    deals = cli.json("deal", "list")
+    assert len({d["owner"] for d in deals}) >= 3
+    stages = {d["stage"] for d in deals}
+    assert {"prospect", "discover", "propose", "decide", "won", "lost"} <= stages
+    assert any(d["can_advance"] for d in deals) and not all(d["can_advance"] for d in deals)
+
+
+def test_a_command_before_init_says_to_run_init(tmp_path: Path) -> None:
+    fresh = Cli(f"sqlite:///{tmp_path / 'fresh.db'}")
+    body = fresh.error("deal", "list")
+    assert codes(body) != []

@@ -1,0 +1,190 @@
+"""Repositories, unit of work, migrations and concurrency, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, func, select, text
+
+from dealgate.domain.commitment import Party, Status
+from dealgate.domain.errors import DealgateError
+from dealgate.domain.interaction import InteractionKind
+from dealgate.domain.stakeholder import Role
+from dealgate.services import deals as svc
+from dealgate.store import tables
+from dealgate.store.db import make_engine, schema_is_current
+from dealgate.store.unit_of_work import UnitOfWork
+from tests.builders import PROCESS, a_deal, at, buyer_commits, seller_promises
+
+
+def _stored_deal(engine: Engine) -> int:
+    deal = a_deal()
+    deal.amount = Decimal("12000.50")
+    deal.add_stakeholder(
+        name="Lena Ross",
+        role=Role.ECONOMIC_BUYER,
+        title="CFO",
+        notes="Wants numbers",
+        now=at(0),
+        actor="alice",
+    )
+    i = deal.add_interaction(
+        kind=InteractionKind.CALL, on=at(1).date(), summary="Intro call", now=at(1), actor="alice"
+    )
+    c = buyer_commits(deal, "first_meeting_accepted")
+    c.interaction = i.number
+    seller_promises(deal)
+    deal.document_dissatisfaction("Too many spreadsheets", now=at(1), actor="alice")
+    deal.advance(PROCESS, now=at(2), actor="alice")
+    with UnitOfWork(engine) as uow:
+        uow.deals.add(deal)
+        uow.commit()
+    assert deal.id is not None
+    return deal.id
+
+
+def test_migrations_create_exactly_the_declared_tables(engine: Engine) -> None:
+    assert schema_is_current(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), tables.metadata)
+    assert diff == []
+
+
+def test_a_deal_round_trips_through_the_repository(engine: Engine) -> None:
+    deal_id = _stored_deal(engine)
+    with UnitOfWork(engine) as uow:
+        deal = uow.deals.get(deal_id)
+    assert deal.stage == "discover" and deal.version == 1
+    assert deal.amount == Decimal("12000.50")
+    assert [s.name for s in deal.stakeholders] == ["Raj Patel", "Lena Ross"]
+    assert deal.stakeholders[1].notes == "Wants numbers"
+    assert [(c.party.value, c.kind) for c in deal.commitments] == [
+        ("buyer", "first_meeting_accepted"),
+        ("seller", None),
+    ]
+    assert deal.commitments[0].obtained_at == at(1)
+    assert deal.commitments[0].interaction == 1
+    assert deal.dissatisfaction[0].text == "Too many spreadsheets"
+    assert deal.stage_entered_at == at(2)
+
+
+def test_stage_history_is_read_from_the_event_log(engine: Engine) -> None:
+    deal_id = _stored_deal(engine)
+    with UnitOfWork(engine) as uow:
+        deal = uow.deals.get(deal_id)
+        events = uow.deals.events(deal_id)
+    assert [(m.from_stage, m.to_stage, m.commitments) for m in deal.history] == [
+        (None, "prospect", ()),
+        ("prospect", "discover", (1,)),
+    ]
+    assert [e.type for e in events] == [
+        "deal.opened",
+        "stakeholder.added",
+        "stakeholder.added",
+        "interaction.added",
+        "commitment.added",
+        "commitment.added",
+        "deal.dissatisfaction_documented",
+        "deal.advanced",
+    ]
+    assert all(e.actor == "alice" for e in events)
+
+
+def test_the_unit_of_work_rolls_back_unless_committed(engine: Engine) -> None:
+    with UnitOfWork(engine) as uow:
+        uow.deals.add(a_deal())
+    with UnitOfWork(engine) as uow:
+        assert uow.deals.find() == []
+
+
+def test_an_error_midway_writes_nothing(engine: Engine) -> None:
+    deal_id = _stored_deal(engine)
+    with pytest.raises(DealgateError), UnitOfWork(engine) as uow:
+        deal = uow.deals.get(deal_id)
+        deal.add_stakeholder(name="Someone", role=Role.USER, now=at(3), actor="alice")
+        uow.deals.save(deal)
+        deal.set_commitment_status(1, Status.ASKED, now=at(3), actor="alice")  # illegal
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        deal = uow.deals.get(deal_id)
+    assert len(deal.stakeholders) == 2 and deal.version == 1
+
+
+def test_a_stale_write_fails_with_conflict_and_writes_nothing(engine: Engine) -> None:
+    deal_id = _stored_deal(engine)
+    with UnitOfWork(engine, write=False) as reader:
+        theirs = reader.deals.get(deal_id)  # read, then someone else saves first
+    with UnitOfWork(engine) as first:
+        mine = first.deals.get(deal_id)
+        mine.add_stakeholder(name="First", role=Role.USER, now=at(3), actor="alice")
+        first.deals.save(mine)
+        first.commit()
+    theirs.add_stakeholder(name="Second", role=Role.USER, now=at(3), actor="bruno")
+    with UnitOfWork(engine) as second:
+        with pytest.raises(DealgateError) as caught:
+            second.deals.save(theirs)
+        assert caught.value.codes == ["conflict"] and caught.value.status == 409
+    with UnitOfWork(engine) as uow:
+        deal = uow.deals.get(deal_id)
+        events = uow.deals.events(deal_id)
+    assert [s.name for s in deal.stakeholders][-1] == "First"
+    assert deal.version == 2
+    assert not any(e.payload.get("name") == "Second" for e in events)
+
+
+def test_concurrent_advances_move_the_deal_exactly_once(engine: Engine) -> None:
+    deal_id = _stored_deal(engine)
+    svc.add_commitment(
+        engine,
+        deal_id,
+        now=at(3),
+        actor="alice",
+        party=Party.BUYER,
+        action="Shares data",
+        kind="data_shared",
+        person="Raj Patel",
+        due=at(9).date(),
+    )
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            svc.advance(engine, deal_id, now=at(4), actor="alice", to="change")
+            outcomes.append("ok")
+        except DealgateError as e:
+            outcomes.append(e.codes[0])
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("ok") == 1
+    assert set(outcomes) <= {"ok", "conflict", "not_forward"}
+    with engine.connect() as conn:
+        moves = conn.execute(
+            select(func.count())
+            .select_from(tables.events)
+            .where(tables.events.c.deal_id == deal_id, tables.events.c.type == "deal.advanced")
+        ).scalar_one()
+    assert moves == 2
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+
+
+def test_the_process_is_stored_for_every_command(engine: Engine) -> None:
+    with UnitOfWork(engine) as uow:
+        process = uow.processes.active()
+    assert [s.key for s in process] == [s.key for s in PROCESS]

@@ -1,0 +1,189 @@
+"""Commitment lifecycle, interaction outcomes and the ladder, as business rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from dealgate.domain.commitment import Party, Status, can_transition
+from dealgate.domain.errors import DealgateError
+from dealgate.domain.interaction import InteractionKind, Outcome
+from dealgate.domain.ladder import Rung
+from tests.builders import PROCESS, a_deal, at, buyer_commits
+
+LIFECYCLE = [
+    (Status.ASKED, Status.OBTAINED, True),
+    (Status.ASKED, Status.DECLINED, True),
+    (Status.OBTAINED, Status.KEPT, True),
+    (Status.OBTAINED, Status.BROKEN, True),
+    (Status.OBTAINED, Status.WITHDRAWN, True),
+    (Status.INFERRED, Status.OBTAINED, True),
+    (Status.INFERRED, Status.REJECTED, True),
+    (Status.ASKED, Status.KEPT, False),
+    (Status.DECLINED, Status.OBTAINED, False),
+    (Status.KEPT, Status.BROKEN, False),
+    (Status.BROKEN, Status.OBTAINED, False),
+    (Status.OBTAINED, Status.ASKED, False),
+]
+
+
+@pytest.mark.parametrize(("before", "after", "allowed"), LIFECYCLE)
+def test_commitment_lifecycle(before: Status, after: Status, allowed: bool) -> None:
+    assert can_transition(before, after) is allowed
+
+
+def test_an_illegal_status_change_is_refused_and_names_the_allowed_ones() -> None:
+    deal = a_deal()
+    c = buyer_commits(deal, "first_meeting_accepted", status=Status.ASKED)
+    with pytest.raises(DealgateError) as caught:
+        deal.set_commitment_status(c.number, Status.KEPT, now=at(2), actor="alice")
+    assert caught.value.codes == ["invalid_transition"]
+    assert "declined" in caught.value.details[0].message and c.status is Status.ASKED
+
+
+def test_obtaining_an_asked_commitment_stamps_when_it_was_obtained() -> None:
+    deal = a_deal()
+    c = buyer_commits(deal, "first_meeting_accepted", status=Status.ASKED)
+    assert c.obtained_at is None
+    deal.set_commitment_status(c.number, Status.OBTAINED, now=at(3), actor="alice")
+    assert c.obtained_at == at(3)
+
+
+def test_a_seller_promise_has_no_kind() -> None:
+    deal = a_deal()
+    with pytest.raises(DealgateError) as caught:
+        deal.add_commitment(
+            PROCESS,
+            party=Party.SELLER,
+            action="Send references",
+            kind="budget_confirmed",
+            now=at(1),
+            actor="alice",
+        )
+    assert caught.value.codes == ["kind_on_seller_commitment"]
+
+
+def test_a_kind_outside_the_catalogue_is_refused() -> None:
+    with pytest.raises(DealgateError) as caught:
+        buyer_commits(a_deal(), "handshake")
+    assert caught.value.codes == ["unknown_kind"]
+
+
+def test_a_new_commitment_cannot_start_broken() -> None:
+    with pytest.raises(DealgateError) as caught:
+        buyer_commits(a_deal(), "first_meeting_accepted", status=Status.BROKEN)
+    assert caught.value.codes == ["invalid_status"]
+
+
+def _outcome(kind: str | None, party: Party, status: Status, declined: bool = False) -> Outcome:
+    deal = a_deal()
+    i = deal.add_interaction(
+        kind=InteractionKind.MEETING,
+        on=at(1).date(),
+        summary="Met",
+        now=at(1),
+        actor="alice",
+        client_declined=declined,
+    )
+    if party is not None and status is not None:
+        deal.add_commitment(
+            PROCESS,
+            party=party,
+            action="Something",
+            kind=kind,
+            person="Raj Patel",
+            due=at(5).date(),
+            status=status,
+            interaction=i.number,
+            now=at(1),
+            actor="alice",
+        )
+    return deal.outcome(i)
+
+
+OUTCOMES = [
+    (
+        "an obtained buyer commitment makes an advance",
+        "data_shared",
+        Party.BUYER,
+        Status.OBTAINED,
+        False,
+        Outcome.ADVANCE,
+    ),
+    (
+        "a buyer commitment on the decide rung makes an order",
+        "contract_signed",
+        Party.BUYER,
+        Status.KEPT,
+        False,
+        Outcome.ORDER,
+    ),
+    (
+        "a seller promise is a continuation",
+        None,
+        Party.SELLER,
+        Status.OBTAINED,
+        False,
+        Outcome.CONTINUATION,
+    ),
+    (
+        "an ask the buyer has not given is a continuation",
+        "data_shared",
+        Party.BUYER,
+        Status.ASKED,
+        False,
+        Outcome.CONTINUATION,
+    ),
+    (
+        "a client declining outright is a no-sale",
+        None,
+        Party.SELLER,
+        Status.OBTAINED,
+        True,
+        Outcome.NO_SALE,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "kind", "party", "status", "declined", "expected"),
+    OUTCOMES,
+    ids=[o[0] for o in OUTCOMES],
+)
+def test_interaction_outcome(
+    rule: str, kind: str | None, party: Party, status: Status, declined: bool, expected: Outcome
+) -> None:
+    assert _outcome(kind, party, status, declined) is expected, rule
+
+
+def test_the_ladder_climbs_from_time_to_execute() -> None:
+    assert [r.level for r in Rung] == list(range(1, 11))
+    assert Rung.TIME.level < Rung.CONSENSUS.level < Rung.DECIDE.level < Rung.EXECUTE.level
+    assert Rung.from_level(5) is Rung.CONSENSUS
+
+
+def test_every_default_stage_exits_on_the_rungs_of_the_design() -> None:
+    expected = {
+        "prospect": {"time"},
+        "discover": {"explore"},
+        "change": {"change"},
+        "design": {"collaborate", "consensus"},
+        "propose": {"invest", "review"},
+        "resolve": {"resolve"},
+        "decide": {"decide"},
+    }
+    actual = {s.key: {PROCESS.kinds[k].rung.value for k in s.exit} for s in PROCESS}
+    assert actual == expected
+
+
+def test_every_kind_of_an_exit_rung_is_on_the_menu() -> None:
+    for stage in PROCESS:
+        rungs = {PROCESS.kinds[k].rung for k in stage.exit}
+        of_rungs = {k.key for k in PROCESS.kinds.values() if k.rung in rungs}
+        assert set(stage.exit) == of_rungs, stage.key
+
+
+def test_the_evidenced_stage_follows_the_highest_rung() -> None:
+    assert PROCESS.evidenced_stage(None) == "prospect"
+    assert PROCESS.evidenced_stage(Rung.TIME) == "discover"
+    assert PROCESS.evidenced_stage(Rung.CONSENSUS) == "propose"
+    assert PROCESS.evidenced_stage(Rung.DECIDE) == "won"
