@@ -17,6 +17,7 @@ run: $(STAMP)
 	$(BIN)/dealgate --db $(DB) init
 	$(BIN)/dealgate --db $(DB) demo
 	$(BIN)/dealgate --db $(DB) deal list
+	$(BIN)/dealgate --db $(DB) review
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -17,13 +17,17 @@ from dealgate.cli_support import (
     errors_as_shape,
     now,
     parse_amount,
+    parse_as_of,
     parse_date,
 )
+from dealgate.domain.audit import has_errors
 from dealgate.domain.commitment import parse_party, parse_status
 from dealgate.domain.errors import invalid
 from dealgate.domain.interaction import parse_interaction_kind
 from dealgate.domain.stakeholder import parse_role
+from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
+from dealgate.services import review as review_svc
 from dealgate.services import views
 from dealgate.services.demo import fill_demo
 from dealgate.services.setup import init_database
@@ -389,6 +393,73 @@ def close(
             emit_json(views.deal_summary(deal))
         else:
             typer.echo(deal.stage)
+
+
+# --- review, audit, coaching ---------------------------------------------------------------
+
+
+@app.command("review")
+def review_command(
+    as_of: Annotated[
+        str | None, typer.Option(help="Review as of this date (default: now).")
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Only this rep's deals.")] = None,
+    flag: Annotated[str | None, typer.Option(help="Only deals with this flag.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Pipeline health: which deals are stalled, unevidenced, seller-only, ..."""
+    with errors_as_shape():
+        result = review_svc.review(State.engine(), parse_as_of(as_of), owner=owner, flag=flag)
+        if as_json:
+            emit_json(views.review_view(result))
+        else:
+            render.review(_console(), result)
+
+
+@app.command("audit")
+def audit_command(
+    file: Annotated[
+        Path | None, typer.Argument(help="A process file (default: the loaded one).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Audit a process definition; exits 1 when it finds errors."""
+    with errors_as_shape():
+        process, findings = coaching_svc.audit(None if file else State.engine(), file)
+        if as_json:
+            emit_json(
+                {"process": process.name, "findings": [views.finding_view(f) for f in findings]}
+            )
+        else:
+            render.audit(_console(), process, findings)
+    if has_errors(findings):
+        raise typer.Exit(1)
+
+
+@app.command("coach")
+def coach_command(
+    deal_id: Annotated[int | None, typer.Argument(help="The deal to coach.")] = None,
+    rep: Annotated[str | None, typer.Option(help="Coach a rep instead of a deal.")] = None,
+    since: Annotated[str | None, typer.Option(help="With --rep: from this date.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What to ask a deal's buyer for next, or how a rep gains commitments."""
+    with errors_as_shape():
+        if (deal_id is None) == (rep is None):
+            raise invalid("deal_or_rep", "Give a deal id or --rep USER, not both.", "deal")
+        if rep is not None:
+            coaching = coaching_svc.coach_for_rep(State.engine(), rep, parse_as_of(since, None))
+            if as_json:
+                emit_json(views.rep_coaching_view(coaching))
+            else:
+                render.rep_coaching(_console(), coaching)
+            return
+        assert deal_id is not None
+        deal, advice = coaching_svc.coach_for_deal(State.engine(), deal_id)
+        if as_json:
+            emit_json(views.deal_coaching_view(advice))
+        else:
+            render.deal_coaching(_console(), deal, advice)
 
 
 def main() -> None:

@@ -83,6 +83,25 @@ def parse_date(text: str | None, field: str) -> date | None:
         ) from None
 
 
+def parse_as_of(text: str | None, default: datetime | object | None = ...) -> Any:
+    """A date or datetime given on the command line, as an aware UTC datetime.
+
+    A bare date means the end of that day, so "as of 2026-03-31" includes all of it.
+    """
+    if text is None:
+        return now() if default is ... else default
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise invalid(
+            "invalid_date", f"'{text}' is not a date; write it as YYYY-MM-DD.", "as_of"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def parse_amount(text: str | None) -> Decimal | None:
     if text is None:
         return None

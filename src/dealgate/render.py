@@ -8,9 +8,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from dealgate.domain.audit import Finding
+from dealgate.domain.coaching import DealCoaching, RepCoaching, metric_values
 from dealgate.domain.deal import Deal
 from dealgate.domain.process import Process
 from dealgate.services.deals import DealDetail
+from dealgate.services.review import PipelineReview
 from dealgate.services.views import money
 
 
@@ -127,3 +130,81 @@ def deal_detail(console: Console, detail: DealDetail, now: datetime) -> None:
         console.print(f"[yellow]Gate: cannot leave {d.stage} yet.[/]")
         for v in verdict.violations:
             console.print(f"  - [bold]{v.code}[/]: {escape(v.message)}")
+
+
+def review(console: Console, r: PipelineReview) -> None:
+    counts = r.flag_counts
+    f = r.forecast
+    flagged = ", ".join(f"{code} {n}" for code, n in counts.items() if n) or "no flags"
+    console.print(
+        f"[bold]Review as of {r.as_of:%Y-%m-%d}[/]: {len(r.deals)} open deals reviewed; {flagged}."
+    )
+    console.print(
+        f"Pipeline value evidenced by buyer commitments [green]{money(r.value_evidenced)}[/], "
+        f"only claimed [red]{money(r.value_claimed)}[/]. Forecast by stage "
+        f"{money(f.by_stage)}, by evidence {money(f.by_evidence)} "
+        f"([red]{money(f.resting_on_claims)}[/] rests on claims)."
+    )
+    shown = r.shown
+    codes = [r.flag] if r.flag else [c for c, n in counts.items() if n]
+    for code in codes:
+        table = Table(title=f"{code} ({counts.get(code, 0)})", title_justify="left")
+        for column in ("id", "deal", "owner", "stage", "amount", "why"):
+            table.add_column(column, justify="right" if column in ("id", "amount") else "left")
+        for d in shown:
+            for flag in d.flags:
+                if flag.code == code:
+                    table.add_row(
+                        str(d.deal_id),
+                        escape(d.name),
+                        escape(d.owner),
+                        d.stage,
+                        money(d.amount) or "-",
+                        escape(flag.message),
+                    )
+        console.print(table)
+
+
+def audit(console: Console, p: Process, findings: list[Finding]) -> None:
+    if not findings:
+        console.print(f"[green]Process '{escape(p.name)}': no findings.[/]")
+        return
+    table = Table(title=f"Audit of process '{escape(p.name)}'")
+    for column in ("severity", "code", "stage", "finding"):
+        table.add_column(column)
+    for f in findings:
+        colour = "red" if f.severity.value == "error" else "yellow"
+        table.add_row(f"[{colour}]{f.severity.value}[/]", f.code, f.stage or "-", escape(f.message))
+    console.print(table)
+
+
+def deal_coaching(console: Console, deal: Deal, c: DealCoaching) -> None:
+    console.print(f"[bold]#{deal.id} {escape(deal.name)}[/] in {c.stage}")
+    if c.can_advance_now:
+        console.print("[green]The buyer's commitment is in: advance the deal now.[/]")
+    if c.primary:
+        console.print(f"Primary: {escape(c.primary.sentence())} (exits {c.primary.stage})")
+    if c.fallback:
+        console.print(f"Fallback: {escape(c.fallback.sentence())} (exits {c.fallback.stage})")
+    if c.primary is None:
+        console.print("The deal is closed; nothing to ask for.")
+
+
+def rep_coaching(console: Console, c: RepCoaching) -> None:
+    m = c.metrics
+    table = Table(title=f"Coaching for {escape(m.rep)}")
+    for column in ("measure", m.rep, "team median"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    mine = metric_values(m)
+    for name, value in mine.items():
+        pct = name in ("yield", "seller_only_share", "continuation_ratio")
+        spec = ".0%" if pct else ".2f"
+        table.add_row(
+            name.replace("_", " "), format(value, spec), format(c.team_median[name], spec)
+        )
+    console.print(table)
+    rungs = ", ".join(f"{k} {v}" for k, v in m.rungs_asked.items()) or "none"
+    console.print(f"Rungs asked for: {rungs}")
+    console.print(f"[bold]Verdict: {c.verdict.replace('_', ' ')}[/]")
+    for reason in c.reasons:
+        console.print(f"  - {escape(reason)}")

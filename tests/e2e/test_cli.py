@@ -299,3 +299,89 @@ def test_a_command_before_init_says_to_run_init(tmp_path: Path) -> None:
     fresh = Cli(f"sqlite:///{tmp_path / 'fresh.db'}")
     body = fresh.error("deal", "list")
     assert codes(body) != []
+
+
+def test_review_lists_flagged_deals_with_a_summary(cli: Cli) -> None:
+    cli("demo")
+    body = cli.json("review")
+    summary = body["summary"]
+    assert summary["deals_reviewed"] > 40
+    assert summary["flag_counts"]["unevidenced_stage"] > 0
+    assert float(summary["value_claimed"]) > 0 and float(summary["value_evidenced"]) > 0
+    assert float(summary["forecast_by_evidence"]) < float(summary["forecast_by_stage"])
+    unevidenced = [
+        d for d in body["deals"] if any(f["code"] == "unevidenced_stage" for f in d["flags"])
+    ]
+    assert all(d["evidenced_stage"] != d["stage"] for d in unevidenced)
+    only = cli.json("review", "--flag", "seller_only", "--owner", "dana")
+    assert only["deals"] and all(d["owner"] == "dana" for d in only["deals"])
+    assert "seller_only" in cli("review").stdout
+    assert codes(cli.error("review", "--flag", "sleepy")) == ["unknown_flag"]
+    assert codes(cli.error("review", "--as-of", "tomorrow")) == ["invalid_date"]
+
+
+def test_review_as_of_a_later_date_finds_more_stalls(cli: Cli) -> None:
+    deal_id = cli("deal", "add", "A", "--account", "X", "--owner", "alice").stdout.strip()
+    assert cli.json("review", "--as-of", "2026-01-01")["deals"] == []
+    later = cli.json("review", "--as-of", "2099-01-01")["deals"]
+    assert [d["id"] for d in later] == [int(deal_id)]
+    assert later[0]["flags"][0]["code"] == "stalled"
+
+
+def test_audit_exits_1_on_errors_and_0_on_warnings(cli: Cli, tmp_path: Path) -> None:
+    assert cli.json("audit")["findings"] == []
+    warn = tmp_path / "warn.toml"
+    warn.write_text(
+        '[process]\nname = "W"\n[[stages]]\nkey = "a"\nname = "A"\nexit = ["intro_call_booked"]\n'
+    )
+    found = {f["code"] for f in cli.json("audit", str(warn))["findings"]}
+    assert {"single_kind_menu", "no_stall_limit", "kind_not_accepted"} <= found
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[process]\nname = "B"\n[[stages]]\nkey = "a"\nname = "A"\nexit = ["data_shared"]\n'
+        'stall_after_days = 5\n[[stages]]\nkey = "b"\nname = "B"\nexit = []\n'
+        'stall_after_days = 5\n[[stages]]\nkey = "c"\nname = "C"\n'
+        'exit = ["intro_call_booked", "first_meeting_accepted"]\nstall_after_days = 5\n'
+    )
+    result = runner.invoke(app, ["--db", cli.url, "audit", str(bad), "--json"])
+    assert result.exit_code == 1, result.stdout
+    codes_found = {f["code"] for f in json.loads(result.stdout)["findings"]}
+    assert {"empty_exit_menu", "menu_does_not_climb"} <= codes_found
+
+
+def test_coach_a_deal_names_the_next_ask_and_who_to_ask(cli: Cli) -> None:
+    deal_id = cli(
+        "deal", "add", "A", "--account", "X", "--owner", "alice", "--stage", "discover"
+    ).stdout.strip()
+    cli("stakeholder", "add", deal_id, "Lena Ross", "--role", "decision_maker")
+    cli("stakeholder", "add", deal_id, "Ken Okafor", "--role", "champion")
+    advice = cli.json("coach", deal_id)
+    assert advice["primary"]["exits_stage"] == "change"
+    assert advice["primary"]["rung"] == "change"
+    assert advice["primary"]["ask"]["name"] == "Lena Ross"
+    assert advice["fallback"]["exits_stage"] == "discover"
+    assert advice["fallback"]["rung"] == "explore"
+    assert advice["fallback"]["ask"]["name"] == "Ken Okafor"
+    assert "Ask Lena Ross" in cli("coach", deal_id).stdout
+
+
+def test_coach_a_rep_compares_to_the_team_and_gives_a_verdict(cli: Cli) -> None:
+    cli("demo")
+    dana = cli.json("coach", "--rep", "dana")
+    assert dana["verdict"] == "commitment_gaining" and dana["reasons"]
+    assert dana["metrics"]["ask_rate"] < dana["team_median"]["ask_rate"]
+    assert set(dana["rungs_asked"]) <= {
+        "time",
+        "explore",
+        "change",
+        "collaborate",
+        "consensus",
+        "invest",
+        "review",
+        "resolve",
+        "decide",
+        "execute",
+    }
+    assert cli.json("coach", "--rep", "alice")["verdict"] == "neither"
+    assert codes(cli.error("coach", "--rep", "nobody")) == ["not_found"]
+    assert codes(cli.error("coach")) == ["deal_or_rep"]

@@ -124,6 +124,12 @@ class Deal:
     def overridden(self) -> bool:
         return any(m.overridden for m in self.history)
 
+    @property
+    def override_reason(self) -> str | None:
+        """The reason of the latest manager override, if any."""
+        reasons = [m.override_reason for m in self.history if m.override_reason]
+        return reasons[-1] if reasons else None
+
     def commitment(self, number: int) -> Commitment:
         for c in self.commitments:
             if c.number == number:
@@ -374,6 +380,7 @@ class Deal:
             "from": self.stage,
             "to": verdict.to_stage,
             "commitments": list(verdict.justifying),
+            "exits": [[stage, number] for stage, number in verdict.exits],
             "skipped": list(skipped),
         }
         if reason is not None:

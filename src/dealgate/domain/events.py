@@ -30,6 +30,7 @@ class StageMove:
     override_reason: str | None = None
     reason: str | None = None
     skipped: tuple[str, ...] = ()
+    exits: tuple[tuple[str, int], ...] = ()  # each stage left and the commitment that exited it
 
     @property
     def overridden(self) -> bool:
@@ -47,6 +48,7 @@ class StageMove:
             override_reason=p.get("override_reason"),
             reason=p.get("reason"),
             skipped=tuple(p.get("skipped", ())),
+            exits=tuple((str(stage), int(number)) for stage, number in p.get("exits", ())),
         )
 
 

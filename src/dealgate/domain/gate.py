@@ -44,8 +44,12 @@ class GateVerdict:
     from_stage: str
     to_stage: str | None
     violations: tuple[Violation, ...]
-    justifying: tuple[int, ...]  # commitment numbers that open the gate, one per stage left
+    exits: tuple[tuple[str, int], ...]  # (stage left, the commitment number that exits it)
     exit_menu: tuple[str, ...]
+
+    @property
+    def justifying(self) -> tuple[int, ...]:
+        return tuple(number for _, number in self.exits)
 
     @property
     def allowed(self) -> bool:
@@ -91,13 +95,13 @@ def check_gate(deal: Deal, process: Process, to: str | None = None) -> GateVerdi
         )
 
     violations: list[Violation] = []
-    justifying: list[int] = []
+    exits: list[tuple[str, int]] = []
     first = process.position(current.key)
     for stage in process.stages[first : process.position(target)]:
         skipped = stage.key != current.key
         found, problems = exit_evidence(deal, process, stage)
         if found is not None:
-            justifying.append(found.number)
+            exits.append((stage.key, found.number))
         elif skipped:
             violations.append(
                 Violation(
@@ -110,7 +114,7 @@ def check_gate(deal: Deal, process: Process, to: str | None = None) -> GateVerdi
         else:
             violations.extend(problems)
         violations.extend(missing_prerequisites(deal, stage))
-    return GateVerdict(current.key, target, tuple(violations), tuple(justifying), current.exit)
+    return GateVerdict(current.key, target, tuple(violations), tuple(exits), current.exit)
 
 
 def missing_prerequisites(deal: Deal, stage: Stage) -> list[Violation]:

@@ -89,8 +89,21 @@ def fill_demo(engine: Engine, now: datetime, seed: int = 7, deals: int = 64) -> 
         if uow.deals.count():
             return 0
         process = uow.processes.active()
-        for n in range(deals):
-            uow.deals.add(_demo_deal(process, rng, now, n))
+        made = [_demo_deal(process, rng, now, n) for n in range(deals)]
+        # A manager pushed one stalled deal through a gate: it stays flagged.
+        pushed = next(
+            d
+            for d in made
+            if not d.is_closed and not d.can_advance(process) and d.stage != process.stages[-1].key
+        )
+        pushed.advance(
+            process,
+            now=now - timedelta(days=2),
+            actor="maria",
+            override_reason="Strategic account; the CEO asked to show it in forecast",
+        )
+        for deal in made:
+            uow.deals.add(deal)
         uow.commit()
     return deals
 
@@ -100,7 +113,9 @@ def _demo_deal(process: Process, rng: random.Random, now: datetime, n: int) -> D
     account = ACCOUNTS[n % len(ACCOUNTS)]
     open_keys = [s.key for s in process.stages]
     target = rng.choice([*open_keys, *open_keys[:3], "won", "lost"])
-    story = rng.choices(["honest", "stalled", "claimed", "seller_only"], [5, 2, 2, 1])[0]
+    # dana leans on her own promises: the rep the coaching page should catch.
+    weights = [3, 2, 1, 4] if owner == "dana" else [5, 2, 2, 1]
+    story = rng.choices(["honest", "stalled", "claimed", "seller_only"], weights)[0]
     start = now - timedelta(days=rng.randint(30, 150))
     amount = Decimal(rng.randrange(8, 240) * 1000)
     deal = Deal.open(
@@ -131,6 +146,7 @@ def _demo_deal(process: Process, rng: random.Random, now: datetime, n: int) -> D
     for _ in range(steps):
         stage = process.stage(deal.stage)
         at = at + timedelta(days=rng.randint(max(1, step_days - 3), step_days + 2), hours=2)
+        _keep_what_was_promised(deal, at, owner)
         if "dissatisfaction_documented" in stage.requires:
             deal.document_dissatisfaction(
                 "Manual re-keying costs two people a week and causes billing errors.",
@@ -151,6 +167,21 @@ def _demo_deal(process: Process, rng: random.Random, now: datetime, n: int) -> D
             now=at + timedelta(days=3),
             actor=owner,
         )
+    elif story == "stalled" and not deal.is_closed and deal.commitments:
+        # The buyer went quiet: calls without commitments, and sometimes a promise broken.
+        for k in range(3):
+            deal.add_interaction(
+                kind=InteractionKind.CALL,
+                on=(at + timedelta(days=3 + 4 * k)).date(),
+                summary="Checked in; they are still thinking about it.",
+                now=at + timedelta(days=3 + 4 * k),
+                actor=owner,
+            )
+        last = deal.commitments[-1]
+        if last.is_buyer and last.status is Status.OBTAINED and rng.random() < 0.5:
+            deal.set_commitment_status(
+                last.number, Status.BROKEN, now=at + timedelta(days=12), actor=owner
+            )
     elif story == "seller_only" and not deal.is_closed:
         _seller_step(
             deal, process, rng, min(now - timedelta(days=1), at + timedelta(days=4)), owner
@@ -176,6 +207,12 @@ def _demo_deal(process: Process, rng: random.Random, now: datetime, n: int) -> D
             actor=owner,
         )
     return deal
+
+
+def _keep_what_was_promised(deal: Deal, at: datetime, owner: str) -> None:
+    for c in deal.commitments:
+        if c.is_buyer and c.status is Status.OBTAINED and c.due is not None and c.due <= at.date():
+            deal.set_commitment_status(c.number, Status.KEPT, now=at, actor=owner)
 
 
 def _committee(deal: Deal, rng: random.Random, at: datetime, owner: str) -> list[str]:
@@ -227,6 +264,23 @@ def _buyer_step(deal: Deal, process: Process, rng: random.Random, at: datetime, 
         now=at,
         actor=owner,
     )
+    if owner == "dana":
+        # Meetings that end with "I'll send you something" instead of an ask.
+        extra = deal.add_interaction(
+            kind=InteractionKind.MEETING,
+            on=at.date(),
+            summary="Walked them through the demo.",
+            now=at,
+            actor=owner,
+        )
+        deal.add_commitment(
+            process,
+            party=Party.SELLER,
+            action=rng.choice(SELLER_PROMISES),
+            now=at,
+            actor=owner,
+            interaction=extra.number,
+        )
     if rng.random() < 0.4:
         deal.add_commitment(
             process,

@@ -6,13 +6,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from dealgate.domain.audit import Finding
+from dealgate.domain.coaching import Ask, DealCoaching, RepCoaching, metric_values
 from dealgate.domain.commitment import Commitment
 from dealgate.domain.deal import Deal
 from dealgate.domain.events import Event, StageMove
 from dealgate.domain.gate import GateVerdict
 from dealgate.domain.interaction import Interaction
+from dealgate.domain.ladder import Rung
 from dealgate.domain.process import Process
+from dealgate.domain.review import DealReview
 from dealgate.domain.stakeholder import Stakeholder
+from dealgate.services.review import PipelineReview
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -155,4 +160,77 @@ def process_view(process: Process) -> dict[str, Any]:
             {"key": k.key, "rung": k.rung.value, "level": k.rung.level, "label": k.label}
             for k in sorted(process.kinds.values(), key=lambda k: (k.rung.level, k.key))
         ],
+    }
+
+
+def review_view(r: PipelineReview) -> dict[str, Any]:
+    f = r.forecast
+    return {
+        "as_of": iso(r.as_of),
+        "summary": {
+            "deals_reviewed": len(r.deals),
+            "flag_counts": r.flag_counts,
+            "value_evidenced": money(r.value_evidenced),
+            "value_claimed": money(r.value_claimed),
+            "forecast_by_stage": money(f.by_stage),
+            "forecast_by_evidence": money(f.by_evidence),
+            "forecast_resting_on_claims": money(f.resting_on_claims),
+        },
+        "deals": [deal_review_view(d) for d in r.shown],
+    }
+
+
+def deal_review_view(d: DealReview) -> dict[str, Any]:
+    return {
+        "id": d.deal_id,
+        "name": d.name,
+        "account": d.account,
+        "owner": d.owner,
+        "stage": d.stage,
+        "amount": money(d.amount),
+        "evidenced_stage": d.evidenced_stage,
+        "highest_rung": Rung.from_level(d.highest_rung).value if d.highest_rung else None,
+        "flags": [{"code": f.code, "message": f.message, "facts": f.facts} for f in d.flags],
+    }
+
+
+def finding_view(f: Finding) -> dict[str, Any]:
+    return {"code": f.code, "severity": f.severity.value, "stage": f.stage, "message": f.message}
+
+
+def ask_view(a: Ask | None) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {
+        "kind": a.kind.key,
+        "rung": a.kind.rung.value,
+        "label": a.kind.label,
+        "exits_stage": a.stage,
+        "ask": stakeholder_view(a.ask) if a.ask else None,
+        "sentence": a.sentence(),
+    }
+
+
+def deal_coaching_view(c: DealCoaching) -> dict[str, Any]:
+    return {
+        "deal": c.deal_id,
+        "stage": c.stage,
+        "can_advance_now": c.can_advance_now,
+        "primary": ask_view(c.primary),
+        "fallback": ask_view(c.fallback),
+    }
+
+
+def rep_coaching_view(c: RepCoaching) -> dict[str, Any]:
+    m = c.metrics
+    return {
+        "rep": m.rep,
+        "interactions": m.interactions,
+        "asks": m.asks,
+        "obtained": m.obtained,
+        "metrics": metric_values(m),
+        "team_median": c.team_median,
+        "rungs_asked": m.rungs_asked,
+        "verdict": c.verdict,
+        "reasons": c.reasons,
     }

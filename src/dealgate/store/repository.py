@@ -221,6 +221,13 @@ class DealRepository:
                     for e in deal.new_events
                 ],
             )
+        exits = [
+            {"deal_id": deal.id, "stage": stage, "commitment": number, "at": e.at}
+            for e in deal.new_events
+            for stage, number in e.payload.get("exits", ())
+        ]
+        if exits:
+            self.conn.execute(insert(t.stage_exits), exits)
         deal.new_events = []
 
 
@@ -236,6 +243,7 @@ def _deal_values(deal: Deal) -> dict[str, Any]:
         "stage_entered_at": deal.stage_entered_at,
         "close_reason": deal.close_reason,
         "external_id": deal.external_id,
+        "override_reason": deal.override_reason,
     }
 
 

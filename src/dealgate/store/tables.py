@@ -67,6 +67,7 @@ deals = Table(
     Column("close_reason", Text),
     Column("version", Integer, nullable=False),
     Column("external_id", String(200)),
+    Column("override_reason", Text),
     UniqueConstraint("external_id", name="uq_deals_external_id"),
     Index("ix_deals_owner_stage", "owner", "stage"),
     Index("ix_deals_stage", "stage"),
@@ -93,6 +94,17 @@ interactions = Table(
     Column("summary", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("client_declined", Boolean, nullable=False),
+    Index("ix_interactions_deal_on", "deal_id", "on_date", "number"),
+)
+
+# Projection of stage-move events: which commitment exited which stage (for set-based review).
+stage_exits = Table(
+    "stage_exits",
+    metadata,
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True),
+    Column("stage", String(100), primary_key=True),
+    Column("commitment", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
 )
 
 commitments = Table(
@@ -118,6 +130,7 @@ commitments = Table(
         ["interactions.deal_id", "interactions.number"],
         name="fk_commitments_interaction",
     ),
+    Index("ix_commitments_deal_party", "deal_id", "party"),
 )
 
 notes = Table(

@@ -1,0 +1,55 @@
+"""Coaching and audit use cases."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from dealgate.domain.audit import Finding, audit_process
+from dealgate.domain.coaching import (
+    DealCoaching,
+    RepCoaching,
+    coach_deal,
+    coach_rep,
+    rep_metrics,
+)
+from dealgate.domain.deal import Deal
+from dealgate.domain.errors import not_found
+from dealgate.domain.process import Process
+from dealgate.processes import load_process
+from dealgate.store.unit_of_work import UnitOfWork
+
+
+def audit(engine: Engine | None, process_file: Path | None) -> tuple[Process, list[Finding]]:
+    """Audit a process file, or the database's active process when no file is given."""
+    if process_file is not None:
+        process = load_process(process_file)
+    else:
+        assert engine is not None
+        with UnitOfWork(engine, write=False) as uow:
+            process = uow.processes.active()
+    return process, audit_process(process)
+
+
+def coach_for_deal(engine: Engine, deal_id: int) -> tuple[Deal, DealCoaching]:
+    with UnitOfWork(engine, write=False) as uow:
+        process = uow.processes.active()
+        deal = uow.deals.get(deal_id)
+    return deal, coach_deal(deal, process)
+
+
+def coach_for_rep(engine: Engine, rep: str, since: datetime | None) -> RepCoaching:
+    with UnitOfWork(engine, write=False) as uow:
+        process = uow.processes.active()
+        deals = uow.deals.find()
+    by_owner: dict[str, list[Deal]] = defaultdict(list)
+    for deal in deals:
+        by_owner[deal.owner].append(deal)
+    if rep not in by_owner:
+        raise not_found("rep", rep, f"Reps with deals: {', '.join(sorted(by_owner)) or 'none'}.")
+    team = [rep_metrics(owner, owned, process, since) for owner, owned in by_owner.items()]
+    mine = next(m for m in team if m.rep == rep)
+    return coach_rep(mine, team, audit_process(process))

@@ -1,0 +1,65 @@
+"""Pipeline review use case: flags for every open deal, the summary line and the forecast."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine
+
+from dealgate.domain.errors import invalid
+from dealgate.domain.process import Process
+from dealgate.domain.review import FLAG_CODES, DealReview, Forecast, forecast
+from dealgate.store.review_sql import review_pipeline
+from dealgate.store.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class PipelineReview:
+    as_of: datetime
+    process: Process
+    deals: list[DealReview]  # every open deal reviewed (before the --flag filter)
+    flag: str | None
+
+    @property
+    def shown(self) -> list[DealReview]:
+        if self.flag is None:
+            return [r for r in self.deals if r.flags]
+        return [r for r in self.deals if self.flag in r.codes]
+
+    @property
+    def flag_counts(self) -> dict[str, int]:
+        counts = Counter(code for r in self.deals for code in r.codes)
+        return {code: counts.get(code, 0) for code in FLAG_CODES}
+
+    @property
+    def value_evidenced(self) -> Decimal:
+        return sum((r.amount or Decimal(0) for r in self.deals if r.evidenced), Decimal(0))
+
+    @property
+    def value_claimed(self) -> Decimal:
+        """Value of deals whose stage their buyer commitments do not justify."""
+        return sum((r.amount or Decimal(0) for r in self.deals if not r.evidenced), Decimal(0))
+
+    @property
+    def forecast(self) -> Forecast:
+        return forecast(self.process, self.deals)
+
+
+def review(
+    engine: Engine,
+    as_of: datetime,
+    *,
+    owner: str | None = None,
+    flag: str | None = None,
+) -> PipelineReview:
+    if flag is not None and flag not in FLAG_CODES:
+        raise invalid(
+            "unknown_flag", f"Unknown flag '{flag}'. Use one of: {', '.join(FLAG_CODES)}.", "flag"
+        )
+    with UnitOfWork(engine, write=False) as uow:
+        process = uow.processes.active()
+        deals = review_pipeline(uow.connection, process, as_of, owner=owner)
+    return PipelineReview(as_of, process, deals, flag)
