@@ -24,6 +24,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    type_coerce,
 )
 
 from dealgate.domain.ladder import Rung
@@ -74,7 +75,19 @@ def review_pipeline(
     streak: int = DEFAULT_STREAK,
 ) -> list[DealReview]:
     scope = Scope(owner, tuple(deal_ids) if deal_ids is not None else None)
-    last_obtained = _last_obtained()
+    lo = _last_obtained()
+    # The stall check runs in the database: only stalled deals bring a timestamp back.
+    since = case(
+        (lo.c.last_obtained > d.c.stage_entered_at, lo.c.last_obtained),
+        else_=d.c.stage_entered_at,
+    )
+    limits = {s.key: s.stall_after_days for s in process.stages if s.stall_after_days}
+    threshold = case(
+        {key: literal(as_of - timedelta(days=days), UTCDateTime) for key, days in limits.items()},
+        value=d.c.stage,
+        else_=None,
+    )
+    stalled_since = type_coerce(case((since < threshold, since), else_=None), UTCDateTime)
     rows = conn.execute(
         scope.apply(
             select(
@@ -84,17 +97,15 @@ def review_pipeline(
                 d.c.owner,
                 d.c.stage,
                 d.c.amount,
-                d.c.stage_entered_at,
                 d.c.override_reason,
-                last_obtained.c.last_obtained,
-                last_obtained.c.highest,
+                lo.c.highest,
+                stalled_since.label("stalled_since"),
             )
             .select_from(d)
-            .outerjoin(last_obtained, last_obtained.c.deal_id == d.c.id)
+            .outerjoin(lo, lo.c.deal_id == d.c.id)
             .order_by(d.c.id)
         )
     ).all()
-    flags: dict[int, list[Flag]] = defaultdict(list)
     facts = {
         OVERDUE: _overdue(conn, scope, as_of),
         BROKEN: _broken(conn, scope),
@@ -103,40 +114,40 @@ def review_pipeline(
         RUNG_REGRESSION: _regressions(conn, scope),
         EASY_COMMITMENT: _easy(conn, scope, process),
     }
+    # Per-process lookups, so the per-deal loop is dictionary reads only.
+    position = {key: n for n, key in enumerate(process.stage_keys)}
+    evidenced_by_level = {
+        level: process.evidenced_stage(Rung.from_level(level) if level else None)
+        for level in range(0, len(Rung) + 1)
+    }
+    rung_name = {r.level: r.value for r in Rung}
     out = []
     for row in rows:
         highest = row.highest
-        evidenced = process.evidenced_stage(Rung.from_level(highest) if highest else None)
-        found = flags[row.id]
-        stall = process.stage(row.stage).stall_after_days
-        if stall is not None:
-            since = (
-                max(row.last_obtained, row.stage_entered_at)
-                if row.last_obtained
-                else (row.stage_entered_at)
-            )
-            if since < as_of - timedelta(days=stall):
-                found.append(
-                    Flag(
-                        STALLED,
-                        {
-                            "since": since.isoformat(),
-                            "days_without_buyer_commitment": (as_of - since).days,
-                            "stall_after_days": stall,
-                        },
-                    )
+        evidenced = evidenced_by_level[highest or 0]
+        found: list[Flag] = []
+        if row.stalled_since is not None:
+            found.append(
+                Flag(
+                    STALLED,
+                    {
+                        "since": row.stalled_since.isoformat(),
+                        "days_without_buyer_commitment": (as_of - row.stalled_since).days,
+                        "stall_after_days": limits[row.stage],
+                    },
                 )
+            )
         for code in (OVERDUE, BROKEN, CONTINUATION_STREAK, SELLER_ONLY):
             if row.id in facts[code]:
                 found.append(Flag(code, facts[code][row.id]))
-        if process.position(row.stage) > process.position(evidenced):
+        if position[row.stage] > position[evidenced]:
             found.append(
                 Flag(
                     UNEVIDENCED_STAGE,
                     {
                         "claimed_stage": row.stage,
                         "evidenced_stage": evidenced,
-                        "highest_rung": Rung.from_level(highest).value if highest else None,
+                        "highest_rung": rung_name[highest] if highest else None,
                     },
                 )
             )
@@ -147,8 +158,8 @@ def review_pipeline(
                     RUNG_REGRESSION,
                     {
                         "newest_commitment": newest["number"],
-                        "newest_rung": Rung.from_level(newest["level"]).value,
-                        "highest_rung_won": Rung.from_level(highest).value,
+                        "newest_rung": rung_name[newest["level"]],
+                        "highest_rung_won": rung_name[highest],
                     },
                 )
             )

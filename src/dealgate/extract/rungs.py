@@ -1,0 +1,196 @@
+"""Which rung and catalogue kind a buyer commitment is on, read from its words.
+
+Rules are tried from the top: the most specific and highest commitments first, so "will sign
+after the board meeting" is a decision and not a meeting. Consensus words are matched in the
+predicate only: "the CFO confirmed it is a priority" is a change, "set up the CFO meeting" is
+consensus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dealgate.domain.ladder import Rung
+
+
+@dataclass(frozen=True)
+class RungRule:
+    rung: Rung
+    kind: str
+    pattern: re.Pattern[str]
+    predicate_only: bool = False
+
+
+def _r(rung: Rung, kind: str, pattern: str, predicate_only: bool = False) -> RungRule:
+    return RungRule(rung, kind, re.compile(pattern, re.I), predicate_only)
+
+
+TITLES = (
+    r"(?:economic buyer|\beb\b|\bcfo\b|\bceo\b|\bcio\b|\bcto\b|\bcoo\b|\bcmo\b|\bcro\b|\bciso\b"
+    r"|\bvp\b|vice president|president|head of|\bdirectors?\b|\bboard\b|decision[- ]makers?"
+    r"|executives?|\bexecs?\b|\bsvp\b|\bevp\b|managing director|owner of the budget|budget holder)"
+)
+
+RULES: tuple[RungRule, ...] = (
+    _r(Rung.EXPLORE, "data_shared", r"\bnda\b"),
+    _r(Rung.DECIDE, "purchase_order_issued", r"purchase order|\bp\.?o\.?\b(?! box)|\bpo number"),
+    _r(
+        Rung.DECIDE,
+        "contract_signed",
+        r"\b(?:signed|signs|sign|signing|countersigned|e-?signed|docusigned)\b"
+        r"(?!\s*-?\s*off)(?!(?:\s+\w+){1,2}\s+off\b)(?!\s+the nda)"
+        r"|signature|dotted line|verbal (?:yes|commit|award)|selected us|chose us|picked us"
+        r"|\bawarded\b|closed[- ]won|preferred vendor|paper to follow|\bgo[- ]ahead\b|green light to (?:buy|purchase|proceed)"
+        r"|approved the (?:purchase|contract|deal|order)|move forward with (?:us|the purchase)",
+    ),
+    _r(
+        Rung.EXECUTE,
+        "kickoff_held",
+        r"\bkick-?off\b(?! call with us to discuss)",
+    ),
+    _r(
+        Rung.EXECUTE,
+        "implementation_owner_named",
+        r"impl(?:ementation|\.)? (?:lead|owner|manager|team)|project (?:manager|lead|owner)"
+        r"|\brollout\b|roll-out|go-?live|onboarding (?:owner|lead)|\bsso\b|configured on their side"
+        r"|provision\w*\s+(?:\w+\s+)?(?:users|accounts|seats|licen[cs]es)"
+        r"|deployment (?:lead|owner)|rollout (?:manager|lead|owner)",
+    ),
+    _r(
+        Rung.RESOLVE,
+        "legal_review_started",
+        r"\blegal\b|lawyers?|counsel|redlines?|red-lines?|\bmsa\b|marked-up|contract review"
+        r"|terms review|\bdpa\b|procurement review|vendor (?:onboarding|registration)|\bt&cs?\b"
+        r"|terms and conditions|(?:our|the|your) terms\b|\bsec(?:urity)? questionnaire",
+    ),
+    _r(
+        Rung.RESOLVE,
+        "security_review_started",
+        r"security|questionnaire|infosec|pen ?test|soc ?2|\bit review|risk assessment"
+        r"|compliance review|\bgdpr\b|architecture review|due diligence",
+    ),
+    _r(
+        Rung.RESOLVE,
+        "concerns_meeting_booked",
+        r"concerns?|objections?|worr(?:y|ies|ied)|\brisks?\b|open issues|open questions"
+        r"|push-?back|reservations|hesitations?",
+    ),
+    _r(
+        Rung.REVIEW,
+        "committee_review_booked",
+        r"review (?:our|the|your) (?:proposal|business case|offer|quote|pricing|solution|sow"
+        r"|recommendation)|(?:proposal|solution|offer) review|(?:committee|board|exec(?:utive)?s?"
+        r"|leadership|management|stakeholders).{0,40}\breview|review.{0,30}(?:proposal|business case)"
+        r"|present (?:the|our|your) (?:proposal|business case) to|steerco|steering committee"
+        r"|(?:go|walk|run)(?:ing)? (?:us )?through (?:the|our|your) (?:final )?proposal"
+        r"|vote on|(?:present|presenting) (?:our|the) proposal",
+    ),
+    _r(
+        Rung.INVEST,
+        "success_criteria_signed",
+        r"success (?:criteria|metrics|plan)|evaluation criteria|acceptance criteria|exit criteria",
+    ),
+    _r(
+        Rung.INVEST,
+        "pilot_resourced",
+        r"(?:engineers?|ftes?|people|developers|analysts|staff|resources|team members?|headcount"
+        r"|\bdevs?\b|hours|days|weeks|time|users).{0,40}(?:pilot|\bpoc\b|proof of concept|trial)"
+        r"|(?:pilot|\bpoc\b|proof of concept|trial).{0,40}(?:engineers?|ftes?|people|resources"
+        r"|users|analysts|staffed|team\b"
+        r"|approved|funded|resourced|staffed|green-?lit)"
+        r"|(?:approved|funded|resourced|staffed|green-?lit).{0,30}(?:pilot|\bpoc\b|proof of concept)"
+        r"|(?:assigned|dedicated|allocated|committed) (?:\w+ ){0,2}(?:engineers?|ftes?|people"
+        r"|developers|analysts|resources)",
+    ),
+    _r(
+        Rung.INVEST,
+        "budget_confirmed",
+        r"budget|funding|\bfunded\b|\$\s?\d|\d+\s?k\b|€\s?\d|£\s?\d|\bspend\b|money|capex|opex"
+        r"|expenditure|set aside|\bfunds\b",
+    ),
+    _r(Rung.CHANGE, "sponsor_named", r"\bsponsor"),
+    _r(
+        Rung.CHANGE,
+        "change_priority_confirmed",
+        r"priorit|top-?(?:one|two|three|five|\d)|has to go|must go|needs? to go|replac(?:e|ing)"
+        r"|own the (?:project|initiative|change)|target date|deadline|mandate|\binitiative\b"
+        r"|committed to (?:replacing|fixing|changing|moving|switching|retiring)|\bretir(?:e|ing)\b"
+        r"|business case approved|problem (?:is|as) (?:real|urgent)|must (?:fix|change|solve)",
+    ),
+    _r(
+        Rung.CONSENSUS,
+        "economic_buyer_meeting",
+        TITLES + r"\s*(?:'s\s+)?(?:mtg|meeting|call|session|intro|lunch|dinner|sync)"
+        r"|(?:meet|meeting|mtg|call|session|time) with (?:the |our |their |his |her )?"
+        + TITLES
+        + r"|"
+        + TITLES
+        + r".{0,30}(?:sit in|join|attend|be (?:there|present))",
+    ),
+    _r(
+        Rung.CONSENSUS,
+        "stakeholders_introduced",
+        r"introduc\w* (?:us|me|our|them|\w+ to)\b|intro'?d (?:us|me)|stakeholders?"
+        r"|buying (?:committee|group|team)|\bcommittee\b|loop(?:ed|ing)? in"
+        r"|\bcc'?d\b|invit(?:e|ed|ing) (?:our|their|his|her|the) " + TITLES,
+        predicate_only=True,
+    ),
+    _r(Rung.CONSENSUS, "economic_buyer_meeting", TITLES, predicate_only=True),
+    _r(
+        Rung.COLLABORATE,
+        "design_workshop_held",
+        r"design (?:workshop|session)|workshop|whiteboard|solution design|architecture session"
+        r"|design sprint|mock-?ups? together|prototype together",
+    ),
+    _r(
+        Rung.COLLABORATE,
+        "requirements_cowritten",
+        r"co-?writ|co-?author|co-?design|co-?creat|requirements|\brfp\b|\bspecs?\b"
+        r"|mark(?:ed)? up (?:our|the|your) |feedback on (?:our|the|your) (?:draft|design|outline)"
+        r"|map (?:their|the|our) .{0,30}(?:workflow|process).{0,20}with|working session|jointly"
+        r"|together with (?:us|our)|with our (?:se|team|engineers?) to (?:build|design|define)",
+    ),
+    _r(
+        Rung.EXPLORE,
+        "discovery_session_booked",
+        r"discovery|\bdisco\b|deep[- ]?dive|assessment|\baudit\b|site visit|\btour\b"
+        r"|walk-?through of (?:their|the)|walk (?:us|me) through|on[- ]?site|current state"
+        r"|current (?:\w+ )?process|process review|shadow",
+    ),
+    _r(
+        Rung.EXPLORE,
+        "colleague_joins_discovery",
+        r"(?:bring|brings|bringing|brought|invit\w*|include|including|join\w*)\b.{0,40}"
+        r"(?:team|manager|leads?|colleagues?|analysts?|engineers?|ops|users|admins?|staff|peers?)",
+        predicate_only=True,
+    ),
+    _r(
+        Rung.EXPLORE,
+        "data_shared",
+        r"\bdata\b|numbers|figures|metrics|export|report|process map|spreadsheet|access to|\blogs?\b"
+        r"|samples?|usage|churn|volumes?|\bkpis?\b|stats|documentation|org chart|dataset|sql dump"
+        r"|invoices|baseline|benchmarks?|\bdocs\b|documents|files",
+    ),
+    _r(Rung.TIME, "demo_accepted", r"\bdemo\b"),
+    _r(
+        Rung.TIME,
+        "intro_call_booked",
+        r"\bintro\b|introductory|\bcall\b|\bchat\b|coffee|\bzoom\b|teams call|phone|video call",
+    ),
+    _r(
+        Rung.TIME,
+        "first_meeting_accepted",
+        r"\bmeet\b|meeting|\bmtg\b|calendar|minutes|\bslot\b|works for (?:me|us)|see you"
+        r"|\blunch\b|appointment|\bsession\b|\bconversation\b|\bsit down\b"
+        r"|\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b|\bworks\b|talk then",
+    ),
+)
+
+
+def classify(clause: str, predicate: str) -> RungRule | None:
+    for rule in RULES:
+        text = predicate if rule.predicate_only else clause
+        if rule.pattern.search(text):
+            return rule
+    return None
