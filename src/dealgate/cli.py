@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +19,7 @@ from dealgate.cli_support import (
     now,
     parse_amount,
     parse_as_of,
+    parse_author,
     parse_date,
 )
 from dealgate.domain.audit import has_errors
@@ -25,6 +27,7 @@ from dealgate.domain.commitment import parse_party, parse_status
 from dealgate.domain.errors import invalid
 from dealgate.domain.interaction import parse_interaction_kind
 from dealgate.domain.stakeholder import parse_role
+from dealgate.extract import extract
 from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
 from dealgate.services import review as review_svc
@@ -302,6 +305,64 @@ def commit_set(
             _console().print(f"Commitment {commitment.number} is now {commitment.status.value}.")
 
 
+@commit_app.command("confirm")
+def commit_confirm(deal_id: int, commitment_id: int, as_json: JsonOpt = False) -> None:
+    """Confirm an inferred commitment: it becomes evidence."""
+    with errors_as_shape():
+        c = svc.confirm_commitment(State.engine(), deal_id, commitment_id, now=now(), actor=actor())
+        if as_json:
+            emit_json(views.commitment_view(c, svc.active_process(State.engine())))
+        else:
+            _console().print(f"Commitment {c.number} confirmed: {c.status.value}.")
+
+
+@commit_app.command("reject")
+def commit_reject(deal_id: int, commitment_id: int, as_json: JsonOpt = False) -> None:
+    """Reject an inferred commitment: the note did not mean it."""
+    with errors_as_shape():
+        c = svc.reject_commitment(State.engine(), deal_id, commitment_id, now=now(), actor=actor())
+        if as_json:
+            emit_json(views.commitment_view(c, svc.active_process(State.engine())))
+        else:
+            _console().print(f"Commitment {c.number} rejected.")
+
+
+@app.command("extract")
+def extract_command(
+    author: Annotated[str, typer.Option(help="seller (CRM notes) or buyer (their emails).")] = (
+        "seller"
+    ),
+    written: Annotated[
+        str | None, typer.Option("--date", help="When the text was written (default: today).")
+    ] = None,
+    as_json: JsonOpt = True,
+) -> None:
+    """Read lines (or JSON lines with a `text` field) on stdin; write their commitments."""
+    with errors_as_shape():
+        who = parse_author(author)
+        on = parse_date(written, "date") or now().date()
+        for number, line in enumerate(sys.stdin, start=1):
+            text = line.rstrip("\n")
+            if not text.strip():
+                continue
+            line_author = who
+            if text.lstrip().startswith("{"):
+                try:
+                    row = json.loads(text)
+                except json.JSONDecodeError as e:
+                    raise invalid(
+                        "invalid_json", f"Line {number} is not valid JSON ({e.msg}).", "stdin"
+                    ) from None
+                if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                    raise invalid(
+                        "invalid_json", f'Line {number} needs a "text" string field.', "stdin"
+                    )
+                text = row["text"]
+                line_author = parse_author(str(row.get("author", who)))
+            found = [c.to_dict() for c in extract(text, line_author, on)]
+            typer.echo(json.dumps({"text": text, "commitments": found}))
+
+
 @interaction_app.command("add")
 def interaction_add(
     deal_id: int,
@@ -311,14 +372,21 @@ def interaction_add(
     declined: Annotated[
         bool, typer.Option("--declined", help="The client declined outright.")
     ] = False,
+    author: Annotated[
+        str, typer.Option(help="Who wrote the summary: seller (a note) or buyer (their email).")
+    ] = "seller",
+    extract_commitments: Annotated[
+        bool,
+        typer.Option("--extract/--no-extract", help="Propose the commitments the summary names."),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Log a meeting, call or email; prints its number on the deal."""
+    """Log a meeting, call or email; prints its number and the commitments it proposes."""
     with errors_as_shape():
         on = parse_date(date, "date")
         assert on is not None
         engine = State.engine()
-        interaction = svc.add_interaction(
+        interaction, proposed = svc.add_interaction(
             engine,
             deal_id,
             now=now(),
@@ -327,12 +395,26 @@ def interaction_add(
             on=on,
             summary=summary,
             client_declined=declined,
+            infer=extract_commitments,
+            author=parse_author(author),
         )
+        detail = svc.get_deal(engine, deal_id)
         if as_json:
-            detail = svc.get_deal(engine, deal_id)
-            emit_json(views.interaction_view(interaction, detail.deal))
+            emit_json(
+                {
+                    **views.interaction_view(interaction, detail.deal),
+                    "inferred": [views.commitment_view(c, detail.process) for c in proposed],
+                }
+            )
         else:
             typer.echo(interaction.number)
+            for c in proposed:
+                what = f"{c.kind} ({c.party.value})" if c.kind else f"{c.party.value} promise"
+                typer.echo(
+                    f"inferred commitment {c.number}: {what}: {c.source}; confirm with "
+                    f"`dealgate commit confirm {deal_id} {c.number}`",
+                    err=True,
+                )
 
 
 # --- moving deals -------------------------------------------------------------------------------

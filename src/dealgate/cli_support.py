@@ -102,6 +102,14 @@ def parse_as_of(text: str | None, default: datetime | object | None = ...) -> An
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def parse_author(text: str) -> str:
+    if text not in ("seller", "buyer"):
+        raise invalid(
+            "invalid_author", f"Unknown author '{text}'. Use 'seller' or 'buyer'.", "author"
+        )
+    return text
+
+
 def parse_amount(text: str | None) -> Decimal | None:
     if text is None:
         return None

@@ -385,3 +385,55 @@ def test_coach_a_rep_compares_to_the_team_and_gives_a_verdict(cli: Cli) -> None:
     assert cli.json("coach", "--rep", "alice")["verdict"] == "neither"
     assert codes(cli.error("coach", "--rep", "nobody")) == ["not_found"]
     assert codes(cli.error("coach")) == ["deal_or_rep"]
+
+
+def test_extract_reads_lines_and_json_lines_from_stdin(cli: Cli) -> None:
+    text = (
+        "Raj will set up the CFO meeting for the 12th; I'll send references\n"
+        '{"text": "Tuesday at 2pm works for me, see you then.", "author": "buyer"}\n'
+        "They'll think about it.\n"
+    )
+    result = runner.invoke(app, ["extract", "--date", "2026-11-27"], input=text)
+    assert result.exit_code == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    first = lines[0]["commitments"]
+    assert [(c["party"], c["rung"], c["person"], c["due"]) for c in first] == [
+        ("buyer", "consensus", "Raj", "2026-12-12"),
+        ("seller", None, None, None),
+    ]
+    assert lines[1]["commitments"][0]["rung"] == "time"
+    assert lines[2] == {"text": "They'll think about it.", "commitments": []}
+    bad = runner.invoke(app, ["extract"], input='{"txt": 1}\n')
+    assert bad.exit_code == 1 and json.loads(bad.stderr)["errors"][0]["code"] == "invalid_json"
+
+
+def test_a_logged_note_proposes_inferred_commitments_to_confirm(cli: Cli) -> None:
+    deal_id = cli("deal", "add", "A", "--account", "X", "--owner", "alice").stdout.strip()
+    cli("stakeholder", "add", deal_id, "Maria Lopez", "--role", "champion")
+    logged = cli.json(
+        "interaction",
+        "add",
+        deal_id,
+        "--kind",
+        "call",
+        "--date",
+        "2026-11-27",
+        "--summary",
+        "Maria accepted an intro call for Tuesday; I'll send the deck",
+    )
+    inferred = logged["inferred"]
+    assert [(c["party"], c["kind"], c["person"], c["status"]) for c in inferred] == [
+        ("buyer", "intro_call_booked", "Maria Lopez", "inferred"),
+        ("seller", None, None, "inferred"),
+    ]
+    assert logged["outcome"] == "continuation"  # nothing confirmed yet
+    assert codes(cli.error("advance", deal_id)) == ["no_buyer_commitment"]
+    confirmed = cli.json("commit", "confirm", deal_id, str(inferred[0]["number"]))
+    assert confirmed["status"] == "obtained"
+    shown = cli.json("deal", "show", deal_id)
+    assert shown["interactions"][0]["outcome"] == "advance"
+    assert cli.json("commit", "reject", deal_id, str(inferred[1]["number"]))["status"] == "rejected"
+    assert codes(cli.error("commit", "confirm", deal_id, str(inferred[1]["number"]))) == [
+        "not_inferred"
+    ]
+    assert cli("advance", deal_id).stdout.strip() == "discover"

@@ -267,6 +267,21 @@ class Deal:
         )
         return commitment
 
+    def confirm_commitment(self, number: int, *, now: datetime, actor: str) -> Commitment:
+        """A person confirms an inferred commitment: it becomes evidence (kept if it was done)."""
+        commitment = self.commitment(number)
+        if commitment.status is not Status.INFERRED:
+            raise invalid(
+                "not_inferred",
+                f"Commitment {number} is {commitment.status.value}, not inferred; "
+                "use `dealgate commit set` to change its status.",
+                "status",
+            )
+        done = commitment.kept_on is not None and commitment.is_buyer
+        return self.set_commitment_status(
+            number, Status.KEPT if done else Status.OBTAINED, now=now, actor=actor
+        )
+
     def add_interaction(
         self,
         *,

@@ -153,7 +153,12 @@ def exit_evidence(
                 "exit",
             )
         ]
-    window = [c for c in deal.commitments if _in_window(deal, stage, c)]
+    # Inferred commitments are proposals until a person confirms them; rejected ones never were.
+    window = [
+        c
+        for c in deal.commitments
+        if c.status not in (Status.INFERRED, Status.REJECTED) and _in_window(deal, stage, c)
+    ]
     held = [c for c in window if c.is_buyer and c.is_held]
     on_menu = [c for c in held if c.kind in stage.exit]
 

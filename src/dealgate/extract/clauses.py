@@ -9,8 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-_HARD = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])|\s*;\s*|\s*\n+\s*|\s+[-–—]{1,2}\s+|\s*\|\s*")
-_SOFT = re.compile(r"\s*,\s*(?:and|but|while|then|so)?\s*|\s+(?:and|but|while|whereas|so)\s+", re.I)
+# Sentence ends, semicolons, new lines, dashes between words and pipes always split.
+_HARD = re.compile(
+    r"(?<=[.!?])\s+(?=[A-Z\"'(])|\s*;\s*|\s*\n+\s*|\s+[-\u2013\u2014]{1,2}\s+|\s*\|\s*"
+)
+_SOFT = re.compile(
+    r"\s*[,:]\s*(?:and|but|while|then|so)?\s*|\s+(?:and|but|while|whereas|so)\s+", re.I
+)
 # A clause of its own starts with a subject and a verb of commitment or promise.
 _SUBJECT_VERB = re.compile(
     r"^(?:i|i'll|i've|i'd|i'm|we|we'll|we've|we'd|we're|they|they'll|they've|he|she|he'll"
@@ -21,7 +26,7 @@ _SUBJECT_VERB = re.compile(
     r"(?:will|'ll|shall|would|agreed|accepted|booked|committed|confirmed|signed|issued|named"
     r"|set|sets|shared|sent|is|are|has|have|had|said|approved|assigned|started|invited"
     r"|introduced|scheduled|promised|offered|need|needs|can|to|should|must|gave|granted|wants"
-    r"|asked|declined|refused|already|also|just|then)\b",
+    r"|asked|declined|refused|already|also|just|then|send|confirm|get|bring|book|share)\b",
 )
 
 

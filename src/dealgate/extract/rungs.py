@@ -32,6 +32,12 @@ TITLES = (
     r"|executives?|\bexecs?\b|\bsvp\b|\bevp\b|managing director|owner of the budget|budget holder)"
 )
 
+# Titles who hold the budget: meeting them is consensus, not just time.
+EB_TITLES = (
+    r"(?:economic buyer|\beb\b|\bcfo\b|\bceo\b|\bpresident\b|owner of the budget"
+    r"|budget holder|\bboss\b|\bgm\b|general manager|managing director)"
+)
+
 RULES: tuple[RungRule, ...] = (
     _r(Rung.EXPLORE, "data_shared", r"\bnda\b"),
     _r(Rung.DECIDE, "purchase_order_issued", r"purchase order|\bp\.?o\.?\b(?! box)|\bpo number"),
@@ -41,7 +47,8 @@ RULES: tuple[RungRule, ...] = (
         r"\b(?:signed|signs|sign|signing|countersigned|e-?signed|docusigned)\b"
         r"(?!\s*-?\s*off)(?!(?:\s+\w+){1,2}\s+off\b)(?!\s+the nda)"
         r"|signature|dotted line|verbal (?:yes|commit|award)|selected us|chose us|picked us"
-        r"|\bawarded\b|closed[- ]won|preferred vendor|paper to follow|\bgo[- ]ahead\b|green light to (?:buy|purchase|proceed)"
+        r"|\bawarded\b|closed[- ]won|preferred vendor|paper to follow|(?:to )?a decision by"
+        r"|decide by|\bgo[- ]ahead\b|green light to (?:buy|purchase|proceed)"
         r"|approved the (?:purchase|contract|deal|order)|move forward with (?:us|the purchase)",
     ),
     _r(
@@ -53,7 +60,8 @@ RULES: tuple[RungRule, ...] = (
         Rung.EXECUTE,
         "implementation_owner_named",
         r"impl(?:ementation|\.)? (?:lead|owner|manager|team)|project (?:manager|lead|owner)"
-        r"|\brollout\b|roll-out|go-?live|onboarding (?:owner|lead)|\bsso\b|configured on their side"
+        r"|\brollout\b|roll-out|go-?live(?! target)|onboarding (?:owner|lead)|\bsso\b"
+        r"|configured on their side"
         r"|provision\w*\s+(?:\w+\s+)?(?:users|accounts|seats|licen[cs]es)"
         r"|deployment (?:lead|owner)|rollout (?:manager|lead|owner)",
     ),
@@ -79,12 +87,20 @@ RULES: tuple[RungRule, ...] = (
     _r(
         Rung.REVIEW,
         "committee_review_booked",
-        r"review (?:our|the|your) (?:proposal|business case|offer|quote|pricing|solution|sow"
-        r"|recommendation)|(?:proposal|solution|offer) review|(?:committee|board|exec(?:utive)?s?"
-        r"|leadership|management|stakeholders).{0,40}\breview|review.{0,30}(?:proposal|business case)"
+        r"review\w* (?:of )?(?:our|the|your) (?:final )?(?:proposal|business case|offer|quote"
+        r"|pricing|solution|sow|recommendation|bid)|look at (?:our|the|your) (?:offer|proposal|bid"
+        r"|quote)|(?:proposal|solution|offer) review|(?:committee|board|exec(?:utive)?s?"
+        r"|leadership|management|stakeholders).{0,40}\breview"
+        r"|review.{0,30}(?:proposal|business case)"
         r"|present (?:the|our|your) (?:proposal|business case) to|steerco|steering committee"
         r"|(?:go|walk|run)(?:ing)? (?:us )?through (?:the|our|your) (?:final )?proposal"
         r"|vote on|(?:present|presenting) (?:our|the) proposal",
+    ),
+    _r(
+        Rung.CONSENSUS,
+        "economic_buyer_meeting",
+        EB_TITLES + r"\W{0,3}.{0,25}\b(?:will |to |agreed to |'ll )?(?:meet|join|sit in|attend)"
+        r"|" + TITLES + r".{0,25}\b(?:will |to |agreed to |'ll )?(?:join|sit in|attend)",
     ),
     _r(
         Rung.INVEST,
@@ -97,9 +113,10 @@ RULES: tuple[RungRule, ...] = (
         r"(?:engineers?|ftes?|people|developers|analysts|staff|resources|team members?|headcount"
         r"|\bdevs?\b|hours|days|weeks|time|users).{0,40}(?:pilot|\bpoc\b|proof of concept|trial)"
         r"|(?:pilot|\bpoc\b|proof of concept|trial).{0,40}(?:engineers?|ftes?|people|resources"
-        r"|users|analysts|staffed|team\b"
+        r"|users|analysts|staffed|team\b|scope"
         r"|approved|funded|resourced|staffed|green-?lit)"
-        r"|(?:approved|funded|resourced|staffed|green-?lit).{0,30}(?:pilot|\bpoc\b|proof of concept)"
+        r"|(?:approved|funded|resourced|staffed|green-?lit).{0,30}"
+        r"(?:pilot|\bpoc\b|proof of concept)"
         r"|(?:assigned|dedicated|allocated|committed) (?:\w+ ){0,2}(?:engineers?|ftes?|people"
         r"|developers|analysts|resources)",
     ),
@@ -116,7 +133,8 @@ RULES: tuple[RungRule, ...] = (
         r"priorit|top-?(?:one|two|three|five|\d)|has to go|must go|needs? to go|replac(?:e|ing)"
         r"|own the (?:project|initiative|change)|target date|deadline|mandate|\binitiative\b"
         r"|committed to (?:replacing|fixing|changing|moving|switching|retiring)|\bretir(?:e|ing)\b"
-        r"|business case approved|problem (?:is|as) (?:real|urgent)|must (?:fix|change|solve)",
+        r"|business case approved|problem (?:is|as) (?:real|urgent)|must (?:fix|change|solve)"
+        r"|champion\w* the (?:change|project|initiative)|must-do|go-?live target",
     ),
     _r(
         Rung.CONSENSUS,
@@ -140,7 +158,8 @@ RULES: tuple[RungRule, ...] = (
     _r(
         Rung.COLLABORATE,
         "design_workshop_held",
-        r"design (?:workshop|session)|workshop|whiteboard|solution design|architecture session"
+        r"design (?:workshop|session)|(?<!discovery )workshop|whiteboard|solution design"
+        r"|architecture session"
         r"|design sprint|mock-?ups? together|prototype together",
     ),
     _r(
@@ -149,7 +168,8 @@ RULES: tuple[RungRule, ...] = (
         r"co-?writ|co-?author|co-?design|co-?creat|requirements|\brfp\b|\bspecs?\b"
         r"|mark(?:ed)? up (?:our|the|your) |feedback on (?:our|the|your) (?:draft|design|outline)"
         r"|map (?:their|the|our) .{0,30}(?:workflow|process).{0,20}with|working session|jointly"
-        r"|together with (?:us|our)|with our (?:se|team|engineers?) to (?:build|design|define)",
+        r"|together with (?:us|our)|with our (?:se|team|engineers?) to (?:build|design|define)"
+        r"|work\w* with (?:us|yours|you|our \w+) on",
     ),
     _r(
         Rung.EXPLORE,
@@ -168,7 +188,8 @@ RULES: tuple[RungRule, ...] = (
     _r(
         Rung.EXPLORE,
         "data_shared",
-        r"\bdata\b|numbers|figures|metrics|export|report|process map|spreadsheet|access to|\blogs?\b"
+        r"\bdata\b|numbers|figures|metrics|export|report|process map|spreadsheet|access to"
+        r"|\blogs?\b"
         r"|samples?|usage|churn|volumes?|\bkpis?\b|stats|documentation|org chart|dataset|sql dump"
         r"|invoices|baseline|benchmarks?|\bdocs\b|documents|files",
     ),

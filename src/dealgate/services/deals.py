@@ -18,6 +18,7 @@ from dealgate.domain.gate import GateVerdict
 from dealgate.domain.interaction import Interaction, InteractionKind
 from dealgate.domain.process import Process
 from dealgate.domain.stakeholder import Role, Stakeholder
+from dealgate.extract import extract
 from dealgate.store.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -176,13 +177,85 @@ def add_interaction(
     on: date,
     summary: str,
     client_declined: bool = False,
-) -> Interaction:
+    infer: bool = True,
+    author: str = "seller",
+) -> tuple[Interaction, list[Commitment]]:
+    """Log an interaction; the commitments its note mentions are proposed as `inferred`."""
+
+    def log(deal: Deal, process: Process) -> tuple[Interaction, list[Commitment]]:
+        interaction = deal.add_interaction(
+            kind=kind, on=on, summary=summary, client_declined=client_declined, now=now, actor=actor
+        )
+        proposed = (
+            propose_inferred(deal, process, summary, author, on, now, actor, interaction.number)
+            if infer
+            else []
+        )
+        return interaction, proposed
+
+    return _change(engine, deal_id, log)
+
+
+def propose_inferred(
+    deal: Deal,
+    process: Process,
+    text: str,
+    author: str,
+    written: date,
+    now: datetime,
+    actor: str,
+    interaction: int | None = None,
+) -> list[Commitment]:
+    """Record what the text says was committed, as `inferred`, for a person to confirm."""
+    proposed = []
+    for found in extract(text, author, written):
+        kind = found.kind if found.kind in process.kinds else None
+        proposed.append(
+            deal.add_commitment(
+                process,
+                party=found.party,
+                action=found.action or text[found.span[0] : found.span[1]],
+                kind=kind if found.party is Party.BUYER else None,
+                person=_stakeholder_named(deal, found.person),
+                due=found.due,
+                status=Status.INFERRED,
+                kept_on=found.due if found.kept else None,
+                interaction=interaction,
+                source=text[found.span[0] : found.span[1]],
+                now=now,
+                actor=actor,
+            )
+        )
+    return proposed
+
+
+def _stakeholder_named(deal: Deal, person: str | None) -> str | None:
+    """Match "Raj" in a note to the stakeholder "Raj Patel"."""
+    if person is None:
+        return None
+    wanted = person.casefold()
+    for s in deal.stakeholders:
+        name = s.name.casefold()
+        if name == wanted or name.split()[0] == wanted:
+            return s.name
+    return person
+
+
+def confirm_commitment(
+    engine: Engine, deal_id: int, number: int, *, now: datetime, actor: str
+) -> Commitment:
+    return _change(
+        engine, deal_id, lambda deal, _p: deal.confirm_commitment(number, now=now, actor=actor)
+    )
+
+
+def reject_commitment(
+    engine: Engine, deal_id: int, number: int, *, now: datetime, actor: str
+) -> Commitment:
     return _change(
         engine,
         deal_id,
-        lambda deal, _p: deal.add_interaction(
-            kind=kind, on=on, summary=summary, client_declined=client_declined, now=now, actor=actor
-        ),
+        lambda deal, _p: deal.set_commitment_status(number, Status.REJECTED, now=now, actor=actor),
     )
 
 
