@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -80,16 +81,23 @@ def speed(rows: list[dict[str, Any]], seconds: float = 1.0) -> float:
     return round(done / (time.perf_counter() - start))
 
 
+def load_time() -> float:
+    """Seconds a fresh interpreter takes to import the full extractor."""
+    code = (
+        "import time; t = time.perf_counter(); import dealgate.extract; "
+        "print(time.perf_counter() - t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Evaluate the commitment extractor.")
     parser.add_argument("file", type=Path)
     parser.add_argument("--verbose", action="store_true", help="print every sentence missed")
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.file.read_text().splitlines() if line.strip()]
-    started = time.perf_counter()
-    import dealgate.extract  # noqa: F401  (the load time is part of the figures)
-
-    load_s = time.perf_counter() - started
+    load_s = load_time()
     figures = evaluate(rows, args.verbose)
     figures["sentences_per_second"] = speed(rows)
     figures["load_s"] = round(load_s, 3)

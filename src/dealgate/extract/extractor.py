@@ -320,20 +320,23 @@ def _read_clause(clause: str, author: str, written: date, offset: int) -> Extrac
     party = _party(clause, author)
     if party is None:
         return None
-    due_found = find_due(clause, written)
-    due = due_found.value if due_found else None
     span = (offset, offset + len(clause))
     if party is Party.SELLER:
         if not (SELLER_INTENT.search(clause) or SELLER_INTENT_VERB.match(clause)):
             return None  # a finished chore, not a promise
+        due_found = find_due(clause, written)
+        due = due_found.value if due_found else None
         return Extracted(party, None, None, None, _action(clause), due, False, span)
     signal = BUYER_SIGNAL.search(clause)
     if signal is None:
         return None
-    predicate = clause[signal.start() :]
-    rule = classify(clause, predicate)
+    lowered = clause.lower()
+    rule = classify(lowered, lowered[signal.start() :])
     if rule is None:
         return None
+    # Dates are read last: most clauses are not commitments and never need them.
+    due_found = find_due(clause, written)
+    due = due_found.value if due_found else None
     future = FUTURE.search(clause) is not None
     done = DONE.search(clause) is not None
     kept = done and not future and (due is None or due <= written)
@@ -344,7 +347,7 @@ def _read_clause(clause: str, author: str, written: date, offset: int) -> Extrac
         rule.rung.value,
         rule.kind,
         _person(clause) if author == "seller" else None,
-        _action(predicate),
+        _action(clause[signal.start() :]),
         due,
         kept,
         span,
