@@ -34,6 +34,7 @@ from dealgate.services.setup import init_database
 from dealgate.store import tables as t
 from dealgate.store.db import make_engine
 from dealgate.store.review_sql import review_pipeline
+from dealgate.store.signals_sql import refresh_signals
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PG_URL = os.environ.get(
@@ -177,6 +178,9 @@ def load(engine: Engine, deals: int, seed: int) -> int:
             conn.execute(text("SELECT setval('deals_id_seq', (SELECT MAX(id) FROM deals))"))
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
+    with engine.begin() as conn:
+        # Bulk rows bypass the repository, so their review signals are computed in SQL.
+        refresh_signals(conn)
     return count
 
 

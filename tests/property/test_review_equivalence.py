@@ -4,6 +4,7 @@ over random deal histories."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -11,17 +12,19 @@ from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from dealgate.domain.commitment import Party, Status
 from dealgate.domain.deal import Deal
 from dealgate.domain.errors import DealgateError
 from dealgate.domain.interaction import InteractionKind
-from dealgate.domain.review import review_deal
+from dealgate.domain.review import DealSignals, review_deal
 from dealgate.domain.stakeholder import Role
 from dealgate.processes import load_process
 from dealgate.services.setup import init_database
+from dealgate.store import tables as t
 from dealgate.store.review_sql import review_pipeline
+from dealgate.store.signals_sql import refresh_signals
 from dealgate.store.unit_of_work import UnitOfWork
 from tests.builders import T0
 
@@ -149,6 +152,10 @@ def check(engine: Engine, generated: tuple[str, list[tuple[int, Any]], int, int]
         expected = review_deal(stored, PROCESS, as_of)
         in_memory = review_deal(deal, PROCESS, as_of)
         found = review_pipeline(uow.connection, PROCESS, as_of, deal_ids=[stored.id or 0])
+        # The signals recomputed in SQL (bulk writes) equal those written from the aggregate.
+        written = _signals_row(uow, stored.id or 0)
+        refresh_signals(uow.connection, [stored.id or 0])
+        assert _signals_row(uow, stored.id or 0) == written
     assert expected.flags == in_memory.flags  # storage keeps everything the rules read
     for code in expected.codes:
         event(code)
@@ -161,6 +168,14 @@ def check(engine: Engine, generated: tuple[str, list[tuple[int, Any]], int, int]
             expected.highest_rung,
             expected.evidenced_stage,
         )
+
+
+def _signals_row(uow: UnitOfWork, deal_id: int) -> tuple[Any, ...]:
+    names = [f.name for f in fields(DealSignals)]
+    row = uow.connection.execute(
+        select(*(t.deals.c[n] for n in names)).where(t.deals.c.id == deal_id)
+    ).one()
+    return tuple(row)
 
 
 def _engine_with_process(engine: Engine) -> Engine:

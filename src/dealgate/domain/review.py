@@ -9,7 +9,7 @@ overdue) use it as now.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -43,7 +43,8 @@ FLAG_CODES = (
 DEFAULT_STREAK = 3
 
 
-@dataclass(frozen=True)
+# Plain slotted dataclasses: the pipeline review builds one per deal, and frozen ones cost 2x.
+@dataclass(slots=True)
 class Flag:
     code: str
     facts: dict[str, Any]
@@ -53,7 +54,7 @@ class Flag:
         return describe(self.code, self.facts)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DealReview:
     deal_id: int
     name: str
@@ -63,7 +64,7 @@ class DealReview:
     amount: Decimal | None
     highest_rung: int | None  # the highest rung the buyer holds (obtained or kept)
     evidenced_stage: str
-    flags: tuple[Flag, ...] = field(default_factory=tuple)
+    flags: tuple[Flag, ...] = ()
 
     @property
     def codes(self) -> list[str]:
@@ -333,3 +334,47 @@ def forecast(process: Process, reviews: list[DealReview]) -> Forecast:
         by_stage += r.amount * Decimal(str(round(stage_weight(process, r.stage), 4)))
         by_evidence += r.amount * Decimal(str(round(stage_weight(process, evidenced), 4)))
     return Forecast(by_stage.quantize(Decimal("0.01")), by_evidence.quantize(Decimal("0.01")))
+
+
+@dataclass(frozen=True)
+class DealSignals:
+    """What the review rules read from a deal's commitments and interactions, in a few values.
+
+    Storage keeps these beside each deal, current on every write, so the pipeline review reads
+    one row per deal instead of every commitment.
+    """
+
+    last_buyer_obtained_at: datetime | None
+    highest_rung: int | None
+    open_due_min: date | None  # earliest due date of an obtained, not yet kept, commitment
+    last_lost_at: datetime | None
+    last_seller_created_at: datetime | None
+    last_buyer_created_at: datetime | None
+    newest_commitment: int | None  # the newest obtained buyer commitment with a rung
+    newest_rung: int | None
+    streak_since: date | None  # set when the last DEFAULT_STREAK interactions were continuations
+
+
+def signals_of(deal: Deal) -> DealSignals:
+    buyer = [c for c in deal.commitments if c.is_buyer]
+    seller = [c for c in deal.commitments if not c.is_buyer]
+    obtained = [c for c in buyer if c.obtained_at is not None]
+    ranked = [c for c in obtained if c.rung_level is not None]
+    newest = max(ranked, key=lambda c: (c.obtained_at, c.number)) if ranked else None
+    held = [c.rung_level for c in buyer if c.is_held and c.rung_level is not None]
+    open_dues = [c.due for c in buyer if c.status is Status.OBTAINED and c.due is not None]
+    lost = [c.lost_at for c in buyer if c.status in LOST_STATUSES and c.lost_at is not None]
+    streak = _streak(deal, DEFAULT_STREAK)
+    return DealSignals(
+        last_buyer_obtained_at=max(
+            (c.obtained_at for c in obtained if c.obtained_at), default=None
+        ),
+        highest_rung=max(held, default=None),
+        open_due_min=min(open_dues, default=None),
+        last_lost_at=max(lost, default=None),
+        last_seller_created_at=max((c.created_at for c in seller), default=None),
+        last_buyer_created_at=max((c.created_at for c in buyer), default=None),
+        newest_commitment=newest.number if newest else None,
+        newest_rung=newest.rung_level if newest else None,
+        streak_since=date.fromisoformat(streak[0].facts["since"]) if streak else None,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
@@ -13,6 +14,7 @@ from dealgate.domain.deal import Deal, Note
 from dealgate.domain.errors import conflict, not_found
 from dealgate.domain.events import STAGE_EVENTS, Event, StageMove
 from dealgate.domain.interaction import Interaction, InteractionKind
+from dealgate.domain.review import signals_of
 from dealgate.domain.stakeholder import Role, Stakeholder
 from dealgate.store import tables as t
 
@@ -233,6 +235,7 @@ class DealRepository:
 
 def _deal_values(deal: Deal) -> dict[str, Any]:
     return {
+        **asdict(signals_of(deal)),
         "name": deal.name,
         "account": deal.account,
         "owner": deal.owner,
