@@ -22,6 +22,7 @@ from dealgate.cli_support import (
     parse_author,
     parse_date,
 )
+from dealgate.domain.access import parse_user_role
 from dealgate.domain.audit import has_errors
 from dealgate.domain.commitment import parse_party, parse_status
 from dealgate.domain.errors import invalid
@@ -31,10 +32,12 @@ from dealgate.extract import extract
 from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
 from dealgate.services import review as review_svc
+from dealgate.services import users as users_svc
 from dealgate.services import views
+from dealgate.services import webhooks as hooks_svc
 from dealgate.services.demo import fill_demo
 from dealgate.services.setup import init_database
-from dealgate.store.db import make_engine
+from dealgate.store.db import make_engine, schema_is_current
 
 app = typer.Typer(
     help="dealgate: a pipeline where a deal advances only on the buyer's commitment.",
@@ -53,6 +56,10 @@ app.add_typer(deal_app, name="deal")
 app.add_typer(stakeholder_app, name="stakeholder")
 app.add_typer(commit_app, name="commit")
 app.add_typer(interaction_app, name="interaction")
+user_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
+webhook_app = typer.Typer(help="Webhooks: signed deliveries of deal events.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(webhook_app, name="webhook")
 
 
 def _console() -> Console:
@@ -542,6 +549,100 @@ def coach_command(
             emit_json(views.deal_coaching_view(advice))
         else:
             render.deal_coaching(_console(), deal, advice)
+
+
+# --- users, webhooks, the server ------------------------------------------------------------
+
+
+@user_app.command("add")
+def user_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="rep, manager or admin.")],
+    team: Annotated[str | None, typer.Option(help="The team; managers see their team.")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="A password for the web pages (8+ characters).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a user; prints their API token once (only a hash is kept)."""
+    with errors_as_shape():
+        user, token = users_svc.add_user(
+            State.engine(), name, parse_user_role(role), now(), team, password
+        )
+        if as_json:
+            emit_json(
+                {"name": user.name, "role": user.role.value, "team": user.team, "token": token}
+            )
+        else:
+            typer.echo(token)
+            typer.echo("Keep this token: it is shown only once.", err=True)
+
+
+@user_app.command("token")
+def user_token(name: str, as_json: JsonOpt = False) -> None:
+    """Issue a new API token for a user and revoke the old one."""
+    with errors_as_shape():
+        token = users_svc.rotate_token(State.engine(), name)
+        if as_json:
+            emit_json({"name": name, "token": token})
+        else:
+            typer.echo(token)
+
+
+@webhook_app.command("add")
+def webhook_add(
+    url: str,
+    events: Annotated[
+        str, typer.Option(help="Comma-separated: deal.advanced,deal.flagged,commitment.overdue")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a webhook; prints the secret its deliveries are signed with."""
+    with errors_as_shape():
+        hook = hooks_svc.add_webhook(
+            State.engine(), url, [e.strip() for e in events.split(",") if e.strip()], now()
+        )
+        if as_json:
+            emit_json(
+                {"id": hook.id, "url": hook.url, "events": list(hook.events), "secret": hook.secret}
+            )
+        else:
+            typer.echo(hook.secret)
+            typer.echo(
+                f"Deliveries are signed: {hooks_svc.SIGNATURE_HEADER}: sha256=HMAC(secret, body).",
+                err=True,
+            )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API (and the web pages) with uvicorn."""
+    import os
+
+    import uvicorn
+
+    with errors_as_shape():
+        engine = State.engine()
+        if not schema_is_current(engine):
+            raise invalid(
+                "not_initialized",
+                "The database is not set up; run `dealgate init` first.",
+                "db",
+                status=409,
+            )
+    os.environ["DEALGATE_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    uvicorn.run(
+        "dealgate.api.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 def main() -> None:

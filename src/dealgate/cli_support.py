@@ -15,7 +15,10 @@ from typing import Any
 import typer
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from dealgate.clock import now
 from dealgate.domain.errors import DealgateError, invalid
+
+__all__ = ["now"]  # the commands read the clock through here
 
 
 @contextmanager
@@ -57,15 +60,6 @@ def fail(error: DealgateError) -> None:
 
 def emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
-
-
-def now() -> datetime:
-    """The current time; DEALGATE_NOW pins it for reproducible demos and tests."""
-    pinned = os.environ.get("DEALGATE_NOW")
-    if pinned:
-        value = datetime.fromisoformat(pinned)
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.now(UTC)
 
 
 def actor() -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
@@ -17,11 +17,21 @@ from dealgate.domain.events import Event, StageMove
 from dealgate.domain.gate import GateVerdict
 from dealgate.domain.interaction import Interaction, InteractionKind
 from dealgate.domain.process import Process
+from dealgate.domain.review import review_deal
 from dealgate.domain.stakeholder import Role, Stakeholder
 from dealgate.extract import extract
 from dealgate.store.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
+
+
+@dataclass
+class ChangeContext:
+    """What a front end adds to a change: who may see the deal, and where events go."""
+
+    guard: Callable[[Deal], None] | None = None  # raises (404) when the caller may not see it
+    outbox: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # webhook events
+    as_of: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,56 @@ def list_deals(
         return process, uow.deals.find(stage=stage, owner=owner)
 
 
+def deal_page(
+    engine: Engine,
+    *,
+    owners: frozenset[str] | None,
+    stage: str | None = None,
+    owner: str | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+    ids: Iterable[int] | None = None,
+) -> tuple[list[Deal], int | None]:
+    """One page of the deals a user may see, and the id to continue after (or None)."""
+    with UnitOfWork(engine, write=False) as uow:
+        if stage is not None:
+            uow.processes.active().position(stage)
+        deals = uow.deals.find(
+            stage, owner, owners=owners, after_id=after_id, limit=limit + 1, ids=ids
+        )
+    more = len(deals) > limit
+    deals = deals[:limit]
+    return deals, (deals[-1].id if more and deals else None)
+
+
+def update_deal(
+    engine: Engine,
+    deal_id: int,
+    *,
+    now: datetime,
+    actor: str,
+    name: str | None = None,
+    account: str | None = None,
+    owner: str | None = None,
+    amount: Decimal | None = None,
+    close_date: date | None = None,
+    ctx: ChangeContext | None = None,
+) -> Deal:
+    def change(deal: Deal, _p: Process) -> Deal:
+        deal.update(
+            now=now,
+            actor=actor,
+            name=name,
+            account=account,
+            owner=owner,
+            amount=amount,
+            close_date=close_date,
+        )
+        return deal
+
+    return _change(engine, deal_id, change, ctx=ctx)
+
+
 def get_deal(engine: Engine, deal_id: int) -> DealDetail:
     with UnitOfWork(engine, write=False) as uow:
         process = uow.processes.active()
@@ -89,20 +149,67 @@ def _change(
     deal_id: int,
     change: Callable[[Deal, Process], T],
     expected_version: int | None = None,
+    ctx: ChangeContext | None = None,
 ) -> T:
     """Load, change through the aggregate, save with the version check, commit."""
     with UnitOfWork(engine) as uow:
         process = uow.processes.active()
         deal = uow.deals.get(deal_id)
+        if ctx is not None and ctx.guard is not None:
+            ctx.guard(deal)
         if expected_version is not None and expected_version != deal.version:
             raise conflict(
                 f"Deal {deal_id} is at version {deal.version}, not {expected_version}; "
                 "reload it and try again."
             )
+        before = _codes(deal, process, ctx)
+        stage_before = deal.stage
         result = change(deal, process)
         uow.deals.save(deal)
         uow.commit()
-        return result
+    if ctx is not None:
+        _collect_events(deal, process, ctx, before, stage_before)
+    return result
+
+
+def _codes(deal: Deal, process: Process, ctx: ChangeContext | None) -> set[str]:
+    if ctx is None:
+        return set()
+    return set(review_deal(deal, process, ctx.as_of or deal.created_at).codes)
+
+
+def _collect_events(
+    deal: Deal, process: Process, ctx: ChangeContext, before: set[str], stage_before: str
+) -> None:
+    if deal.stage != stage_before:
+        move = deal.history[-1]
+        ctx.outbox.append(
+            (
+                "deal.advanced",
+                {
+                    "deal": deal.id,
+                    "from": move.from_stage,
+                    "to": move.to_stage,
+                    "actor": move.actor,
+                    "commitments": list(move.commitments),
+                    "override_reason": move.override_reason,
+                },
+            )
+        )
+    after = review_deal(deal, process, ctx.as_of or deal.created_at)
+    new = [f for f in after.flags if f.code not in before]
+    if new:
+        ctx.outbox.append(
+            (
+                "deal.flagged",
+                {
+                    "deal": deal.id,
+                    "flags": [
+                        {"code": f.code, "message": f.message, "facts": f.facts} for f in new
+                    ],
+                },
+            )
+        )
 
 
 def add_stakeholder(
@@ -115,6 +222,7 @@ def add_stakeholder(
     role: Role,
     title: str | None = None,
     notes: str | None = None,
+    ctx: ChangeContext | None = None,
 ) -> Stakeholder:
     return _change(
         engine,
@@ -122,6 +230,7 @@ def add_stakeholder(
         lambda deal, _p: deal.add_stakeholder(
             name=name, role=role, title=title, notes=notes, now=now, actor=actor
         ),
+        ctx=ctx,
     )
 
 
@@ -138,6 +247,7 @@ def add_commitment(
     due: date | None = None,
     status: Status = Status.OBTAINED,
     interaction: int | None = None,
+    ctx: ChangeContext | None = None,
 ) -> Commitment:
     return _change(
         engine,
@@ -154,16 +264,25 @@ def add_commitment(
             now=now,
             actor=actor,
         ),
+        ctx=ctx,
     )
 
 
 def set_commitment_status(
-    engine: Engine, deal_id: int, number: int, status: Status, *, now: datetime, actor: str
+    engine: Engine,
+    deal_id: int,
+    number: int,
+    status: Status,
+    *,
+    now: datetime,
+    actor: str,
+    ctx: ChangeContext | None = None,
 ) -> Commitment:
     return _change(
         engine,
         deal_id,
         lambda deal, _p: deal.set_commitment_status(number, status, now=now, actor=actor),
+        ctx=ctx,
     )
 
 
@@ -179,6 +298,7 @@ def add_interaction(
     client_declined: bool = False,
     infer: bool = True,
     author: str = "seller",
+    ctx: ChangeContext | None = None,
 ) -> tuple[Interaction, list[Commitment]]:
     """Log an interaction; the commitments its note mentions are proposed as `inferred`."""
 
@@ -193,7 +313,7 @@ def add_interaction(
         )
         return interaction, proposed
 
-    return _change(engine, deal_id, log)
+    return _change(engine, deal_id, log, ctx=ctx)
 
 
 def propose_inferred(
@@ -242,28 +362,53 @@ def _stakeholder_named(deal: Deal, person: str | None) -> str | None:
 
 
 def confirm_commitment(
-    engine: Engine, deal_id: int, number: int, *, now: datetime, actor: str
+    engine: Engine,
+    deal_id: int,
+    number: int,
+    *,
+    now: datetime,
+    actor: str,
+    ctx: ChangeContext | None = None,
 ) -> Commitment:
     return _change(
-        engine, deal_id, lambda deal, _p: deal.confirm_commitment(number, now=now, actor=actor)
+        engine,
+        deal_id,
+        lambda deal, _p: deal.confirm_commitment(number, now=now, actor=actor),
+        ctx=ctx,
     )
 
 
 def reject_commitment(
-    engine: Engine, deal_id: int, number: int, *, now: datetime, actor: str
+    engine: Engine,
+    deal_id: int,
+    number: int,
+    *,
+    now: datetime,
+    actor: str,
+    ctx: ChangeContext | None = None,
 ) -> Commitment:
     return _change(
         engine,
         deal_id,
         lambda deal, _p: deal.set_commitment_status(number, Status.REJECTED, now=now, actor=actor),
+        ctx=ctx,
     )
 
 
 def document_dissatisfaction(
-    engine: Engine, deal_id: int, text: str, *, now: datetime, actor: str
+    engine: Engine,
+    deal_id: int,
+    text: str,
+    *,
+    now: datetime,
+    actor: str,
+    ctx: ChangeContext | None = None,
 ) -> Note:
     return _change(
-        engine, deal_id, lambda deal, _p: deal.document_dissatisfaction(text, now=now, actor=actor)
+        engine,
+        deal_id,
+        lambda deal, _p: deal.document_dissatisfaction(text, now=now, actor=actor),
+        ctx=ctx,
     )
 
 
@@ -276,13 +421,14 @@ def advance(
     to: str | None = None,
     override_reason: str | None = None,
     expected_version: int | None = None,
+    ctx: ChangeContext | None = None,
 ) -> tuple[Deal, StageMove]:
     def move(deal: Deal, process: Process) -> tuple[Deal, StageMove]:
         return deal, deal.advance(
             process, now=now, actor=actor, to=to, override_reason=override_reason
         )
 
-    return _change(engine, deal_id, move, expected_version)
+    return _change(engine, deal_id, move, expected_version, ctx)
 
 
 def close_won(
@@ -292,14 +438,23 @@ def close_won(
     now: datetime,
     actor: str,
     override_reason: str | None = None,
+    ctx: ChangeContext | None = None,
 ) -> tuple[Deal, StageMove]:
-    return advance(engine, deal_id, now=now, actor=actor, to="won", override_reason=override_reason)
+    return advance(
+        engine, deal_id, now=now, actor=actor, to="won", override_reason=override_reason, ctx=ctx
+    )
 
 
 def close_lost(
-    engine: Engine, deal_id: int, reason: str, *, now: datetime, actor: str
+    engine: Engine,
+    deal_id: int,
+    reason: str,
+    *,
+    now: datetime,
+    actor: str,
+    ctx: ChangeContext | None = None,
 ) -> tuple[Deal, StageMove]:
     def close(deal: Deal, _p: Process) -> tuple[Deal, StageMove]:
         return deal, deal.close_lost(reason, now=now, actor=actor)
 
-    return _change(engine, deal_id, close)
+    return _change(engine, deal_id, close, ctx=ctx)

@@ -54,6 +54,7 @@ def review(
     *,
     owner: str | None = None,
     flag: str | None = None,
+    owners: frozenset[str] | None = None,
 ) -> PipelineReview:
     if flag is not None and flag not in FLAG_CODES:
         raise invalid(
@@ -61,5 +62,5 @@ def review(
         )
     with UnitOfWork(engine, write=False) as uow:
         process = uow.processes.active()
-        deals = review_pipeline(uow.connection, process, as_of, owner=owner)
+        deals = review_pipeline(uow.connection, process, as_of, owner=owner, owners=owners)
     return PipelineReview(as_of, process, deals, flag)

@@ -102,12 +102,16 @@ def move_view(m: StageMove, deal: Deal, process: Process) -> dict[str, Any]:
     }
 
 
-def verdict_view(v: GateVerdict) -> dict[str, Any]:
+def verdict_view(v: GateVerdict, process: Process) -> dict[str, Any]:
     return {
         "from": v.from_stage,
         "next_stage": v.to_stage,
         "can_advance": v.allowed,
-        "exit_menu": list(v.exit_menu),
+        "exit_menu": [
+            {"kind": k, "rung": process.kinds[k].rung.value, "label": process.kinds[k].label}
+            for k in v.exit_menu
+            if k in process.kinds
+        ],
         "justifying": list(v.justifying),
         "violations": [
             {"code": x.code, "stage": x.stage, "field": x.field, "message": x.message}
@@ -130,7 +134,7 @@ def deal_detail(deal: Deal, process: Process, verdict: GateVerdict) -> dict[str,
             {"text": n.text, "at": iso(n.at), "actor": n.actor} for n in deal.dissatisfaction
         ],
         "stage_history": [move_view(m, deal, process) for m in deal.history],
-        "gate": verdict_view(verdict),
+        "gate": verdict_view(verdict, process),
         "overridden": deal.overridden,
     }
 

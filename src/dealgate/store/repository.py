@@ -35,12 +35,30 @@ class DealRepository:
         deals = self._load(select(t.deals).where(t.deals.c.external_id == external_id))
         return deals[0] if deals else None
 
-    def find(self, stage: str | None = None, owner: str | None = None) -> list[Deal]:
+    def find(
+        self,
+        stage: str | None = None,
+        owner: str | None = None,
+        *,
+        owners: frozenset[str] | None = None,
+        after_id: int | None = None,
+        limit: int | None = None,
+        ids: Iterable[int] | None = None,
+    ) -> list[Deal]:
+        """Deals in id order; `owners` limits to what a user may see, `after_id` pages."""
         query = select(t.deals).order_by(t.deals.c.id)
         if stage is not None:
             query = query.where(t.deals.c.stage == stage)
         if owner is not None:
             query = query.where(t.deals.c.owner == owner)
+        if owners is not None:
+            query = query.where(t.deals.c.owner.in_(sorted(owners)))
+        if after_id is not None:
+            query = query.where(t.deals.c.id > after_id)
+        if ids is not None:
+            query = query.where(t.deals.c.id.in_(list(ids)))
+        if limit is not None:
+            query = query.limit(limit)
         return self._load(query)
 
     def count(self) -> int:

@@ -57,11 +57,14 @@ LOST = ("broken", "withdrawn")
 class Scope:
     owner: str | None = None
     deal_ids: tuple[int, ...] | None = None
+    owners: frozenset[str] | None = None  # what the asking user may see; None: everything
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         query = query.where(d.c.stage.not_in(CLOSED_STAGES))
         if self.owner is not None:
             query = query.where(d.c.owner == self.owner)
+        if self.owners is not None:
+            query = query.where(d.c.owner.in_(sorted(self.owners)))
         if self.deal_ids is not None:
             query = query.where(d.c.id.in_(self.deal_ids))
         return query
@@ -75,10 +78,11 @@ def review_pipeline(
     owner: str | None = None,
     deal_ids: Iterable[int] | None = None,
     streak: int = DEFAULT_STREAK,
+    owners: frozenset[str] | None = None,
 ) -> list[DealReview]:
     """Review every open deal in scope: one pass over the deals' signals decides the flags,
     then a query per rule fetches the facts of the flagged deals only."""
-    scope = Scope(owner, tuple(deal_ids) if deal_ids is not None else None)
+    scope = Scope(owner, tuple(deal_ids) if deal_ids is not None else None, owners)
     today = as_of.date()
     last = d.c.last_buyer_obtained_at
     since = case((last > d.c.stage_entered_at, last), else_=d.c.stage_entered_at)

@@ -8,11 +8,13 @@ from sqlalchemy import Connection, Engine
 
 from dealgate.store.process_store import ProcessStore
 from dealgate.store.repository import DealRepository
+from dealgate.store.users import UserRepository
 
 
 class UnitOfWork:
     deals: DealRepository
     processes: ProcessStore
+    users: UserRepository
     connection: Connection
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
@@ -26,6 +28,7 @@ class UnitOfWork:
         self.connection.begin()
         self.deals = DealRepository(self.connection)
         self.processes = ProcessStore(self.connection)
+        self.users = UserRepository(self.connection)
         return self
 
     def __exit__(

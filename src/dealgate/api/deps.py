@@ -1,0 +1,81 @@
+"""Request dependencies: the engine, the clock and the authenticated caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from dealgate.domain.access import User, Visibility
+from dealgate.domain.deal import Deal
+from dealgate.domain.errors import DealgateError, ErrorDetail, invalid, not_found
+from dealgate.services.users import authenticate
+
+bearer = HTTPBearer(auto_error=False, description="An API token from `dealgate user add`.")
+
+
+class Unauthenticated(DealgateError):
+    pass
+
+
+def unauthenticated(message: str) -> DealgateError:
+    return DealgateError(message, [ErrorDetail("unauthenticated", message, "authorization")], 401)
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    visibility: Visibility
+
+    def guard(self, deal: Deal) -> None:
+        """Another rep's deal is 404, not 403, so its existence does not leak."""
+        if not self.visibility.sees(deal.owner):
+            raise not_found("deal", deal.id, "List the deals you can see at /api/v1/deals.")
+
+    def require_override_right(self) -> None:
+        if not self.user.may_override:
+            raise invalid(
+                "forbidden",
+                "Only managers and admins may override the gate; record the buyer's "
+                "commitment instead.",
+                "override_reason",
+                status=403,
+            )
+
+
+def get_engine(request: Request) -> Engine:
+    engine = request.app.state.engine
+    assert isinstance(engine, Engine)
+    return engine
+
+
+def get_now(request: Request) -> datetime:
+    value = request.app.state.clock()
+    assert isinstance(value, datetime)
+    return value
+
+
+def get_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthenticated(
+            "Send your API token as `Authorization: Bearer TOKEN`; `dealgate user add` creates one."
+        )
+    found = authenticate(get_engine(request), credentials.credentials)
+    if found is None:
+        raise unauthenticated(
+            "The token is not valid (revoked or mistyped); issue a new one with "
+            "`dealgate user token NAME`."
+        )
+    return Caller(*found)
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+NowDep = Annotated[datetime, Depends(get_now)]
+CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -1,0 +1,96 @@
+"""One error handler for every error the API returns, 4xx and 5xx alike (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dealgate.domain.errors import DealgateError, ErrorDetail
+
+log = logging.getLogger("dealgate.api")
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+}
+
+VALIDATION_CODES = {
+    "missing": "required",
+    "extra_forbidden": "unknown_field",
+    "json_invalid": "invalid_json",
+}
+
+
+def error_response(error: DealgateError, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
+
+
+def _validation_detail(item: dict[str, Any]) -> ErrorDetail:
+    loc = [str(x) for x in item.get("loc", ()) if x not in ("body", "query", "path", "header")]
+    field = ".".join(loc) or None
+    kind = str(item.get("type", ""))
+    code = VALIDATION_CODES.get(
+        kind, "invalid_type" if "type" in kind or "parsing" in kind else "invalid_value"
+    )
+    hint = {
+        "required": "add it",
+        "unknown_field": "remove it; the fields this endpoint takes are in /api/docs",
+    }.get(code, "correct it; the expected format is in /api/docs")
+    return ErrorDetail(
+        code, f"{field or 'request'}: {item.get('msg', 'is invalid')}; {hint}.", field
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DealgateError)
+    async def dealgate_error(_: Request, exc: DealgateError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [_validation_detail(dict(e)) for e in exc.errors()]
+        first = details[0].message if details else "The request is invalid."
+        return error_response(DealgateError(first, details, 422))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        message = str(exc.detail) if exc.detail else code.replace("_", " ")
+        if exc.status_code == 404:
+            message = "No such endpoint; the API is described at /api/v1/openapi.json."
+        elif exc.status_code == 405:
+            message = "This endpoint does not take that method; see /api/docs."
+        error = DealgateError(message, [ErrorDetail(code, message, None)], exc.status_code)
+        return error_response(error, dict(exc.headers) if exc.headers else None)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_: Request, exc: OperationalError) -> JSONResponse:
+        log.exception("database unavailable")
+        message = "The database is unavailable; try again shortly."
+        return error_response(
+            DealgateError(message, [ErrorDetail("database_unavailable", message, None)], 503)
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        message = "dealgate failed unexpectedly; nothing was saved. The error has been logged."
+        return error_response(
+            DealgateError(message, [ErrorDetail("internal_error", message, None)], 500)
+        )

@@ -1,0 +1,404 @@
+"""Deal endpoints: create, list, read, change, the gate, advance, close, history."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from dealgate.api.deps import Caller, CallerDep, EngineDep, NowDep
+from dealgate.api.schemas import (
+    AdvanceRequest,
+    CloseRequest,
+    CommitmentCreate,
+    CommitmentOut,
+    CommitmentUpdate,
+    DealCreate,
+    DealDetailOut,
+    DealOut,
+    DealPage,
+    DealUpdate,
+    ErrorOut,
+    GateOut,
+    HistoryOut,
+    InteractionCreate,
+    InteractionOut,
+    StakeholderCreate,
+    StakeholderOut,
+)
+from dealgate.domain.access import UserRole
+from dealgate.domain.commitment import Status
+from dealgate.domain.errors import invalid
+from dealgate.domain.events import STAGE_EVENTS
+from dealgate.services import deals as svc
+from dealgate.services import views
+from dealgate.services.review import review as run_review
+from dealgate.services.webhooks import enqueue
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422, 500)
+}
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+DealId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The deal's id.")]
+Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="The commitment's number.")]
+SafeText = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
+
+
+def _ctx(caller: Caller, request: Request) -> svc.ChangeContext:
+    return svc.ChangeContext(guard=caller.guard, as_of=request.app.state.clock())
+
+
+def _publish(engine: EngineDep, ctx: svc.ChangeContext, now: Any) -> None:
+    if ctx.outbox:
+        enqueue(engine, ctx.outbox, now)
+
+
+def _detail(engine: EngineDep, caller: Caller, deal_id: int) -> svc.DealDetail:
+    detail = svc.get_deal(engine, deal_id)
+    caller.guard(detail.deal)
+    return detail
+
+
+def _cursor(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(base64.urlsafe_b64decode(text.encode() + b"==").decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise invalid(
+            "invalid_cursor", "The cursor is not one this API gave; start without it.", "cursor"
+        ) from None
+    if not 0 <= value < 2**31:
+        raise invalid(
+            "invalid_cursor", "The cursor is not one this API gave; start without it.", "cursor"
+        )
+    return value
+
+
+def _encode(last: int | None) -> str | None:
+    return None if last is None else base64.urlsafe_b64encode(str(last).encode()).decode()
+
+
+def _owner_allowed(caller: Caller, owner: str) -> None:
+    if caller.user.role is UserRole.REP and owner != caller.user.name:
+        raise invalid(
+            "forbidden",
+            "A rep may only own their own deals; ask a manager to assign it.",
+            "owner",
+            status=403,
+        )
+    if not caller.visibility.sees(owner):
+        raise invalid(
+            "forbidden",
+            f"'{owner}' is not in your team; pick an owner you manage.",
+            "owner",
+            status=403,
+        )
+
+
+@router.post("/deals", response_model=DealOut, status_code=201, tags=["deals"])
+def create_deal(body: DealCreate, engine: EngineDep, caller: CallerDep, now: NowDep) -> Any:
+    owner = body.owner or caller.user.name
+    _owner_allowed(caller, owner)
+    deal = svc.open_deal(
+        engine,
+        now=now,
+        actor=caller.user.name,
+        name=body.name,
+        account=body.account,
+        owner=owner,
+        stage=body.stage,
+        amount=body.amount,
+        close_date=body.close_date,
+    )
+    return views.deal_summary(deal)
+
+
+@router.get("/deals", response_model=DealPage, tags=["deals"])
+def list_deals(
+    engine: EngineDep,
+    caller: CallerDep,
+    now: NowDep,
+    stage: SafeText = None,
+    owner: SafeText = None,
+    flag: SafeText = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+) -> Any:
+    ids = None
+    if flag is not None:
+        flagged = run_review(engine, now, flag=flag, owners=caller.visibility.owners)
+        ids = [r.deal_id for r in flagged.shown]
+    deals, last = svc.deal_page(
+        engine,
+        owners=caller.visibility.owners,
+        stage=stage,
+        owner=owner,
+        after_id=_cursor(cursor),
+        limit=limit,
+        ids=ids,
+    )
+    return {"items": [views.deal_summary(d) for d in deals], "next_cursor": _encode(last)}
+
+
+@router.get("/deals/{deal_id}", response_model=DealDetailOut, tags=["deals"])
+def get_deal(deal_id: DealId, engine: EngineDep, caller: CallerDep) -> Any:
+    d = _detail(engine, caller, deal_id)
+    return views.deal_detail(d.deal, d.process, d.verdict)
+
+
+@router.patch("/deals/{deal_id}", response_model=DealOut, tags=["deals"])
+def update_deal(
+    deal_id: DealId,
+    body: DealUpdate,
+    request: Request,
+    engine: EngineDep,
+    caller: CallerDep,
+    now: NowDep,
+) -> Any:
+    if body.owner is not None:
+        _owner_allowed(caller, body.owner)
+    ctx = _ctx(caller, request)
+    deal = svc.update_deal(
+        engine,
+        deal_id,
+        now=now,
+        actor=caller.user.name,
+        name=body.name,
+        account=body.account,
+        owner=body.owner,
+        amount=body.amount,
+        close_date=body.close_date,
+        ctx=ctx,
+    )
+    _publish(engine, ctx, now)
+    return views.deal_summary(deal)
+
+
+@router.post(
+    "/deals/{deal_id}/stakeholders",
+    response_model=StakeholderOut,
+    status_code=201,
+    tags=["deals"],
+)
+def add_stakeholder(
+    deal_id: DealId,
+    body: StakeholderCreate,
+    request: Request,
+    engine: EngineDep,
+    caller: CallerDep,
+    now: NowDep,
+) -> Any:
+    ctx = _ctx(caller, request)
+    person = svc.add_stakeholder(
+        engine,
+        deal_id,
+        now=now,
+        actor=caller.user.name,
+        name=body.name,
+        role=body.role,
+        title=body.title,
+        notes=body.notes,
+        ctx=ctx,
+    )
+    _publish(engine, ctx, now)
+    return views.stakeholder_view(person)
+
+
+@router.post(
+    "/deals/{deal_id}/commitments",
+    response_model=CommitmentOut,
+    status_code=201,
+    tags=["commitments"],
+)
+def add_commitment(
+    deal_id: DealId,
+    body: CommitmentCreate,
+    request: Request,
+    engine: EngineDep,
+    caller: CallerDep,
+    now: NowDep,
+) -> Any:
+    ctx = _ctx(caller, request)
+    c = svc.add_commitment(
+        engine,
+        deal_id,
+        now=now,
+        actor=caller.user.name,
+        party=body.party,
+        action=body.action,
+        kind=body.kind,
+        person=body.person,
+        due=body.due,
+        status=Status(body.status),
+        interaction=body.interaction,
+        ctx=ctx,
+    )
+    _publish(engine, ctx, now)
+    return views.commitment_view(c, svc.active_process(engine))
+
+
+@router.patch(
+    "/deals/{deal_id}/commitments/{number}", response_model=CommitmentOut, tags=["commitments"]
+)
+def update_commitment(
+    deal_id: DealId,
+    number: Number,
+    body: CommitmentUpdate,
+    request: Request,
+    engine: EngineDep,
+    caller: CallerDep,
+    now: NowDep,
+) -> Any:
+    ctx = _ctx(caller, request)
+    if body.status is Status.OBTAINED or body.status is Status.KEPT:
+        detail = _detail(engine, caller, deal_id)
+        if detail.deal.commitment(number).status is Status.INFERRED:
+            c = svc.confirm_commitment(
+                engine, deal_id, number, now=now, actor=caller.user.name, ctx=ctx
+            )
+            _publish(engine, ctx, now)
+            return views.commitment_view(c, detail.process)
+    c = svc.set_commitment_status(
+        engine, deal_id, number, body.status, now=now, actor=caller.user.name, ctx=ctx
+    )
+    _publish(engine, ctx, now)
+    return views.commitment_view(c, svc.active_process(engine))
+
+
+@router.post(
+    "/deals/{deal_id}/interactions",
+    response_model=InteractionOut,
+    status_code=201,
+    tags=["deals"],
+)
+def add_interaction(
+    deal_id: DealId,
+    body: InteractionCreate,
+    request: Request,
+    engine: EngineDep,
+    caller: CallerDep,
+    now: NowDep,
+) -> Any:
+    ctx = _ctx(caller, request)
+    interaction, proposed = svc.add_interaction(
+        engine,
+        deal_id,
+        now=now,
+        actor=caller.user.name,
+        kind=body.kind,
+        on=body.on,
+        summary=body.summary,
+        client_declined=body.client_declined,
+        infer=body.extract,
+        author=body.author,
+        ctx=ctx,
+    )
+    _publish(engine, ctx, now)
+    detail = svc.get_deal(engine, deal_id)
+    return {
+        **views.interaction_view(interaction, detail.deal),
+        "inferred": [views.commitment_view(c, detail.process) for c in proposed],
+    }
+
+
+@router.get("/deals/{deal_id}/gate", response_model=GateOut, tags=["gate"])
+def gate(
+    deal_id: DealId,
+    engine: EngineDep,
+    caller: CallerDep,
+    to: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")] = None,
+) -> Any:
+    d = _detail(engine, caller, deal_id)
+    return views.verdict_view(d.deal.gate(d.process, to), d.process)
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 9:
+        raise invalid(
+            "invalid_if_match",
+            "If-Match takes the deal's version number, as returned in `version`.",
+            "If-Match",
+            status=400,
+        )
+    return int(text)
+
+
+@router.post("/deals/{deal_id}/advance", response_model=DealOut, tags=["gate"])
+def advance(
+    deal_id: DealId,
+    body: AdvanceRequest,
+    request: Request,
+    engine: EngineDep,
+    caller: CallerDep,
+    now: NowDep,
+    if_match: Annotated[str | None, Header(max_length=40)] = None,
+) -> Any:
+    if body.override_reason is not None:
+        caller.require_override_right()
+    ctx = _ctx(caller, request)
+    deal, _ = svc.advance(
+        engine,
+        deal_id,
+        now=now,
+        actor=caller.user.name,
+        to=body.to,
+        override_reason=body.override_reason,
+        expected_version=_if_match(if_match),
+        ctx=ctx,
+    )
+    _publish(engine, ctx, now)
+    return JSONResponse(views.deal_summary(deal), headers={"ETag": f'"{deal.version}"'})
+
+
+@router.post("/deals/{deal_id}/close", response_model=DealOut, tags=["gate"])
+def close(
+    deal_id: DealId,
+    body: CloseRequest,
+    request: Request,
+    engine: EngineDep,
+    caller: CallerDep,
+    now: NowDep,
+) -> Any:
+    ctx = _ctx(caller, request)
+    if body.outcome == "won":
+        if body.override_reason is not None:
+            caller.require_override_right()
+        deal, _ = svc.close_won(
+            engine,
+            deal_id,
+            now=now,
+            actor=caller.user.name,
+            override_reason=body.override_reason,
+            ctx=ctx,
+        )
+    else:
+        deal, _ = svc.close_lost(
+            engine, deal_id, body.reason or "", now=now, actor=caller.user.name, ctx=ctx
+        )
+    _publish(engine, ctx, now)
+    return views.deal_summary(deal)
+
+
+@router.get("/deals/{deal_id}/history", response_model=HistoryOut, tags=["deals"])
+def history(deal_id: DealId, engine: EngineDep, caller: CallerDep) -> Any:
+    d = _detail(engine, caller, deal_id)
+    events = []
+    for e in d.events:
+        item = views.event_view(e)
+        if e.type in STAGE_EVENTS:
+            numbers = [int(n) for n in e.payload.get("commitments", ())]
+            item["justified_by"] = [
+                views.commitment_view(c, d.process)
+                for c in d.deal.commitments
+                if c.number in numbers
+            ]
+        events.append(item)
+    return {"deal": deal_id, "events": events}

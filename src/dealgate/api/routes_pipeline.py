@@ -1,0 +1,85 @@
+"""Pipeline-wide endpoints: the process and its audit, the review, coaching, extraction."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from dealgate.api.deps import CallerDep, EngineDep, NowDep
+from dealgate.api.routes_deals import ERRORS, DealId, _detail
+from dealgate.api.schemas import (
+    AuditOut,
+    DealCoachOut,
+    ExtractOut,
+    ExtractRequest,
+    ProcessOut,
+    RepCoachOut,
+    ReviewOut,
+)
+from dealgate.domain.audit import audit_process
+from dealgate.domain.coaching import coach_deal
+from dealgate.domain.errors import not_found
+from dealgate.extract import extract
+from dealgate.services import coaching as coaching_svc
+from dealgate.services import deals as svc
+from dealgate.services import views
+from dealgate.services.review import review as run_review
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+SafeText = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
+
+
+@router.get("/process", response_model=ProcessOut, tags=["process"])
+def process(engine: EngineDep, caller: CallerDep) -> Any:
+    return views.process_view(svc.active_process(engine))
+
+
+@router.get("/process/audit", response_model=AuditOut, tags=["process"])
+def audit(engine: EngineDep, caller: CallerDep) -> Any:
+    p = svc.active_process(engine)
+    return {"process": p.name, "findings": [views.finding_view(f) for f in audit_process(p)]}
+
+
+@router.get("/review", response_model=ReviewOut, tags=["review"])
+def review(
+    engine: EngineDep,
+    caller: CallerDep,
+    now: NowDep,
+    as_of: Annotated[date | None, Query(description="Review as of the end of this day.")] = None,
+    owner: SafeText = None,
+    flag: SafeText = None,
+) -> Any:
+    when = (
+        now
+        if as_of is None
+        else datetime(as_of.year, as_of.month, as_of.day, 23, 59, 59, tzinfo=UTC)
+    )
+    result = run_review(engine, when, owner=owner, flag=flag, owners=caller.visibility.owners)
+    return views.review_view(result)
+
+
+@router.get("/deals/{deal_id}/coach", response_model=DealCoachOut, tags=["coaching"])
+def coach_for_deal(deal_id: DealId, engine: EngineDep, caller: CallerDep) -> Any:
+    d = _detail(engine, caller, deal_id)
+    return views.deal_coaching_view(coach_deal(d.deal, d.process))
+
+
+@router.get("/reps/{name}/coach", response_model=RepCoachOut, tags=["coaching"])
+def coach_for_rep(
+    name: Annotated[str, Path(max_length=100, pattern=r"^[^\x00/]+$")],
+    engine: EngineDep,
+    caller: CallerDep,
+    since: Annotated[date | None, Query()] = None,
+) -> Any:
+    if not caller.visibility.sees(name):
+        raise not_found("rep", name, "You can coach yourself and the reps of your team.")
+    start = None if since is None else datetime(since.year, since.month, since.day, tzinfo=UTC)
+    return views.rep_coaching_view(coaching_svc.coach_for_rep(engine, name, start))
+
+
+@router.post("/extract", response_model=ExtractOut, tags=["extraction"])
+def extract_text(body: ExtractRequest, caller: CallerDep, now: NowDep) -> Any:
+    found = extract(body.text, body.author, body.date or now.date())
+    return {"text": body.text, "commitments": [c.to_dict() for c in found]}

@@ -1,0 +1,309 @@
+"""Request and response bodies. Requests refuse unknown fields; responses mirror the views."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dealgate.domain.commitment import Party, Status
+from dealgate.domain.interaction import InteractionKind
+from dealgate.domain.stakeholder import Role
+
+Text200 = Field(min_length=1, max_length=200)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class ErrorDetailOut(BaseModel):
+    code: str
+    field: str | None
+    message: str
+
+
+class ErrorOut(BaseModel):
+    ok: Literal[False]
+    status: int
+    error: str
+    errors: list[ErrorDetailOut]
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+class DealCreate(Strict):
+    name: str = Text200
+    account: str = Text200
+    owner: str | None = Field(default=None, min_length=1, max_length=100)
+    stage: str | None = Field(default=None, min_length=1, max_length=100)
+    amount: Decimal | None = Field(default=None, ge=0, le=Decimal("1e13"), decimal_places=2)
+    close_date: date | None = None
+
+
+class DealUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    account: str | None = Field(default=None, min_length=1, max_length=200)
+    owner: str | None = Field(default=None, min_length=1, max_length=100)
+    amount: Decimal | None = Field(default=None, ge=0, le=Decimal("1e13"), decimal_places=2)
+    close_date: date | None = None
+
+
+class StakeholderCreate(Strict):
+    name: str = Text200
+    role: Role
+    title: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class CommitmentCreate(Strict):
+    party: Party
+    action: str = Field(min_length=1, max_length=500)
+    kind: str | None = Field(default=None, max_length=100)
+    person: str | None = Field(default=None, max_length=200)
+    due: date | None = None
+    status: Literal["asked", "obtained", "kept", "inferred"] = "obtained"
+    interaction: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class CommitmentUpdate(Strict):
+    status: Status
+
+
+class InteractionCreate(Strict):
+    kind: InteractionKind
+    on: date
+    summary: str = Field(min_length=1, max_length=2000)
+    client_declined: bool = False
+    author: Literal["seller", "buyer"] = "seller"
+    extract: bool = True
+
+
+class AdvanceRequest(Strict):
+    to: str | None = Field(default=None, min_length=1, max_length=100)
+    override_reason: str | None = Field(default=None, min_length=1, max_length=1000)
+
+
+class CloseRequest(Strict):
+    outcome: Literal["won", "lost"]
+    reason: str | None = Field(default=None, min_length=1, max_length=2000)
+    override_reason: str | None = Field(default=None, min_length=1, max_length=1000)
+
+
+class ExtractRequest(Strict):
+    text: str = Field(min_length=1, max_length=10000)
+    author: Literal["seller", "buyer"] = "seller"
+    date: _dt.date | None = None
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+class DealOut(BaseModel):
+    id: int
+    name: str
+    account: str
+    owner: str
+    stage: str
+    amount: str | None
+    close_date: str | None
+    created_at: str
+    stage_entered_at: str
+    close_reason: str | None
+    version: int
+
+
+class DealPage(BaseModel):
+    items: list[DealOut]
+    next_cursor: str | None
+
+
+class StakeholderOut(BaseModel):
+    number: int
+    name: str
+    role: str
+    title: str | None
+    notes: str | None
+
+
+class CommitmentOut(BaseModel):
+    number: int
+    party: str
+    action: str
+    kind: str | None
+    rung: str | None
+    person: str | None
+    due: str | None
+    status: str
+    created_at: str
+    obtained_at: str | None
+    kept_on: str | None
+    interaction: int | None
+    source: str | None
+
+
+class InteractionOut(BaseModel):
+    number: int
+    kind: str
+    on: str
+    summary: str
+    client_declined: bool
+    outcome: str
+    inferred: list[CommitmentOut] = []
+
+
+class ViolationOut(BaseModel):
+    code: str
+    stage: str
+    field: str
+    message: str
+
+
+class ExitKindOut(BaseModel):
+    kind: str
+    rung: str
+    label: str
+
+
+class GateOut(BaseModel):
+    can_advance: bool
+    next_stage: str | None
+    violations: list[ViolationOut]
+    exit_menu: list[ExitKindOut]
+
+
+class MoveOut(BaseModel):
+    at: str | None
+    actor: str
+    from_: str | None = Field(alias="from")
+    to: str
+    commitments: list[int]
+    justified_by: list[CommitmentOut]
+    override_reason: str | None
+    reason: str | None
+    skipped: list[str]
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class NoteOut(BaseModel):
+    text: str
+    at: str | None
+    actor: str
+
+
+class DealDetailOut(DealOut):
+    stakeholders: list[StakeholderOut]
+    commitments: list[CommitmentOut]
+    interactions: list[InteractionOut]
+    dissatisfaction: list[NoteOut]
+    stage_history: list[MoveOut]
+    gate: GateOut
+    overridden: bool
+
+
+class EventOut(BaseModel):
+    at: str | None
+    actor: str
+    type: str
+    payload: dict[str, Any]
+    justified_by: list[CommitmentOut] = []
+
+
+class HistoryOut(BaseModel):
+    deal: int
+    events: list[EventOut]
+
+
+class FlagOut(BaseModel):
+    code: str
+    message: str
+    facts: dict[str, Any]
+
+
+class DealReviewOut(BaseModel):
+    id: int
+    name: str
+    account: str
+    owner: str
+    stage: str
+    amount: str | None
+    evidenced_stage: str
+    highest_rung: str | None
+    flags: list[FlagOut]
+
+
+class ReviewOut(BaseModel):
+    as_of: str | None
+    summary: dict[str, Any]
+    deals: list[DealReviewOut]
+
+
+class FindingOut(BaseModel):
+    code: str
+    severity: str
+    stage: str | None
+    message: str
+
+
+class AuditOut(BaseModel):
+    process: str
+    findings: list[FindingOut]
+
+
+class ProcessOut(BaseModel):
+    name: str
+    stages: list[dict[str, Any]]
+    kinds: list[dict[str, Any]]
+
+
+class AskOut(BaseModel):
+    kind: str
+    rung: str
+    label: str
+    exits_stage: str
+    ask: StakeholderOut | None
+    sentence: str
+
+
+class DealCoachOut(BaseModel):
+    deal: int
+    stage: str
+    can_advance_now: bool
+    primary: AskOut | None
+    fallback: AskOut | None
+
+
+class RepCoachOut(BaseModel):
+    rep: str
+    interactions: int
+    asks: int
+    obtained: int
+    metrics: dict[str, float]
+    team_median: dict[str, float]
+    rungs_asked: dict[str, int]
+    verdict: str
+    reasons: list[str]
+
+
+class ExtractedOut(BaseModel):
+    party: str
+    rung: str | None
+    kind: str | None
+    person: str | None
+    action: str
+    due: str | None
+    kept: bool
+    span: list[int]
+
+
+class ExtractOut(BaseModel):
+    text: str
+    commitments: list[ExtractedOut]

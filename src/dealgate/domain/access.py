@@ -1,0 +1,53 @@
+"""Who may see and change which deals: reps their own, managers their team's, admins all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dealgate.domain.errors import invalid
+
+
+class UserRole(StrEnum):
+    REP = "rep"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+def parse_user_role(text: str) -> UserRole:
+    try:
+        return UserRole(text)
+    except ValueError:
+        raise invalid(
+            "invalid_role", f"Unknown role '{text}'. Use rep, manager or admin.", "role"
+        ) from None
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: UserRole
+    team: str | None = None
+
+    @property
+    def may_override(self) -> bool:
+        """Only managers and admins may pass a gate by override."""
+        return self.role in (UserRole.MANAGER, UserRole.ADMIN)
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """The owners whose deals a user sees; `None` means every owner."""
+
+    owners: frozenset[str] | None
+
+    def sees(self, owner: str) -> bool:
+        return self.owners is None or owner in self.owners
+
+
+def visibility(user: User, team_members: frozenset[str]) -> Visibility:
+    if user.role is UserRole.ADMIN:
+        return Visibility(None)
+    if user.role is UserRole.MANAGER:
+        return Visibility(team_members | {user.name})
+    return Visibility(frozenset({user.name}))

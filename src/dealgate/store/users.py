@@ -1,0 +1,81 @@
+"""Users and their API tokens; only a hash of each token is stored."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from dealgate.domain.access import User, UserRole
+from dealgate.domain.errors import invalid, not_found
+from dealgate.store import tables as t
+
+
+def token_hash(token: str) -> str:
+    # Tokens are 256 random bits, so a plain SHA-256 is enough; no slow hash needed.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UserRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+
+    def add(self, user: User, token: str, now: datetime, password_hash: str | None = None) -> None:
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(t.users).values(
+                        name=user.name,
+                        role=user.role.value,
+                        team=user.team,
+                        token_hash=token_hash(token),
+                        password_hash=password_hash,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            raise invalid(
+                "duplicate_user",
+                f"A user named '{user.name}' exists; issue a new token with "
+                f"`dealgate user token {user.name}`.",
+                "name",
+                status=409,
+            ) from None
+
+    def set_token(self, name: str, token: str) -> None:
+        result = self.conn.execute(
+            update(t.users).where(t.users.c.name == name).values(token_hash=token_hash(token))
+        )
+        if result.rowcount != 1:
+            raise not_found("user", name, "Add them with `dealgate user add`.")
+
+    def set_password(self, name: str, password_hash: str) -> None:
+        result = self.conn.execute(
+            update(t.users).where(t.users.c.name == name).values(password_hash=password_hash)
+        )
+        if result.rowcount != 1:
+            raise not_found("user", name, "Add them with `dealgate user add`.")
+
+    def by_token(self, token: str) -> User | None:
+        row = self.conn.execute(
+            select(t.users).where(t.users.c.token_hash == token_hash(token))
+        ).first()
+        return None if row is None else User(row.name, UserRole(row.role), row.team)
+
+    def by_name(self, name: str) -> User | None:
+        row = self.conn.execute(select(t.users).where(t.users.c.name == name)).first()
+        return None if row is None else User(row.name, UserRole(row.role), row.team)
+
+    def password_hash(self, name: str) -> str | None:
+        row = self.conn.execute(
+            select(t.users.c.password_hash).where(t.users.c.name == name)
+        ).first()
+        return None if row is None else row.password_hash
+
+    def team_members(self, team: str | None) -> frozenset[str]:
+        if team is None:
+            return frozenset()
+        rows = self.conn.execute(select(t.users.c.name).where(t.users.c.team == team))
+        return frozenset(r.name for r in rows)

@@ -1,0 +1,165 @@
+"""The REST API over real HTTP on loopback, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from tests.api_support import Api, running_api
+
+
+@pytest.fixture
+def api(engine: Engine) -> Iterator[Api]:
+    with running_api(engine) as running:
+        yield running
+
+
+def codes(response: httpx.Response) -> list[str]:
+    body = response.json()
+    assert body["ok"] is False and body["status"] == response.status_code
+    return [e["code"] for e in body["errors"]]
+
+
+def new_deal(client: httpx.Client, **fields: Any) -> dict[str, Any]:
+    response = client.post("/deals", json={"name": "Fleet", "account": "Acme", **fields})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_a_deal_advances_only_on_the_buyers_commitment_over_http(api: Api) -> None:
+    alice = api.client("alice")
+    deal = new_deal(alice)
+    assert deal["owner"] == "alice" and deal["stage"] == "prospect" and deal["version"] == 1
+    path = f"/deals/{deal['id']}"
+
+    gate = alice.get(f"{path}/gate").json()
+    assert gate["can_advance"] is False and gate["next_stage"] == "discover"
+    assert [v["code"] for v in gate["violations"]] == ["no_buyer_commitment"]
+    assert {k["kind"] for k in gate["exit_menu"]} >= {"first_meeting_accepted"}
+
+    refused = alice.post(f"{path}/advance", json={})
+    assert refused.status_code == 422 and codes(refused) == ["no_buyer_commitment"]
+
+    assert alice.post(f"{path}/stakeholders", json={"name": "Maria Lopez", "role": "champion"}
+                      ).status_code == 201
+    made = alice.post(f"{path}/commitments", json={
+        "party": "buyer", "action": "Intro meeting", "kind": "first_meeting_accepted",
+        "person": "Maria Lopez", "due": "2026-03-10"})
+    assert made.status_code == 201 and made.json()["rung"] == "time"
+
+    moved = alice.post(f"{path}/advance", json={})
+    assert moved.status_code == 200 and moved.json()["stage"] == "discover"
+    history = alice.get(f"{path}/history").json()["events"]
+    advanced = [e for e in history if e["type"] == "deal.advanced"][0]
+    assert advanced["actor"] == "alice"
+    assert advanced["justified_by"][0]["kind"] == "first_meeting_accepted"
+    detail = alice.get(path).json()
+    assert detail["stage_history"][-1]["to"] == "discover" and detail["version"] == 4
+
+
+def test_a_stale_version_in_if_match_is_a_conflict(api: Api) -> None:
+    alice = api.client("alice")
+    deal = new_deal(alice)
+    path = f"/deals/{deal['id']}/advance"
+    override = api.client("maria").post(path, json={"override_reason": "Board ask"},
+                                         headers={"If-Match": '"1"'})
+    assert override.status_code == 200, override.text
+    stale = api.client("maria").post(path, json={"override_reason": "Again"},
+                                      headers={"If-Match": '"1"'})
+    assert stale.status_code == 409 and codes(stale) == ["conflict"]
+    bad = alice.post(path, json={}, headers={"If-Match": "yesterday"})
+    assert bad.status_code == 400 and codes(bad) == ["invalid_if_match"]
+
+
+def test_lists_paginate_with_limit_and_cursor(api: Api) -> None:
+    admin = api.client()
+    made = [new_deal(admin, owner="alice", name=f"Deal {n}")["id"] for n in range(5)]
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = admin.get("/deals", params=params).json()
+        seen += [d["id"] for d in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == made
+    assert codes(admin.get("/deals", params={"cursor": "!!"})) == ["invalid_cursor"]
+    assert codes(admin.get("/deals", params={"limit": 0})) == ["invalid_value"]
+
+
+def test_filters_by_stage_owner_and_flag(api: Api) -> None:
+    admin = api.client()
+    new_deal(admin, owner="alice")
+    claimed = new_deal(admin, owner="bruno", stage="propose")
+    by_stage = admin.get("/deals", params={"stage": "propose"}).json()["items"]
+    assert [d["id"] for d in by_stage] == [claimed["id"]]
+    assert [d["owner"] for d in admin.get("/deals", params={"owner": "alice"}).json()["items"]
+            ] == ["alice"]
+    flagged = admin.get("/deals", params={"flag": "unevidenced_stage"}).json()["items"]
+    assert [d["id"] for d in flagged] == [claimed["id"]]
+    assert codes(admin.get("/deals", params={"stage": "nowhere"})) == ["unknown_stage"]
+
+
+def test_patch_changes_fields_but_never_the_stage(api: Api) -> None:
+    alice = api.client("alice")
+    deal = new_deal(alice)
+    changed = alice.patch(f"/deals/{deal['id']}", json={"amount": "1200.50", "name": "Renamed"})
+    assert changed.status_code == 200
+    assert changed.json()["amount"] == "1200.50" and changed.json()["name"] == "Renamed"
+    sneaky = alice.patch(f"/deals/{deal['id']}", json={"stage": "decide"})
+    assert sneaky.status_code == 422 and codes(sneaky) == ["unknown_field"]
+
+
+def test_commitment_status_and_inferred_confirmation(api: Api) -> None:
+    alice = api.client("alice")
+    deal = new_deal(alice)
+    path = f"/deals/{deal['id']}"
+    alice.post(f"{path}/stakeholders", json={"name": "Raj Patel", "role": "champion"})
+    logged = alice.post(f"{path}/interactions", json={
+        "kind": "call", "on": "2026-03-02", "summary": "Raj accepted an intro call for Tuesday"})
+    assert logged.status_code == 201
+    inferred = logged.json()["inferred"]
+    assert [(c["kind"], c["status"], c["person"]) for c in inferred] == [
+        ("intro_call_booked", "inferred", "Raj Patel")]
+    confirmed = alice.patch(f"{path}/commitments/{inferred[0]['number']}",
+                            json={"status": "obtained"})
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "obtained"
+    illegal = alice.patch(f"{path}/commitments/{inferred[0]['number']}", json={"status": "asked"})
+    assert illegal.status_code == 422 and codes(illegal) == ["invalid_transition"]
+
+
+def test_close_won_passes_the_gate_and_lost_needs_a_reason(api: Api) -> None:
+    alice = api.client("alice")
+    deal = new_deal(alice)
+    path = f"/deals/{deal['id']}/close"
+    assert codes(alice.post(path, json={"outcome": "lost"})) == ["reason_required"]
+    won = alice.post(path, json={"outcome": "won"})
+    assert won.status_code == 422 and "stage_skipped" in codes(won)
+    lost = alice.post(path, json={"outcome": "lost", "reason": "No budget"})
+    assert lost.status_code == 200 and lost.json()["stage"] == "lost"
+
+
+def test_process_audit_review_coaching_and_extraction(api: Api) -> None:
+    admin = api.client()
+    deal = new_deal(admin, owner="alice", stage="design")
+    process = admin.get("/process").json()
+    assert [s["key"] for s in process["stages"]][0] == "prospect"
+    assert admin.get("/process/audit").json()["findings"] == []
+    review = admin.get("/review", params={"as_of": "2026-06-01"}).json()
+    assert review["summary"]["deals_reviewed"] == 1
+    assert {f["code"] for f in review["deals"][0]["flags"]} >= {"stalled", "unevidenced_stage"}
+    coach = admin.get(f"/deals/{deal['id']}/coach").json()
+    assert coach["primary"]["exits_stage"] == "propose"
+    rep = admin.get("/reps/alice/coach").json()
+    assert rep["rep"] == "alice" and rep["verdict"] in ("neither", "commitment_gaining")
+    found = admin.post("/extract", json={"text": "EB mtg set 3/14", "date": "2026-03-02"}).json()
+    assert found["commitments"][0]["rung"] == "consensus"
+    assert found["commitments"][0]["due"] == "2026-03-14"
