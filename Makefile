@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DB ?= sqlite:///dealgate.db
+PORT ?= 8000
 
 .PHONY: run test lint typecheck unit clean
 
@@ -16,8 +17,12 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/dealgate --db $(DB) init
 	$(BIN)/dealgate --db $(DB) demo
-	$(BIN)/dealgate --db $(DB) deal list
 	$(BIN)/dealgate --db $(DB) review
+	@$(BIN)/dealgate --db $(DB) user add demo-admin --role admin --json 2>/dev/null \
+		| $(BIN)/python -c "import json,sys; print('API token for demo-admin:', json.load(sys.stdin)['token'])" \
+		|| echo "(demo-admin exists: get a new token with: dealgate user token demo-admin)"
+	@echo "Serving on http://127.0.0.1:$(PORT) (API docs at /api/docs); Ctrl-C stops."
+	$(BIN)/dealgate --db $(DB) serve --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -45,17 +45,28 @@ def test_a_deal_advances_only_on_the_buyers_commitment_over_http(api: Api) -> No
     refused = alice.post(f"{path}/advance", json={})
     assert refused.status_code == 422 and codes(refused) == ["no_buyer_commitment"]
 
-    assert alice.post(f"{path}/stakeholders", json={"name": "Maria Lopez", "role": "champion"}
-                      ).status_code == 201
-    made = alice.post(f"{path}/commitments", json={
-        "party": "buyer", "action": "Intro meeting", "kind": "first_meeting_accepted",
-        "person": "Maria Lopez", "due": "2026-03-10"})
+    assert (
+        alice.post(
+            f"{path}/stakeholders", json={"name": "Maria Lopez", "role": "champion"}
+        ).status_code
+        == 201
+    )
+    made = alice.post(
+        f"{path}/commitments",
+        json={
+            "party": "buyer",
+            "action": "Intro meeting",
+            "kind": "first_meeting_accepted",
+            "person": "Maria Lopez",
+            "due": "2026-03-10",
+        },
+    )
     assert made.status_code == 201 and made.json()["rung"] == "time"
 
     moved = alice.post(f"{path}/advance", json={})
     assert moved.status_code == 200 and moved.json()["stage"] == "discover"
     history = alice.get(f"{path}/history").json()["events"]
-    advanced = [e for e in history if e["type"] == "deal.advanced"][0]
+    advanced = next(e for e in history if e["type"] == "deal.advanced")
     assert advanced["actor"] == "alice"
     assert advanced["justified_by"][0]["kind"] == "first_meeting_accepted"
     detail = alice.get(path).json()
@@ -66,11 +77,13 @@ def test_a_stale_version_in_if_match_is_a_conflict(api: Api) -> None:
     alice = api.client("alice")
     deal = new_deal(alice)
     path = f"/deals/{deal['id']}/advance"
-    override = api.client("maria").post(path, json={"override_reason": "Board ask"},
-                                         headers={"If-Match": '"1"'})
+    override = api.client("maria").post(
+        path, json={"override_reason": "Board ask"}, headers={"If-Match": '"1"'}
+    )
     assert override.status_code == 200, override.text
-    stale = api.client("maria").post(path, json={"override_reason": "Again"},
-                                      headers={"If-Match": '"1"'})
+    stale = api.client("maria").post(
+        path, json={"override_reason": "Again"}, headers={"If-Match": '"1"'}
+    )
     assert stale.status_code == 409 and codes(stale) == ["conflict"]
     bad = alice.post(path, json={}, headers={"If-Match": "yesterday"})
     assert bad.status_code == 400 and codes(bad) == ["invalid_if_match"]
@@ -101,8 +114,9 @@ def test_filters_by_stage_owner_and_flag(api: Api) -> None:
     claimed = new_deal(admin, owner="bruno", stage="propose")
     by_stage = admin.get("/deals", params={"stage": "propose"}).json()["items"]
     assert [d["id"] for d in by_stage] == [claimed["id"]]
-    assert [d["owner"] for d in admin.get("/deals", params={"owner": "alice"}).json()["items"]
-            ] == ["alice"]
+    assert [d["owner"] for d in admin.get("/deals", params={"owner": "alice"}).json()["items"]] == [
+        "alice"
+    ]
     flagged = admin.get("/deals", params={"flag": "unevidenced_stage"}).json()["items"]
     assert [d["id"] for d in flagged] == [claimed["id"]]
     assert codes(admin.get("/deals", params={"stage": "nowhere"})) == ["unknown_stage"]
@@ -123,14 +137,22 @@ def test_commitment_status_and_inferred_confirmation(api: Api) -> None:
     deal = new_deal(alice)
     path = f"/deals/{deal['id']}"
     alice.post(f"{path}/stakeholders", json={"name": "Raj Patel", "role": "champion"})
-    logged = alice.post(f"{path}/interactions", json={
-        "kind": "call", "on": "2026-03-02", "summary": "Raj accepted an intro call for Tuesday"})
+    logged = alice.post(
+        f"{path}/interactions",
+        json={
+            "kind": "call",
+            "on": "2026-03-02",
+            "summary": "Raj accepted an intro call for Tuesday",
+        },
+    )
     assert logged.status_code == 201
     inferred = logged.json()["inferred"]
     assert [(c["kind"], c["status"], c["person"]) for c in inferred] == [
-        ("intro_call_booked", "inferred", "Raj Patel")]
-    confirmed = alice.patch(f"{path}/commitments/{inferred[0]['number']}",
-                            json={"status": "obtained"})
+        ("intro_call_booked", "inferred", "Raj Patel")
+    ]
+    confirmed = alice.patch(
+        f"{path}/commitments/{inferred[0]['number']}", json={"status": "obtained"}
+    )
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "obtained"
     illegal = alice.patch(f"{path}/commitments/{inferred[0]['number']}", json={"status": "asked"})
     assert illegal.status_code == 422 and codes(illegal) == ["invalid_transition"]
@@ -151,7 +173,7 @@ def test_process_audit_review_coaching_and_extraction(api: Api) -> None:
     admin = api.client()
     deal = new_deal(admin, owner="alice", stage="design")
     process = admin.get("/process").json()
-    assert [s["key"] for s in process["stages"]][0] == "prospect"
+    assert process["stages"][0]["key"] == "prospect"
     assert admin.get("/process/audit").json()["findings"] == []
     review = admin.get("/review", params={"as_of": "2026-06-01"}).json()
     assert review["summary"]["deals_reviewed"] == 1

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dealgate.domain.commitment import Party, Status
 from dealgate.domain.interaction import InteractionKind
@@ -18,6 +18,19 @@ Text200 = Field(min_length=1, max_length=200)
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def storable_text(self) -> Strict:
+        """Refuse text no database can keep: NUL characters and lone surrogates."""
+        for name, value in self:
+            if isinstance(value, str):
+                if "\x00" in value:
+                    raise ValueError(f"{name} contains a NUL character; remove it")
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ValueError(f"{name} is not valid Unicode text; resend it") from None
+        return self
 
 
 # --- errors ---------------------------------------------------------------------------------

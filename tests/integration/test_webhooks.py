@@ -1,0 +1,155 @@
+"""Webhooks: signed, retried with backoff, recorded; a failing receiver never fails a request."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from dealgate.domain.commitment import Party
+from dealgate.services import deals as svc
+from dealgate.services.webhooks import add_webhook, deliver_due, sweep_overdue
+from dealgate.store import tables as t
+from tests.api_support import running_api
+from tests.builders import T0
+
+
+@contextmanager
+def receiver(fail_first: int = 0) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A webhook receiver on loopback that records what it gets; fails the first N calls."""
+    received: list[dict[str, Any]] = []
+    calls = {"n": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            calls["n"] += 1
+            status = 500 if calls["n"] <= fail_first else 204
+            received.append({"status": status, "body": body, "headers": dict(self.headers)})
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _deliveries(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(t.deliveries).order_by(t.deliveries.c.id)).all())
+
+
+def test_an_advance_is_delivered_signed_by_the_background_dispatcher(engine: Engine) -> None:
+    with receiver() as (url, received), running_api(engine, webhooks=True) as api:
+        hook = add_webhook(engine, url, ["deal.advanced", "deal.flagged"], T0)
+        maria = api.client("maria")
+        deal = maria.post(
+            "/deals", json={"name": "Fleet", "account": "Acme", "owner": "alice"}
+        ).json()
+        moved = maria.post(f"/deals/{deal['id']}/advance", json={"override_reason": "CEO ask"})
+        assert moved.status_code == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(
+            r["headers"].get("X-Dealgate-Event") == "deal.advanced" for r in received
+        ):
+            time.sleep(0.05)
+    advanced = [r for r in received if r["headers"]["X-Dealgate-Event"] == "deal.advanced"]
+    assert len(advanced) == 1
+    body = advanced[0]["body"]
+    expected = "sha256=" + hmac.new(hook.secret.encode(), body, hashlib.sha256).hexdigest()
+    assert advanced[0]["headers"]["X-Dealgate-Signature"] == expected
+    payload = json.loads(body)
+    assert payload["event"] == "deal.advanced"
+    assert payload["data"]["to"] == "discover" and payload["data"]["override_reason"] == "CEO ask"
+    flagged = [
+        json.loads(r["body"])
+        for r in received
+        if r["headers"]["X-Dealgate-Event"] == "deal.flagged"
+    ]
+    assert any(f["code"] == "overridden" for p in flagged for f in p["data"]["flags"])
+
+
+def test_a_failing_receiver_is_retried_with_backoff_and_recorded(engine: Engine) -> None:
+    with receiver(fail_first=2) as (url, received):
+        add_webhook(engine, url, ["deal.advanced"], T0)
+        deal = svc.open_deal(engine, now=T0, actor="alice", name="A", account="B", owner="alice")
+        ctx = svc.ChangeContext(as_of=T0)
+        svc.advance(engine, deal.id or 0, now=T0, actor="maria", override_reason="x", ctx=ctx)
+        from dealgate.services.webhooks import enqueue
+
+        enqueue(engine, ctx.outbox, T0)
+        assert deliver_due(engine, T0) == 1
+        first = _deliveries(engine)[0]
+        assert (first.status, first.attempts, first.last_status_code) == ("pending", 1, 500)
+        assert first.next_attempt_at == T0 + timedelta(seconds=2)
+        assert deliver_due(engine, T0 + timedelta(seconds=1)) == 0  # not due yet
+        assert deliver_due(engine, T0 + timedelta(seconds=2)) == 1
+        assert _deliveries(engine)[0].next_attempt_at == T0 + timedelta(seconds=6)
+        assert deliver_due(engine, T0 + timedelta(seconds=6)) == 1
+        done = _deliveries(engine)[0]
+        assert (done.status, done.attempts, done.last_status_code) == ("delivered", 3, 204)
+        assert len(received) == 3
+
+
+def test_an_unreachable_receiver_never_fails_the_request(engine: Engine) -> None:
+    add_webhook(engine, "http://127.0.0.1:9/unreachable", ["deal.advanced"], T0)
+    with running_api(engine, webhooks=True) as api:
+        maria = api.client("maria")
+        deal = maria.post("/deals", json={"name": "Fleet", "account": "Acme"}).json()
+        moved = maria.post(f"/deals/{deal['id']}/advance", json={"override_reason": "x"})
+        assert moved.status_code == 200
+    for n in range(6):
+        deliver_due(engine, T0 + timedelta(hours=n + 1))
+    last = _deliveries(engine)[-1]
+    assert last.status == "failed" and last.attempts == 6 and "ConnectError" in last.last_error
+
+
+def test_overdue_commitments_are_announced_once(engine: Engine) -> None:
+    add_webhook(engine, "http://127.0.0.1:9/x", ["commitment.overdue"], T0)
+    deal = svc.open_deal(engine, now=T0, actor="alice", name="A", account="B", owner="alice")
+    svc.add_commitment(
+        engine,
+        deal.id or 0,
+        now=T0,
+        actor="alice",
+        party=Party.BUYER,
+        action="Send data",
+        kind="data_shared",
+        due=date(2026, 3, 5),
+    )
+    assert sweep_overdue(engine, T0 + timedelta(days=2)) == 0
+    assert sweep_overdue(engine, T0 + timedelta(days=5)) == 1
+    assert sweep_overdue(engine, T0 + timedelta(days=6)) == 0
+    (queued,) = _deliveries(engine)
+    assert queued.event == "commitment.overdue"
+    assert json.loads(queued.body)["data"]["commitment"] == 1
+
+
+def test_webhook_add_refuses_unknown_events_and_bad_urls(engine: Engine) -> None:
+    import pytest
+
+    from dealgate.domain.errors import DealgateError
+
+    with pytest.raises(DealgateError) as caught:
+        add_webhook(engine, "ftp://x", ["deal.advanced"], T0)
+    assert caught.value.codes == ["invalid_url"]
+    with pytest.raises(DealgateError) as caught:
+        add_webhook(engine, "http://x", ["deal.exploded"], T0)
+    assert caught.value.codes == ["invalid_events"]
