@@ -57,8 +57,10 @@ def _publish(engine: EngineDep, ctx: svc.ChangeContext, now: Any) -> None:
         enqueue(engine, ctx.outbox, now)
 
 
-def _detail(engine: EngineDep, caller: Caller, deal_id: int) -> svc.DealDetail:
-    detail = svc.get_deal(engine, deal_id)
+def _detail(
+    engine: EngineDep, caller: Caller, deal_id: int, with_events: bool = False
+) -> svc.DealDetail:
+    detail = svc.get_deal(engine, deal_id, with_events=with_events)
     caller.guard(detail.deal)
     return detail
 
@@ -389,7 +391,7 @@ def close(
 
 @router.get("/deals/{deal_id}/history", response_model=HistoryOut, tags=["deals"])
 def history(deal_id: DealId, engine: EngineDep, caller: CallerDep) -> Any:
-    d = _detail(engine, caller, deal_id)
+    d = _detail(engine, caller, deal_id, with_events=True)
     events = []
     for e in d.events:
         item = views.event_view(e)

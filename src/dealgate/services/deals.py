@@ -132,11 +132,12 @@ def update_deal(
     return _change(engine, deal_id, change, ctx=ctx)
 
 
-def get_deal(engine: Engine, deal_id: int) -> DealDetail:
+def get_deal(engine: Engine, deal_id: int, *, with_events: bool = False) -> DealDetail:
     with UnitOfWork(engine, write=False) as uow:
         process = uow.processes.active()
         deal = uow.deals.get(deal_id)
-        return DealDetail(deal, process, deal.gate(process), uow.deals.events(deal_id))
+        events = uow.deals.events(deal_id) if with_events else []
+        return DealDetail(deal, process, deal.gate(process), events)
 
 
 def active_process(engine: Engine) -> Process:

@@ -12,6 +12,9 @@ from dealgate.processes import parse_process
 from dealgate.store import tables as t
 
 
+_PARSED: dict[str, Process] = {}
+
+
 class ProcessStore:
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
@@ -29,7 +32,14 @@ class ProcessStore:
                 "db",
                 status=409,
             )
-        return parse_process(row.source, f"process '{row.name}' in the database")
+        # Parsing is the cost, not reading: reuse the parsed process for the same source.
+        cached = _PARSED.get(row.source)
+        if cached is None:
+            cached = parse_process(row.source, f"process '{row.name}' in the database")
+            if len(_PARSED) > 32:
+                _PARSED.clear()
+            _PARSED[row.source] = cached
+        return cached
 
     def active_source(self) -> str | None:
         row = self.conn.execute(

@@ -1,0 +1,296 @@
+"""Benchmark: the API under a bounded load from a second process, against a bare endpoint.
+
+    python bench/api.py [--deals 100000] [--requests 20000] [--concurrency 16] [--workers 2]
+
+Serves dealgate with uvicorn on loopback over a PostgreSQL database of N deals, drives it
+from this process with a mixed load (reads of a deal and of its gate, writes of commitments
+and advances) that stops by itself, then the same load against a bare FastAPI endpoint that
+returns a constant. Prints requests/s and p50/p99 per endpoint and the throughput ratio; the
+last line is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench.review import NOW, PG_URL, load
+from dealgate.domain.access import UserRole
+from dealgate.services.setup import init_database
+from dealgate.services.users import add_user
+from dealgate.store.db import make_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+class Connection:
+    """A minimal keep-alive HTTP/1.1 client: httpx costs more CPU than the server under test."""
+
+    def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
+        self.host, self.port = host, port
+        self.extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: Any) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        payload = b"" if body is None else json.dumps(body).encode()
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.extra}"
+            f"Content-Length: {len(payload)}\r\n"
+            + ("Content-Type: application/json\r\n" if body is not None else "")
+            + "\r\n"
+        )
+        self.writer.write(head.encode() + payload)
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def drive(
+    base: str, plan: list[tuple[str, str, str, Any]], concurrency: int, headers: dict[str, str]
+) -> tuple[float, dict[str, list[float]], dict[str, dict[int, int]]]:
+    latencies: dict[str, list[float]] = defaultdict(list)
+    statuses: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    queue: asyncio.Queue[tuple[str, str, str, Any]] = asyncio.Queue()
+    for item in plan:
+        queue.put_nowait(item)
+    host, port = base.removeprefix("http://").split(":")
+
+    async def worker() -> None:
+        connection = Connection(host, int(port), headers)
+        try:
+            while True:
+                try:
+                    name, method, path, body = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                start = time.perf_counter()
+                status = await connection.request(method, path, body)
+                latencies[name].append(time.perf_counter() - start)
+                statuses[name][status] += 1
+        finally:
+            connection.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies, statuses
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+
+def mixed_plan(requests: int, deals: int, seed: int) -> list[tuple[str, str, str, Any]]:
+    rng = random.Random(seed)
+    plan: list[tuple[str, str, str, Any]] = []
+    for _ in range(requests):
+        deal = rng.randint(1, deals)
+        roll = rng.random()
+        if roll < 0.45:
+            plan.append(("GET /deals/{id}", "GET", f"/api/v1/deals/{deal}", None))
+        elif roll < 0.9:
+            plan.append(("GET /deals/{id}/gate", "GET", f"/api/v1/deals/{deal}/gate", None))
+        elif roll < 0.97:
+            plan.append(
+                (
+                    "POST /deals/{id}/commitments",
+                    "POST",
+                    f"/api/v1/deals/{deal}/commitments",
+                    {
+                        "party": "buyer",
+                        "action": "Send data",
+                        "kind": "data_shared",
+                        "person": "Raj Patel",
+                        "due": "2026-12-15",
+                    },
+                )
+            )
+        else:
+            plan.append(("POST /deals/{id}/advance", "POST", f"/api/v1/deals/{deal}/advance", {}))
+    return plan
+
+
+def summarize(
+    elapsed: float, lat: dict[str, list[float]], st: dict[str, dict[int, int]]
+) -> dict[str, Any]:
+    total = sum(len(v) for v in lat.values())
+    return {
+        "requests": total,
+        "seconds": round(elapsed, 2),
+        "requests_per_s": round(total / elapsed, 1),
+        "endpoints": {
+            name: {
+                "count": len(values),
+                "p50_ms": round(percentile(values, 0.5), 2),
+                "p99_ms": round(percentile(values, 0.99), 2),
+                "mean_ms": round(statistics.mean(values) * 1000, 2),
+                "statuses": dict(st[name]),
+            }
+            for name, values in sorted(lat.items())
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="API load benchmark.")
+    parser.add_argument("--deals", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    base_url = make_url(PG_URL)
+    name = f"dealgate_apibench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base_url.set(database=name).render_as_string(hide_password=False)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        engine = make_engine(url)
+        init_database(engine, NOW)
+        started = time.perf_counter()
+        load(engine, args.deals, args.seed)
+        _, token = add_user(engine, "bench", UserRole.ADMIN, NOW)
+        print(
+            f"loaded {args.deals:,} deals in {time.perf_counter() - started:.1f} s", file=sys.stderr
+        )
+        engine.dispose()
+        env = {**os.environ, "DEALGATE_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+        port = free_port()
+        procs.append(
+            start_server(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "dealgate.api.app:create_app_from_env",
+                    "--factory",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(args.workers),
+                    "--log-level",
+                    "warning",
+                ],
+                env,
+                port,
+            )
+        )
+        headers = {"Authorization": f"Bearer {token}"}
+        plan = mixed_plan(args.requests, args.deals, args.seed)
+        asyncio.run(drive(f"http://127.0.0.1:{port}", plan[:200], args.concurrency, headers))
+        dealgate = summarize(
+            *asyncio.run(drive(f"http://127.0.0.1:{port}", plan, args.concurrency, headers))
+        )
+        bare_port = free_port()
+        procs.append(
+            start_server(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "bench.bare_app:app",
+                    "--port",
+                    str(bare_port),
+                    "--workers",
+                    str(args.workers),
+                    "--log-level",
+                    "warning",
+                ],
+                env,
+                bare_port,
+            )
+        )
+        bare_plan = [("GET /constant", "GET", "/constant", None)] * args.requests
+        asyncio.run(drive(f"http://127.0.0.1:{bare_port}", bare_plan[:200], args.concurrency, {}))
+        bare = summarize(
+            *asyncio.run(drive(f"http://127.0.0.1:{bare_port}", bare_plan, args.concurrency, {}))
+        )
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    for label, figures in (("dealgate", dealgate), ("bare", bare)):
+        print(f"{label}: {figures['requests_per_s']} requests/s", file=sys.stderr)
+        for endpoint, e in figures["endpoints"].items():
+            print(
+                f"  {endpoint:<32} p50 {e['p50_ms']:>7} ms  p99 {e['p99_ms']:>7} ms  "
+                f"{e['statuses']}",
+                file=sys.stderr,
+            )
+    ratio = round(bare["requests_per_s"] / dealgate["requests_per_s"], 2)
+    print(f"bare / dealgate throughput: {ratio}", file=sys.stderr)
+    print(
+        json.dumps(
+            {
+                "deals": args.deals,
+                "concurrency": args.concurrency,
+                "workers": args.workers,
+                "dealgate": dealgate,
+                "bare": bare,
+                "bare_over_dealgate": ratio,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
