@@ -85,6 +85,25 @@ def engine(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
 
 
 @pytest.fixture
+def pg_url_or_none(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """A second, empty PostgreSQL database (for comparing two runs); None on SQLite."""
+    if backend != "postgresql":
+        yield None
+        return
+    base = make_url(database_url(PG_URL))
+    name = f"dealgate_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
 def uow(engine: Engine) -> Iterator[UnitOfWork]:
     with UnitOfWork(engine) as unit:
         yield unit

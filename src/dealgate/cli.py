@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +16,7 @@ from dealgate.cli_support import (
     actor,
     emit_json,
     errors_as_shape,
+    import_progress,
     now,
     parse_amount,
     parse_as_of,
@@ -29,6 +30,8 @@ from dealgate.domain.errors import invalid
 from dealgate.domain.interaction import parse_interaction_kind
 from dealgate.domain.stakeholder import parse_role
 from dealgate.extract import extract
+from dealgate.io import readers
+from dealgate.io.readers import load_stage_mapping, suggest_mapping
 from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
 from dealgate.services import review as review_svc
@@ -36,6 +39,7 @@ from dealgate.services import users as users_svc
 from dealgate.services import views
 from dealgate.services import webhooks as hooks_svc
 from dealgate.services.demo import fill_demo
+from dealgate.services.importing import run_import
 from dealgate.services.setup import init_database
 from dealgate.store.db import make_engine, schema_is_current
 
@@ -58,6 +62,10 @@ app.add_typer(commit_app, name="commit")
 app.add_typer(interaction_app, name="interaction")
 user_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
 webhook_app = typer.Typer(help="Webhooks: signed deliveries of deal events.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import a Salesforce, HubSpot, Pipedrive or CSV export.", no_args_is_help=True
+)
+app.add_typer(import_app, name="import")
 app.add_typer(user_app, name="user")
 app.add_typer(webhook_app, name="webhook")
 
@@ -551,6 +559,110 @@ def coach_command(
             render.deal_coaching(_console(), deal, advice)
 
 
+# --- imports ----------------------------------------------------------------------------------
+
+MappingOpt = Annotated[
+    Path | None, typer.Option("--mapping", help="Stage mapping TOML: their stage = our stage.")
+]
+SuggestOpt = Annotated[
+    Path | None,
+    typer.Option("--suggest-mapping", help="Write a starting stage mapping to this file and stop."),
+]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="Date next steps were written (default: today).")
+]
+
+
+def _run_import(
+    source: str,
+    data: Any,
+    mapping: Path | None,
+    suggest: Path | None,
+    as_of: str | None,
+    as_json: bool,
+) -> None:
+    engine = State.engine()
+    process = svc.active_process(engine)
+    keys = list(process.stage_keys)
+    if suggest is not None:
+        suggest.write_text(suggest_mapping(data.stage_names, keys), encoding="utf-8")
+        typer.echo(
+            f"Wrote a starting mapping for {len(data.stage_names)} stage names to {suggest}."
+        )
+        return
+    if mapping is None:
+        raise invalid(
+            "mapping_required",
+            "An import needs --mapping FILE (their stage = our stage); "
+            "--suggest-mapping FILE writes a starting one.",
+            "mapping",
+        )
+    stages = load_stage_mapping(mapping, keys)
+    written = parse_date(as_of, "as_of")
+    with import_progress(enabled=not as_json) as tick:
+        summary = run_import(engine, source, data, stages, now=now(), as_of=written, tick=tick)
+    if as_json:
+        emit_json(summary.to_dict())
+    else:
+        render.import_summary(_console(), summary)
+
+
+@import_app.command("salesforce")
+def import_salesforce(
+    directory: Annotated[Path, typer.Argument(help="Folder with Opportunity.csv and friends.")],
+    mapping: MappingOpt = None,
+    suggest: SuggestOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Opportunities, their history, contact roles, tasks and events from a Salesforce export."""
+    with errors_as_shape():
+        _run_import("salesforce", readers.salesforce(directory), mapping, suggest, as_of, as_json)
+
+
+@import_app.command("hubspot")
+def import_hubspot(
+    file: Path,
+    mapping: MappingOpt = None,
+    suggest: SuggestOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A HubSpot deals export."""
+    with errors_as_shape():
+        _run_import("hubspot", readers.hubspot(file), mapping, suggest, as_of, as_json)
+
+
+@import_app.command("pipedrive")
+def import_pipedrive(
+    file: Path,
+    mapping: MappingOpt = None,
+    suggest: SuggestOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A Pipedrive deals export."""
+    with errors_as_shape():
+        _run_import("pipedrive", readers.pipedrive(file), mapping, suggest, as_of, as_json)
+
+
+@import_app.command("csv")
+def import_csv(
+    file: Path,
+    columns: Annotated[Path, typer.Option("--columns", help="Column mapping TOML.")],
+    mapping: MappingOpt = None,
+    suggest: SuggestOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Any CRM's CSV, with a column mapping file."""
+    with errors_as_shape():
+        spec = readers.load_columns(columns)
+        _run_import(
+            spec["source"], readers.single_file(file, spec), mapping, suggest, as_of, as_json
+        )
+
+
 # --- users, webhooks, the server ------------------------------------------------------------
 
 
@@ -647,3 +759,7 @@ def serve(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

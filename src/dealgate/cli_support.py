@@ -6,7 +6,7 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -116,3 +116,45 @@ def parse_amount(text: str | None) -> Decimal | None:
     if not value.is_finite() or value < 0:
         raise invalid("invalid_amount", "The amount must be a number, zero or more.", "amount")
     return value
+
+
+@contextmanager
+def import_progress(enabled: bool = True) -> Iterator[Callable[[str, int], None]]:
+    """A Rich progress bar per import phase, with rows per second, on stderr."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    console = Console(stderr=True)
+    if not enabled or not console.is_terminal:
+        yield lambda _phase, _n: None
+        return
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>8} rows/s"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    tasks: dict[str, Any] = {}
+
+    def tick(phase: str, rows: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = progress.add_task(phase, total=None, rate="-")
+        task = tasks[phase]
+        progress.advance(task, rows)
+        done = progress.tasks[task].completed
+        elapsed = progress.tasks[task].elapsed or 0
+        progress.update(task, rate=f"{done / elapsed:,.0f}" if elapsed else "-")
+
+    with progress:
+        yield tick

@@ -13,6 +13,7 @@ from dealgate.domain.coaching import DealCoaching, RepCoaching, metric_values
 from dealgate.domain.deal import Deal
 from dealgate.domain.process import Process
 from dealgate.services.deals import DealDetail
+from dealgate.services.importing import ImportSummary
 from dealgate.services.review import PipelineReview
 from dealgate.services.views import money
 
@@ -208,3 +209,42 @@ def rep_coaching(console: Console, c: RepCoaching) -> None:
     console.print(f"[bold]Verdict: {c.verdict.replace('_', ' ')}[/]")
     for reason in c.reasons:
         console.print(f"  - {escape(reason)}")
+
+
+def import_summary(console: Console, s: ImportSummary) -> None:
+    console.print(
+        f"[bold]Imported from {s.source}[/]: {s.deals_created} deals new, "
+        f"{s.deals_already_imported} already there; {s.stakeholders} stakeholders, "
+        f"{s.stage_changes} stage changes, {s.interactions} activities, "
+        f"{s.inferred_commitments} inferred commitments from {s.texts_read} texts."
+    )
+    r = s.review
+    if r:
+        per_stage = ", ".join(f"{k} {v}" for k, v in r["per_stage"].items())
+        e = r["evidence"]
+        console.print(f"Deals per stage: {per_stage}")
+        console.print(
+            f"Evidenced by buyer commitments: [green]{e['confirmed']} confirmed[/], "
+            f"[yellow]{e['inferred']} only inferred[/] (confirm with `dealgate commit confirm`), "
+            f"[red]{e['none']} none[/]."
+        )
+        if r["unevidenced_stage"]:
+            table = Table(title="Deals that only claim their stage", title_justify="left")
+            for column in ("id", "deal", "owner", "claimed", "evidenced"):
+                table.add_column(column)
+            for d in r["unevidenced_stage"]:
+                table.add_row(
+                    str(d["id"]),
+                    escape(d["name"]),
+                    escape(d["owner"]),
+                    d["stage"],
+                    d["evidenced_stage"],
+                )
+            console.print(table)
+    if s.rejected:
+        table = Table(title=f"{len(s.rejected)} rows not imported", title_justify="left")
+        for column in ("file", "line", "column", "reason"):
+            table.add_column(column)
+        for e in s.rejected:
+            table.add_row(e.file, str(e.line), e.column or "-", escape(e.reason))
+        console.print(table)

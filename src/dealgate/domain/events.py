@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 # Event types that change the stage; their payloads carry `from` and `to`.
-STAGE_EVENTS = frozenset({"deal.opened", "deal.advanced", "deal.closed"})
+STAGE_EVENTS = frozenset({"deal.opened", "deal.advanced", "deal.closed", "deal.imported_stage"})
 
 
 @dataclass(frozen=True)

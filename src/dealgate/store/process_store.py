@@ -11,7 +11,6 @@ from dealgate.domain.process import Process
 from dealgate.processes import parse_process
 from dealgate.store import tables as t
 
-
 _PARSED: dict[str, Process] = {}
 
 

@@ -99,7 +99,7 @@ class DealRepository:
             for row in self.conn.execute(
                 select(t.events)
                 .where(t.events.c.deal_id.in_(chunk), t.events.c.type.in_(STAGE_EVENTS))
-                .order_by(t.events.c.id)
+                .order_by(t.events.c.at, t.events.c.id)
             ):
                 grouped_events[row.deal_id].append(row)
         out["events"] = grouped_events

@@ -104,7 +104,9 @@ interactions = Table(
     Column("summary", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("client_declined", Boolean, nullable=False),
+    Column("source_key", String(300)),  # the source row an imported interaction came from
     Index("ix_interactions_deal_on", "deal_id", "on_date", "number"),
+    Index("ix_interactions_source_key", "source_key"),
 )
 
 # Projection of stage-move events: which commitment exited which stage (for set-based review).
@@ -211,5 +213,12 @@ overdue_notices = Table(
     metadata,
     Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), primary_key=True),
     Column("number", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+import_keys = Table(
+    "import_keys",
+    metadata,
+    Column("key", String(300), primary_key=True),
     Column("at", UTCDateTime, nullable=False),
 )

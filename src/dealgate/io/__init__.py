@@ -1,0 +1,1 @@
+"""Reading other CRMs' exports and writing dealgate's own."""

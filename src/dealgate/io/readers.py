@@ -1,0 +1,519 @@
+"""Readers for Salesforce, HubSpot, Pipedrive and generic CSV exports, with their real headers.
+
+Each reader streams its files row by row; a bad row becomes a RowError (file, line, column,
+reason) and the rest goes on. A file without the columns it needs is refused whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import tomllib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
+from dealgate.io.parsing import CellError, parse_amount, parse_bool, parse_date, parse_datetime
+from dealgate.io.records import (
+    ImportedActivity,
+    ImportedContact,
+    ImportedDeal,
+    ImportedStageChange,
+    RowError,
+    SourceData,
+)
+
+T = TypeVar("T")
+Row = dict[str, str]
+
+# Salesforce contact roles, as the picklist ships, mapped to the committee's roles.
+SALESFORCE_ROLES = {
+    "economic buyer": "economic_buyer",
+    "economic decision maker": "economic_buyer",
+    "executive sponsor": "economic_buyer",
+    "decision maker": "decision_maker",
+    "technical buyer": "technical",
+    "evaluator": "technical",
+    "business user": "user",
+    "influencer": "champion",
+    "champion": "champion",
+    "procurement": "procurement",
+    "legal": "legal",
+}
+
+
+def _rows(path: Path) -> Iterator[tuple[int, Row]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            yield reader.line_num, row
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return next(csv.reader(handle), [])
+
+
+def _require(path: Path, needs: list[str | tuple[str, ...]]) -> dict[str, str]:
+    """Check the header; returns, for each need, the column that satisfies it."""
+    header = _header(path)
+    chosen: dict[str, str] = {}
+    missing = []
+    for need in needs:
+        options = (need,) if isinstance(need, str) else need
+        found = next((o for o in options if o in header), None)
+        if found is None:
+            missing.append(" or ".join(options))
+        else:
+            chosen[options[0]] = found
+    if missing:
+        message = (
+            f"{path.name} lacks the column(s) {', '.join(missing)}; export them, or use "
+            "`dealgate import csv` with a column mapping."
+        )
+        raise DealgateError(message, [ErrorDetail("invalid_file", message, path.name)])
+    return chosen
+
+
+def _guard(errors: list[RowError], path: Path, line: int, build: Callable[[], T]) -> T | None:
+    try:
+        return build()
+    except _Cell as e:
+        errors.append(RowError(path.name, line, e.column, e.reason))
+    return None
+
+
+class _Cell(Exception):
+    def __init__(self, column: str, reason: str) -> None:
+        super().__init__(reason)
+        self.column, self.reason = column, reason
+
+
+def _cell(row: Row, column: str, read: Callable[[str], T]) -> T:
+    value = row.get(column)
+    if value is None:
+        raise _Cell(column, "is missing from this row (too few fields)")
+    try:
+        return read(value)
+    except CellError as e:
+        raise _Cell(column, f"{column} {e}") from None
+
+
+def _text(row: Row, column: str, required: bool = True, limit: int = 200) -> str | None:
+    value = (row.get(column) or "").strip()
+    if not value:
+        if required:
+            raise _Cell(column, f"{column} is empty; every row needs one")
+        return None
+    if "\x00" in value:
+        raise _Cell(column, f"{column} contains a NUL character")
+    return value[:limit]
+
+
+def _row_key(prefix: str, path: Path, row: Row) -> str:
+    digest = hashlib.sha1(
+        (
+            path.name + "\x1f" + "\x1f".join(f"{k}={v}" for k, v in sorted(row.items(), key=str))
+        ).encode()
+    ).hexdigest()[:20]
+    return f"{prefix}:{digest}"
+
+
+def salesforce(directory: Path) -> SourceData:
+    opportunity = directory / "Opportunity.csv"
+    if not opportunity.is_file():
+        raise invalid(
+            "invalid_file",
+            f"{directory} has no Opportunity.csv; export the Opportunity object into it.",
+            "dir",
+        )
+    cols = _require(
+        opportunity,
+        [
+            "Id",
+            "Name",
+            ("Account.Name", "AccountId"),
+            "StageName",
+            ("Owner.Name", "OwnerId"),
+            "CreatedDate",
+        ],
+    )
+    errors: list[RowError] = []
+    stage_names: set[str] = set()
+    for _, row in _rows(opportunity):
+        if row.get("StageName"):
+            stage_names.add(row["StageName"].strip())
+
+    def deals() -> Iterator[ImportedDeal]:
+        for line, row in _rows(opportunity):
+
+            def build(row: Row = row, line: int = line) -> ImportedDeal:
+                closed = None
+                if "IsClosed" in row and _cell(row, "IsClosed", parse_bool):
+                    won = "IsWon" in row and _cell(row, "IsWon", parse_bool)
+                    closed = "won" if won else "lost"
+                return ImportedDeal(
+                    key=f"salesforce:{_text(row, 'Id')}",
+                    origin=(opportunity.name, line),
+                    name=_text(row, "Name") or "",
+                    account=_text(row, cols["Account.Name"]) or "",
+                    owner=_text(row, cols["Owner.Name"], limit=100) or "",
+                    stage_name=_text(row, "StageName") or "",
+                    created_at=_cell(row, "CreatedDate", parse_datetime),
+                    amount=_cell(row, "Amount", parse_amount) if "Amount" in row else None,
+                    close_date=(
+                        _cell(row, "CloseDate", parse_date)
+                        if (row.get("CloseDate") or "").strip()
+                        else None
+                    ),
+                    next_step=_text(row, "NextStep", required=False, limit=2000),
+                    closed=closed,
+                )
+
+            deal = _guard(errors, opportunity, line, build)
+            if deal is not None:
+                yield deal
+
+    def history() -> Iterator[ImportedStageChange]:
+        path = directory / "OpportunityHistory.csv"
+        if not path.is_file():
+            return
+        _require(path, ["OpportunityId", "StageName", "CreatedDate"])
+        for line, row in _rows(path):
+
+            def build(row: Row = row, line: int = line) -> ImportedStageChange:
+                opp = _text(row, "OpportunityId")
+                at = _cell(row, "CreatedDate", parse_datetime)
+                stage = _text(row, "StageName") or ""
+                return ImportedStageChange(
+                    f"salesforce:history:{row.get('Id') or f'{opp}:{stage}:{at.isoformat()}'}",
+                    (path.name, line),
+                    f"salesforce:{opp}",
+                    stage,
+                    at,
+                )
+
+            change = _guard(errors, path, line, build)
+            if change is not None:
+                yield change
+
+    def contacts() -> Iterator[ImportedContact]:
+        roles = directory / "OpportunityContactRole.csv"
+        if not roles.is_file():
+            return
+        _require(roles, ["OpportunityId", "ContactId"])
+        people: dict[str, tuple[str, str | None]] = {}
+        contact_file = directory / "Contact.csv"
+        if contact_file.is_file():
+            _require(contact_file, ["Id", "LastName"])
+            for line, row in _rows(contact_file):
+
+                def person(row: Row = row) -> tuple[str, str, str | None]:
+                    first = _text(row, "FirstName", required=False) or ""
+                    last = _text(row, "LastName") or ""
+                    return (
+                        _text(row, "Id") or "",
+                        f"{first} {last}".strip(),
+                        _text(row, "Title", required=False),
+                    )
+
+                found = _guard(errors, contact_file, line, person)
+                if found is not None:
+                    people[found[0]] = (found[1], found[2])
+        for line, row in _rows(roles):
+
+            def build(row: Row = row, line: int = line) -> ImportedContact:
+                contact = _text(row, "ContactId") or ""
+                if contact not in people:
+                    raise _Cell("ContactId", f"contact {contact} is not in Contact.csv")
+                name, title = people[contact]
+                role = SALESFORCE_ROLES.get((row.get("Role") or "").strip().lower(), "other")
+                opp = _text(row, "OpportunityId")
+                return ImportedContact(
+                    f"salesforce:ocr:{opp}:{contact}",
+                    (roles.name, line),
+                    f"salesforce:{opp}",
+                    name,
+                    role,
+                    title,
+                )
+
+            found_contact = _guard(errors, roles, line, build)
+            if found_contact is not None:
+                yield found_contact
+
+    def activities() -> Iterator[ImportedActivity]:
+        for file_name, default_kind in (("Task.csv", "note"), ("Event.csv", "meeting")):
+            path = directory / file_name
+            if not path.is_file():
+                continue
+            _require(path, ["WhatId", "Subject", "ActivityDate"])
+            for line, row in _rows(path):
+
+                def build(
+                    row: Row = row, path: Path = path, kind: str = default_kind, line: int = line
+                ) -> ImportedActivity | None:
+                    what = (row.get("WhatId") or "").strip()
+                    if not what.startswith("006"):
+                        return None  # an activity on an account or a lead, not a deal
+                    on = _cell(row, "ActivityDate", parse_date)
+                    subject = _text(row, "Subject") or ""
+                    description = _text(row, "Description", required=False, limit=2000)
+                    summary = subject if not description else f"{subject}: {description}"
+                    ident = row.get("Id") or _row_key("row", path, row)
+                    return ImportedActivity(
+                        f"salesforce:{path.stem.lower()}:{ident}",
+                        (path.name, line),
+                        f"salesforce:{what}",
+                        _activity_kind(subject, kind),
+                        on,
+                        summary[:2000],
+                        datetime.combine(on, datetime.min.time(), UTC),
+                    )
+
+                activity = _guard(errors, path, line, build)
+                if activity is not None:
+                    yield activity
+
+    return SourceData(deals, contacts, history, activities, errors, stage_names)
+
+
+def _activity_kind(subject: str, default: str) -> str:
+    lowered = subject.lower()
+    if "call" in lowered:
+        return "call"
+    if "email" in lowered or "e-mail" in lowered:
+        return "email"
+    if "meeting" in lowered or "demo" in lowered:
+        return "meeting"
+    return default
+
+
+# Column maps for the single-file exports: our field -> their header.
+HUBSPOT = {
+    "source": "hubspot",
+    "id": "Record ID",
+    "name": "Deal Name",
+    "stage": "Deal Stage",
+    "amount": "Amount",
+    "close_date": "Close Date",
+    "owner": "Deal owner",
+    "created": "Create Date",
+    "next_step": "Next step",
+    "account": "Associated Company",
+    "contact": "Associated Contact",
+}
+PIPEDRIVE = {
+    "source": "pipedrive",
+    "id": "ID",
+    "name": "Title",
+    "stage": "Stage",
+    "amount": "Value",
+    "close_date": "Expected close date",
+    "owner": "Owner",
+    "created": "Deal created",
+    "account": "Organization",
+    "contact": "Contact person",
+    "status": "Status",
+}
+FIELDS = (
+    "id",
+    "name",
+    "account",
+    "owner",
+    "stage",
+    "created",
+    "amount",
+    "close_date",
+    "next_step",
+    "contact",
+    "status",
+)
+REQUIRED = ("id", "name", "account", "owner", "stage", "created")
+
+
+def load_columns(path: Path) -> dict[str, str]:
+    """A generic CSV's column mapping: `[columns]` our field = their header, `[source] name`."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise invalid(
+            "invalid_mapping", f"{path}: cannot be read as TOML ({e}).", "columns"
+        ) from None
+    columns = data.get("columns")
+    if not isinstance(columns, dict):
+        raise invalid("invalid_mapping", f"{path}: needs a [columns] table.", "columns")
+    unknown = sorted(set(columns) - set(FIELDS))
+    missing = [f for f in REQUIRED if f not in columns]
+    if unknown or missing:
+        raise invalid(
+            "invalid_mapping",
+            f"{path}: [columns] "
+            + (f"has unknown field(s) {', '.join(unknown)}; " if unknown else "")
+            + (f"lacks {', '.join(missing)}; " if missing else "")
+            + f"fields are {', '.join(FIELDS)}.",
+            "columns",
+        )
+    source = (
+        data.get("source", {}).get("name", "csv") if isinstance(data.get("source"), dict) else "csv"
+    )
+    return {"source": str(source), **{k: str(v) for k, v in columns.items()}}
+
+
+def single_file(path: Path, columns: dict[str, str]) -> SourceData:
+    """HubSpot, Pipedrive and generic exports: one row per deal."""
+    if not path.is_file():
+        raise invalid("invalid_file", f"{path} does not exist.", "file")
+    source = columns["source"]
+    _require(path, [columns[f] for f in REQUIRED])
+    errors: list[RowError] = []
+    stage_names = {(row.get(columns["stage"]) or "").strip() for _, row in _rows(path)} - {""}
+    contacts: list[ImportedContact] = []
+
+    def deals() -> Iterator[ImportedDeal]:
+        contacts.clear()  # read anew with the deals on every pass
+        for line, row in _rows(path):
+
+            def build(row: Row = row, line: int = line) -> ImportedDeal:
+                def col(field: str) -> str | None:
+                    return columns.get(field) if columns.get(field) in row else None
+
+                key = f"{source}:{_text(row, columns['id'])}"
+                closed = None
+                status_col = col("status")
+                if status_col:
+                    status = (row.get(status_col) or "").strip().lower()
+                    closed = status if status in ("won", "lost") else None
+                amount_col, close_col = col("amount"), col("close_date")
+                next_col, contact_col = col("next_step"), col("contact")
+                deal = ImportedDeal(
+                    key=key,
+                    origin=(path.name, line),
+                    name=_text(row, columns["name"]) or "",
+                    account=_text(row, columns["account"]) or "",
+                    owner=_text(row, columns["owner"], limit=100) or "",
+                    stage_name=_text(row, columns["stage"]) or "",
+                    created_at=_cell(row, columns["created"], parse_datetime),
+                    amount=_cell(row, amount_col, parse_amount) if amount_col else None,
+                    close_date=(
+                        _cell(row, close_col, parse_date)
+                        if close_col and (row.get(close_col) or "").strip()
+                        else None
+                    ),
+                    next_step=_text(row, next_col, required=False, limit=2000)
+                    if next_col
+                    else None,
+                    closed=closed,
+                )
+                if contact_col:
+                    for name in (row.get(contact_col) or "").replace(",", ";").split(";"):
+                        if name.strip():
+                            contacts.append(
+                                ImportedContact(
+                                    f"{key}:contact:{name.strip()}",
+                                    (path.name, line),
+                                    key,
+                                    name.strip()[:200],
+                                    "other",
+                                )
+                            )
+                return deal
+
+            deal = _guard(errors, path, line, build)
+            if deal is not None:
+                yield deal
+
+    def contact_rows() -> Iterator[ImportedContact]:
+        if not contacts:
+            for _ in deals():  # contacts are read with the deals
+                pass
+        yield from contacts
+
+    return SourceData(
+        deals, contact_rows, errors=errors, stage_names=stage_names, stage_column=columns["stage"]
+    )
+
+
+def hubspot(path: Path) -> SourceData:
+    return single_file(path, HUBSPOT)
+
+
+def pipedrive(path: Path) -> SourceData:
+    return single_file(path, PIPEDRIVE)
+
+
+def suggest_mapping(stage_names: set[str], process_keys: list[str]) -> str:
+    """A starting stage mapping: each of their stage names on the closest of our stages."""
+    hints = {
+        "prospect": ("prospect", "lead", "new", "qualif", "contact"),
+        "discover": ("discover", "needs", "analysis", "meeting", "demo"),
+        "change": ("value", "priorit", "pain", "business case"),
+        "design": ("design", "solution", "id. decision", "decision makers", "perception"),
+        "propose": ("propos", "quote", "price", "offer"),
+        "resolve": ("negotiat", "review", "legal", "contract sent"),
+        "decide": ("decision", "verbal", "commit", "contract"),
+        "won": ("won", "closed won", "closedwon"),
+        "lost": ("lost", "closed lost", "closedlost", "disqualif"),
+    }
+    lines = [
+        "# Stage mapping: their stage name = our stage key. Check every line before importing.",
+        "# Our stages: " + ", ".join(process_keys),
+        "[stages]",
+    ]
+    for name in sorted(stage_names):
+        lowered = name.lower()
+        guess = "prospect"
+        for key in (
+            "won",
+            "lost",
+            "resolve",
+            "design",
+            "change",
+            "propose",
+            "decide",
+            "discover",
+            "prospect",
+        ):
+            if key in process_keys and any(h in lowered for h in hints[key]):
+                guess = key
+                break
+        lines.append(f'"{_toml_escape(name)}" = "{guess}"')
+    return "\n".join(lines) + "\n"
+
+
+def _toml_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def load_stage_mapping(path: Path, process_keys: list[str]) -> dict[str, str]:
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise invalid(
+            "invalid_mapping", f"{path}: cannot be read ({e.strerror}).", "mapping"
+        ) from None
+    except tomllib.TOMLDecodeError as e:
+        raise invalid("invalid_mapping", f"{path}: is not valid TOML ({e}).", "mapping") from None
+    stages = data.get("stages")
+    if not isinstance(stages, dict) or not stages:
+        raise invalid(
+            "invalid_mapping",
+            f'{path}: needs a [stages] table of "their stage" = "our stage"; '
+            "`--suggest-mapping` writes one.",
+            "mapping",
+        )
+    details = [
+        ErrorDetail(
+            "invalid_mapping",
+            f"{path}: \"{theirs}\" maps to '{ours}', which is not a stage; use one of: "
+            f"{', '.join(process_keys)}.",
+            f"stages.{theirs}",
+        )
+        for theirs, ours in stages.items()
+        if ours not in process_keys
+    ]
+    if details:
+        raise DealgateError(details[0].message, details)
+    return {str(k).strip(): str(v) for k, v in stages.items()}

@@ -1,0 +1,462 @@
+"""Importing another CRM's pipeline: deals with their history and committee, activities, and
+commitments read from their text, then the review of what came in.
+
+Every batch is one transaction that also records the keys of the source rows it wrote, so a
+re-run changes nothing and a run killed midway, run again, ends with the data of one clean run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import islice
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, select
+
+from dealgate.domain.commitment import Party
+from dealgate.domain.process import CLOSED_STAGES, LOST, Process
+from dealgate.extract import extract
+from dealgate.io.records import ImportedActivity, ImportedDeal, RowError, SourceData
+from dealgate.services.review import review
+from dealgate.store import bulk
+from dealgate.store import tables as t
+from dealgate.store.signals_sql import refresh_signals
+from dealgate.store.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
+Tick = Callable[[str, int], None]  # (phase, rows done in this step)
+# A text to read for commitments: (key, deal key, activity key or None, text, written on).
+Text = tuple[str, str, str | None, str | None, date]
+
+
+@dataclass
+class ImportSummary:
+    source: str
+    deals_created: int = 0
+    deals_already_imported: int = 0
+    stakeholders: int = 0
+    stage_changes: int = 0
+    interactions: int = 0
+    inferred_commitments: int = 0
+    texts_read: int = 0
+    rejected: list[RowError] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    review: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "deals_created": self.deals_created,
+            "deals_already_imported": self.deals_already_imported,
+            "stakeholders": self.stakeholders,
+            "stage_changes": self.stage_changes,
+            "interactions": self.interactions,
+            "inferred_commitments": self.inferred_commitments,
+            "texts_read": self.texts_read,
+            "rejected": [e.to_dict() for e in self.rejected],
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            "review": self.review,
+        }
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def run_import(
+    engine: Engine,
+    source: str,
+    data: SourceData,
+    mapping: dict[str, str],
+    *,
+    now: datetime,
+    as_of: date | None = None,
+    batch: int = 2000,
+    read_text: bool = True,
+    tick: Tick | None = None,
+) -> ImportSummary:
+    summary = ImportSummary(source)
+    step = tick or (lambda _phase, _n: None)
+    with UnitOfWork(engine, write=False) as uow:
+        process = uow.processes.active()
+        ledger = bulk.ImportLedger(uow.connection, source)
+
+    started = time.perf_counter()
+    history, history_origins = _history(data, mapping, summary)
+    for deals in _batches(data.deals(), batch):
+        _write_deals(engine, deals, history, mapping, ledger, summary, data)
+        step("deals", len(deals))
+    for deal_key, origin in history_origins.items():
+        if deal_key not in ledger.deal_ids:
+            summary.rejected.append(
+                RowError(
+                    origin[0],
+                    origin[1],
+                    "OpportunityId",
+                    f"its deal {deal_key.split(':', 1)[1]} was not imported",
+                )
+            )
+    for contacts in _batches(data.contacts(), batch):
+        _write_contacts(engine, contacts, ledger, summary, now)
+        step("contacts", len(contacts))
+    for activities in _batches(data.activities(), batch):
+        _write_activities(engine, activities, ledger, summary, now)
+        step("activities", len(activities))
+    summary.seconds["rows"] = time.perf_counter() - started
+
+    if read_text:
+        started = time.perf_counter()
+        written = as_of or now.date()
+        for deals in _batches(data.deals(), batch):
+            texts: list[Text] = [
+                (f"text:{d.key}", d.key, None, d.next_step, written) for d in deals if d.next_step
+            ]
+            _write_inferred(engine, process, texts, ledger, summary, now)
+            step("text", len(deals))
+        for activities in _batches(data.activities(), batch):
+            notes: list[Text] = [
+                (f"text:{a.key}", a.deal_key, a.key, a.summary, a.on) for a in activities
+            ]
+            _write_inferred(engine, process, notes, ledger, summary, now)
+            step("text", len(activities))
+        summary.seconds["text"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    with UnitOfWork(engine) as uow:
+        refresh_signals(uow.connection)  # bulk rows bypass the repository that keeps them
+        uow.commit()
+    summary.seconds["signals"] = time.perf_counter() - started
+    summary.rejected = list(dict.fromkeys([*data.errors, *summary.rejected]))
+    summary.review = import_review(engine, process, source, now)
+    return summary
+
+
+def _history(
+    data: SourceData, mapping: dict[str, str], summary: ImportSummary
+) -> tuple[dict[str, list[tuple[datetime, str]]], dict[str, tuple[str, int]]]:
+    """Stage changes by deal, in our stage keys, oldest first; and where each deal's first
+    change was read, to report changes of deals that were not imported."""
+    grouped: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    origins: dict[str, tuple[str, int]] = {}
+    for change in data.history():
+        origins.setdefault(change.deal_key, change.origin)
+        ours = mapping.get(change.stage_name)
+        if ours is None:
+            summary.rejected.append(_unmapped(change.origin, "StageName", change.stage_name))
+            continue
+        grouped[change.deal_key].append((change.at, ours))
+    for changes in grouped.values():
+        changes.sort()
+    return grouped, origins
+
+
+def _unmapped(origin: tuple[str, int], column: str, name: str) -> RowError:
+    return RowError(
+        origin[0],
+        origin[1],
+        column,
+        f"stage '{name}' is not in the stage mapping; add a line for it to the mapping file",
+    )
+
+
+def _write_deals(
+    engine: Engine,
+    deals: list[ImportedDeal],
+    history: dict[str, list[tuple[datetime, str]]],
+    mapping: dict[str, str],
+    ledger: bulk.ImportLedger,
+    summary: ImportSummary,
+    data: SourceData,
+) -> None:
+    rows: list[dict[str, Any]] = []
+    events: dict[str, list[dict[str, Any]]] = {}
+    for d in deals:
+        if d.key in ledger.deal_ids:
+            summary.deals_already_imported += 1
+            continue
+        stage = d.closed or mapping.get(d.stage_name)
+        if stage is None:
+            summary.rejected.append(_unmapped(d.origin, data.stage_column, d.stage_name))
+            continue
+        moves = _moves(d, stage, history.get(d.key, []))
+        entered = moves[-1]["at"]
+        rows.append(
+            {
+                "name": d.name,
+                "account": d.account,
+                "owner": d.owner,
+                "stage": stage,
+                "amount": d.amount,
+                "close_date": d.close_date,
+                "created_at": d.created_at,
+                "stage_entered_at": entered,
+                "version": 1,
+                "external_id": d.key,
+                "close_reason": f"Imported as {stage}" if stage in CLOSED_STAGES else None,
+            }
+        )
+        events[d.key] = moves
+        summary.stage_changes += len(moves) - 1
+    with UnitOfWork(engine) as uow:
+        ids = bulk.insert_deals(uow.connection, rows)
+        bulk.insert_rows(
+            uow.connection,
+            t.events,
+            [{**event, "deal_id": ids[key]} for key, moves in events.items() for event in moves],
+        )
+        uow.commit()
+    ledger.deal_ids.update(ids)
+    summary.deals_created += len(ids)
+
+
+def _moves(
+    d: ImportedDeal, stage: str, changes: list[tuple[datetime, str]]
+) -> list[dict[str, Any]]:
+    """The deal's stage history as events: opened, then each change the source recorded."""
+    path = [(at, s) for at, s in changes if at >= d.created_at] or []
+    first = path[0][1] if path else stage
+    events = [_event("deal.opened", d.created_at, d, {"from": None, "to": first})]
+    current = first
+    for at, s in path[1:]:
+        if s != current and current not in CLOSED_STAGES:
+            events.append(_event("deal.imported_stage", at, d, {"from": current, "to": s}))
+            current = s
+    if stage != current:
+        at = max(path[-1][0] if path else d.created_at, d.created_at)
+        kind = "deal.closed" if stage in CLOSED_STAGES else "deal.imported_stage"
+        payload: dict[str, Any] = {"from": current, "to": stage}
+        if stage == LOST:
+            payload["reason"] = "Imported as lost"
+        events.append(_event(kind, at, d, payload))
+    return events
+
+
+def _event(kind: str, at: datetime, d: ImportedDeal, payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "at": at,
+        "actor": "import",
+        "type": kind,
+        "payload": {**payload, "source": d.key, "claimed": True},
+    }
+
+
+def _write_contacts(
+    engine: Engine,
+    contacts: list[Any],
+    ledger: bulk.ImportLedger,
+    summary: ImportSummary,
+    now: datetime,
+) -> None:
+    with UnitOfWork(engine) as uow:
+        known = bulk.known_keys(uow.connection, [c.key for c in contacts])
+        rows, keys, events = [], [], []
+        for c in contacts:
+            if c.key in known:
+                continue
+            deal_id = ledger.deal_ids.get(c.deal_key)
+            if deal_id is None:
+                summary.rejected.append(
+                    RowError(
+                        c.origin[0],
+                        c.origin[1],
+                        None,
+                        f"its deal {c.deal_key.split(':', 1)[1]} was not imported",
+                    )
+                )
+                continue
+            number = ledger.number("stakeholders", deal_id)
+            rows.append(
+                {
+                    "deal_id": deal_id,
+                    "number": number,
+                    "name": c.name,
+                    "role": c.role,
+                    "title": c.title,
+                    "notes": None,
+                }
+            )
+            events.append(
+                {
+                    "deal_id": deal_id,
+                    "at": now,
+                    "actor": "import",
+                    "type": "stakeholder.added",
+                    "payload": {"number": number, "name": c.name, "role": c.role, "source": c.key},
+                }
+            )
+            keys.append(c.key)
+        bulk.insert_rows(uow.connection, t.stakeholders, rows)
+        bulk.insert_rows(uow.connection, t.events, events)
+        bulk.record_keys(uow.connection, keys, now)
+        uow.commit()
+    summary.stakeholders += len(rows)
+
+
+def _write_activities(
+    engine: Engine,
+    activities: list[ImportedActivity],
+    ledger: bulk.ImportLedger,
+    summary: ImportSummary,
+    now: datetime,
+) -> None:
+    with UnitOfWork(engine) as uow:
+        known = bulk.known_keys(uow.connection, [a.key for a in activities])
+        rows, keys = [], []
+        for a in activities:
+            if a.key in known:
+                continue
+            deal_id = ledger.deal_ids.get(a.deal_key)
+            if deal_id is None:
+                summary.rejected.append(
+                    RowError(
+                        a.origin[0],
+                        a.origin[1],
+                        "WhatId",
+                        f"its deal {a.deal_key.split(':', 1)[1]} was not imported",
+                    )
+                )
+                continue
+            rows.append(
+                {
+                    "deal_id": deal_id,
+                    "number": ledger.number("interactions", deal_id),
+                    "kind": a.kind,
+                    "on_date": a.on,
+                    "summary": a.summary,
+                    "created_at": a.at,
+                    "client_declined": False,
+                    "source_key": a.key,
+                }
+            )
+            keys.append(a.key)
+        bulk.insert_rows(uow.connection, t.interactions, rows)
+        bulk.record_keys(uow.connection, keys, now)
+        uow.commit()
+    summary.interactions += len(rows)
+
+
+def _write_inferred(
+    engine: Engine,
+    process: Process,
+    texts: list[Text],
+    ledger: bulk.ImportLedger,
+    summary: ImportSummary,
+    now: datetime,
+) -> None:
+    """Commitments read from next steps and activities, recorded as `inferred`."""
+    if not texts:
+        return
+    with UnitOfWork(engine) as uow:
+        conn = uow.connection
+        known = bulk.known_keys(conn, [key for key, *_ in texts])
+        activity_keys = [akey for _, _, akey, _, _ in texts if akey is not None]
+        linked = (
+            {
+                r.source_key: (r.deal_id, r.number)
+                for r in conn.execute(
+                    select(
+                        t.interactions.c.source_key,
+                        t.interactions.c.deal_id,
+                        t.interactions.c.number,
+                    ).where(t.interactions.c.source_key.in_(activity_keys))
+                )
+            }
+            if activity_keys
+            else {}
+        )
+        rows, keys = [], []
+        for key, deal_key, activity_key, text, written in texts:
+            deal_id = ledger.deal_ids.get(deal_key)
+            if key in known or deal_id is None or not text:
+                continue
+            summary.texts_read += 1
+            interaction = linked.get(activity_key)[1] if activity_key in linked else None  # type: ignore[index]
+            for found in extract(text, "seller", written):
+                kind = found.kind if found.kind in process.kinds else None
+                rows.append(
+                    {
+                        "deal_id": deal_id,
+                        "number": ledger.number("commitments", deal_id),
+                        "party": found.party.value,
+                        "action": found.action or text[:200],
+                        "kind": kind if found.party is Party.BUYER else None,
+                        "rung_level": process.kinds[kind].rung.level if kind else None,
+                        "person": found.person,
+                        "due": found.due,
+                        "status": "inferred",
+                        "created_at": datetime.combine(written, datetime.min.time(), now.tzinfo),
+                        "obtained_at": None,
+                        "kept_on": found.due if found.kept else None,
+                        "lost_at": None,
+                        "interaction": interaction,
+                        "source": text[found.span[0] : found.span[1]][:2000],
+                    }
+                )
+            keys.append(key)
+        bulk.insert_rows(conn, t.commitments, rows)
+        bulk.record_keys(conn, keys, now)
+        uow.commit()
+    summary.inferred_commitments += len(rows)
+
+
+def import_review(engine: Engine, process: Process, source: str, now: datetime) -> dict[str, Any]:
+    """What came in: deals per stage, how many are evidenced, and which only claim a stage."""
+    with UnitOfWork(engine, write=False) as uow:
+        conn = uow.connection
+        ids = {
+            r.id: r.stage
+            for r in conn.execute(
+                select(t.deals.c.id, t.deals.c.stage).where(
+                    t.deals.c.external_id.like(f"{source}:%")
+                )
+            )
+        }
+        c = t.commitments
+        held = {
+            r.deal_id
+            for r in conn.execute(
+                select(c.c.deal_id)
+                .where(c.c.party == "buyer", c.c.status.in_(("obtained", "kept")))
+                .distinct()
+            )
+        }
+        inferred = {
+            r.deal_id
+            for r in conn.execute(
+                select(c.c.deal_id).where(c.c.party == "buyer", c.c.status == "inferred").distinct()
+            )
+        }
+    per_stage: dict[str, int] = defaultdict(int)
+    evidence = {"confirmed": 0, "inferred": 0, "none": 0}
+    for deal_id, stage in ids.items():
+        per_stage[stage] += 1
+        if deal_id in held:
+            evidence["confirmed"] += 1
+        elif deal_id in inferred:
+            evidence["inferred"] += 1
+        else:
+            evidence["none"] += 1
+    result = review(engine, now)
+    unevidenced = [
+        {
+            "id": r.deal_id,
+            "name": r.name,
+            "owner": r.owner,
+            "stage": r.stage,
+            "evidenced_stage": r.evidenced_stage,
+        }
+        for r in result.deals
+        if r.deal_id in ids and not r.evidenced
+    ]
+    return {
+        "deals": len(ids),
+        "per_stage": {k: per_stage[k] for k in process.stage_keys if per_stage.get(k)},
+        "evidence": evidence,
+        "unevidenced_stage": unevidenced,
+    }

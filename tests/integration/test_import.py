@@ -1,0 +1,313 @@
+"""Importing Salesforce, HubSpot, Pipedrive and generic CSV exports, on both databases."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from dealgate.domain.errors import DealgateError
+from dealgate.io import readers
+from dealgate.services.importing import ImportSummary, run_import
+from dealgate.store import tables as t
+from dealgate.store.unit_of_work import UnitOfWork
+from tests.builders import T0
+
+DATA = Path(__file__).parents[1] / "data"
+KEYS = ["prospect", "discover", "change", "design", "propose", "resolve", "decide", "won", "lost"]
+
+
+def salesforce(engine: Engine) -> ImportSummary:
+    mapping = readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS)
+    return run_import(
+        engine,
+        "salesforce",
+        readers.salesforce(DATA / "salesforce"),
+        mapping,
+        now=T0,
+        as_of=T0.date(),
+    )
+
+
+def snapshot(engine: Engine) -> dict[str, Any]:
+    """Everything an import wrote, keyed by the source's ids rather than our row ids."""
+    with engine.connect() as conn:
+        external: dict[int, str] = {
+            r.id: r.external_id for r in conn.execute(select(t.deals.c.id, t.deals.c.external_id))
+        }
+        out: dict[str, Any] = {}
+        for table in (
+            t.deals,
+            t.stakeholders,
+            t.interactions,
+            t.commitments,
+            t.events,
+            t.import_keys,
+        ):
+            rows = []
+            for row in conn.execute(select(table)):
+                item = dict(row._mapping)
+                item.pop("id", None)
+                if "deal_id" in item:
+                    item["deal_id"] = external.get(item["deal_id"])
+                rows.append(tuple(sorted((k, str(v)) for k, v in item.items())))
+            out[table.name] = sorted(rows)
+        return out
+
+
+def test_a_salesforce_export_comes_in_with_its_history_committee_and_activities(
+    engine: Engine,
+) -> None:
+    summary = salesforce(engine)
+    assert summary.deals_created == 10
+    assert summary.stakeholders == 5
+    assert summary.interactions == 7  # the account task and the undated one are not deal ones
+    assert summary.inferred_commitments > 5
+    rejected = {(e.file, e.line, e.column) for e in summary.rejected}
+    assert rejected == {
+        ("Opportunity.csv", 12, "Amount"),
+        ("Opportunity.csv", 13, "CloseDate"),
+        ("Opportunity.csv", 14, "StageName"),
+        ("OpportunityContactRole.csv", 7, "ContactId"),
+        ("OpportunityHistory.csv", 16, "OpportunityId"),
+        ("Task.csv", 8, "ActivityDate"),
+    }
+    review = summary.review
+    assert review["per_stage"] == {
+        "prospect": 1,
+        "discover": 1,
+        "change": 1,
+        "design": 2,
+        "propose": 2,
+        "resolve": 1,
+        "won": 1,
+        "lost": 1,
+    }
+    assert review["evidence"]["confirmed"] == 0 and review["evidence"]["inferred"] >= 3
+    claimed = {d["name"]: d["evidenced_stage"] for d in review["unevidenced_stage"]}
+    assert claimed["Billing platform"] == "prospect"
+    with UnitOfWork(engine, write=False) as uow:
+        deal = uow.deals.find_by_external_id("salesforce:0061x00001AAA04")
+        assert deal is not None
+        assert [(m.from_stage, m.to_stage) for m in deal.history] == [
+            (None, "prospect"),
+            ("prospect", "propose"),
+            ("propose", "resolve"),
+        ]
+        assert deal.stakeholders[0].role.value == "procurement"
+        inferred = [c for c in deal.commitments if c.status.value == "inferred"]
+        assert {c.kind for c in inferred} >= {"legal_review_started"}
+        assert not deal.can_advance(uow.processes.active())  # inferred opens no gate
+
+
+def test_re_running_an_import_changes_nothing(engine: Engine) -> None:
+    salesforce(engine)
+    before = snapshot(engine)
+    again = salesforce(engine)
+    assert again.deals_created == 0 and again.deals_already_imported == 10
+    assert again.inferred_commitments == 0 and again.interactions == 0
+    assert snapshot(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("reader", "file", "mapping", "source", "created", "bad_line"),
+    [
+        (readers.hubspot, "hubspot-deals.csv", "hubspot-mapping.toml", "hubspot", 6, 8),
+        (readers.pipedrive, "pipedrive-deals.csv", "pipedrive-mapping.toml", "pipedrive", 5, 7),
+    ],
+)
+def test_hubspot_and_pipedrive_exports(
+    engine: Engine,
+    reader: Any,
+    file: str,
+    mapping: str,
+    source: str,
+    created: int,
+    bad_line: int,
+) -> None:
+    stages = readers.load_stage_mapping(DATA / mapping, KEYS)
+    summary = run_import(engine, source, reader(DATA / file), stages, now=T0, as_of=T0.date())
+    assert summary.deals_created == created
+    assert [(e.file, e.line) for e in summary.rejected] == [(file, bad_line)]
+    assert summary.stakeholders >= 2
+    with engine.connect() as conn:
+        stages_seen = set(conn.execute(select(t.deals.c.stage)).scalars())
+    assert {"won"} <= stages_seen
+
+
+def test_a_generic_csv_with_a_column_mapping(engine: Engine) -> None:
+    columns = readers.load_columns(DATA / "generic-columns.toml")
+    stages = readers.load_stage_mapping(DATA / "generic-mapping.toml", KEYS)
+    summary = run_import(
+        engine,
+        columns["source"],
+        readers.single_file(DATA / "generic-deals.csv", columns),
+        stages,
+        now=T0,
+        as_of=T0.date(),
+    )
+    assert summary.deals_created == 3 and summary.rejected == []
+    assert summary.inferred_commitments == 2  # Ken's data (buyer) and our proposal (seller)
+    with UnitOfWork(engine, write=False) as uow:
+        deal = uow.deals.find_by_external_id("legacycrm:G-1")
+        assert (
+            deal is not None
+            and deal.owner == "alice"
+            and deal.stakeholders[0].name == ("Ken Okafor")
+        )
+
+
+def test_a_mapping_to_an_unknown_stage_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "m.toml"
+    bad.write_text('[stages]\n"Prospecting" = "qualify"\n')
+    with pytest.raises(DealgateError) as caught:
+        readers.load_stage_mapping(bad, KEYS)
+    assert caught.value.codes == ["invalid_mapping"]
+    assert "qualify" in caught.value.details[0].message
+
+
+def test_a_file_without_its_columns_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "Opportunity.csv").write_text("Id,Name\n1,A\n")
+    with pytest.raises(DealgateError) as caught:
+        readers.salesforce(tmp_path)
+    assert caught.value.codes == ["invalid_file"]
+    assert "StageName" in caught.value.details[0].message
+
+
+def test_suggested_mapping_names_every_stage(tmp_path: Path) -> None:
+    text = readers.suggest_mapping(readers.salesforce(DATA / "salesforce").stage_names, KEYS)
+    assert '"Closed Won" = "won"' in text and '"Id. Decision Makers" = "design"' in text
+    (tmp_path / "m.toml").write_text(text)
+    assert len(readers.load_stage_mapping(tmp_path / "m.toml", KEYS)) == 11
+
+
+def _big_export(folder: Path, deals: int) -> None:
+    folder.mkdir()
+    with (folder / "Opportunity.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "Id",
+                "Name",
+                "Account.Name",
+                "StageName",
+                "Amount",
+                "CloseDate",
+                "Owner.Name",
+                "NextStep",
+                "CreatedDate",
+                "IsClosed",
+                "IsWon",
+            ]
+        )
+        for n in range(deals):
+            w.writerow(
+                [
+                    f"006B{n:07d}",
+                    f"Deal {n}",
+                    f"Account {n % 50}",
+                    ["Prospecting", "Needs Analysis", "Proposal/Price Quote"][n % 3],
+                    str(1000 + n),
+                    "2027-01-31",
+                    f"rep{n % 7}",
+                    "Raj will send the usage data by Friday" if n % 2 else "",
+                    "2026-06-01T10:00:00Z",
+                    "false",
+                    "false",
+                ]
+            )
+    with (folder / "Task.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["Id", "WhatId", "WhoId", "Subject", "Description", "ActivityDate", "Status"])
+        for n in range(deals * 3):
+            w.writerow(
+                [
+                    f"00T{n:08d}",
+                    f"006B{n % deals:07d}",
+                    "",
+                    "Call",
+                    "Ken agreed to a discovery session next week.",
+                    "2026-09-01",
+                    "Completed",
+                ]
+            )
+
+
+def test_an_import_killed_midway_and_run_again_equals_one_clean_run(
+    engine: Engine, backend: str, tmp_path: Path, pg_url_or_none: str | None
+) -> None:
+    export = tmp_path / "export"
+    _big_export(export, 3000)
+    url = engine.url.render_as_string(hide_password=False)
+    env = {**os.environ, "DEALGATE_NOW": "2026-11-27T12:00:00+00:00"}
+    command = [
+        sys.executable,
+        "-m",
+        "dealgate.cli",
+        "--db",
+        url,
+        "import",
+        "salesforce",
+        str(export),
+        "--mapping",
+        str(DATA / "salesforce-mapping.toml"),
+        "--json",
+    ]
+    victim = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            done = conn.execute(select(func.count()).select_from(t.import_keys)).scalar_one()
+        if done > 0:
+            break
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    with engine.connect() as conn:
+        keys_at_kill = conn.execute(select(func.count()).select_from(t.import_keys)).scalar_one()
+    assert 0 < keys_at_kill < 9000 + 1500  # it really stopped midway
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    killed_then_rerun = snapshot(engine)
+
+    clean_url = _fresh_database(backend, tmp_path, pg_url_or_none)
+    clean = subprocess.run(
+        [*command[:4], clean_url, *command[5:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert clean.returncode == 0, clean.stderr
+    from dealgate.store.db import make_engine
+
+    clean_engine = make_engine(clean_url)
+    try:
+        assert snapshot(clean_engine) == killed_then_rerun
+    finally:
+        clean_engine.dispose()
+
+
+def _fresh_database(backend: str, tmp_path: Path, pg_url: str | None) -> str:
+    from dealgate.services.setup import init_database
+    from dealgate.store.db import make_engine
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'clean.db'}"
+    else:
+        assert pg_url is not None
+        url = pg_url
+    engine = make_engine(url)
+    init_database(engine, T0)
+    engine.dispose()
+    return url
