@@ -34,9 +34,9 @@ from dealgate.io import readers
 from dealgate.io.readers import load_stage_mapping, suggest_mapping
 from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
+from dealgate.services import exporting, views
 from dealgate.services import review as review_svc
 from dealgate.services import users as users_svc
-from dealgate.services import views
 from dealgate.services import webhooks as hooks_svc
 from dealgate.services.demo import fill_demo
 from dealgate.services.importing import run_import
@@ -661,6 +661,49 @@ def import_csv(
         _run_import(
             spec["source"], readers.single_file(file, spec), mapping, suggest, as_of, as_json
         )
+
+
+@import_app.command("dealgate")
+def import_dealgate(directory: Path, as_json: JsonOpt = False) -> None:
+    """A dealgate export (csv or json), into an empty database, without loss."""
+    with errors_as_shape():
+        counts = exporting.import_tables(State.engine(), directory)
+        if as_json:
+            emit_json(counts)
+        else:
+            _console().print(", ".join(f"{v} {k}" for k, v in counts.items()) + " loaded.")
+
+
+@app.command("export")
+def export_command(
+    fmt: Annotated[str, typer.Argument(metavar="csv|json|ics", help="What to write.")],
+    directory: Annotated[
+        Path | None, typer.Argument(help="Folder for csv and json (one file per table).")
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="With ics: whose commitments.")] = None,
+    out: Annotated[Path | None, typer.Option(help="With ics: file (default: stdout).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export deals, committees, commitments and events; or a calendar of buyer due dates."""
+    with errors_as_shape():
+        if fmt == "ics":
+            if owner is None:
+                raise invalid("owner_required", "An ics export needs --owner USER.", "owner")
+            feed = exporting.commitments_calendar(State.engine(), owner, now())
+            if out is None:
+                sys.stdout.buffer.write(feed)
+            else:
+                out.write_bytes(feed)
+            return
+        if directory is None:
+            raise invalid("dir_required", f"A {fmt} export needs a folder: DIR.", "dir")
+        counts = exporting.export_tables(State.engine(), directory, fmt)
+        if as_json:
+            emit_json(counts)
+        else:
+            _console().print(
+                ", ".join(f"{v} {k}" for k, v in counts.items()) + f" written to {directory}."
+            )
 
 
 # --- users, webhooks, the server ------------------------------------------------------------

@@ -31,6 +31,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/review", None),
     ("GET", "/deals/{id}/coach", None),
     ("GET", "/reps/alice/coach", None),
+    ("GET", "/reps/alice/commitments.ics", None),
     ("POST", "/extract", {"text": "Raj will send the data."}),
 ]
 DEAL_SCOPED = [e for e in ENDPOINTS if "{id}" in e[1]]

@@ -63,6 +63,11 @@ def get_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
+    if credentials is None and request.url.path.endswith(".ics"):
+        # Calendar apps cannot send headers: a feed URL may carry the token instead.
+        token = request.query_params.get("token")
+        if token:
+            credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthenticated(
             "Send your API token as `Authorization: Bearer TOKEN`; `dealgate user add` creates one."

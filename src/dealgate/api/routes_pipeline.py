@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from dealgate.api.deps import CallerDep, EngineDep, NowDep
 from dealgate.api.routes_deals import ERRORS, DealId, _detail
@@ -25,6 +25,7 @@ from dealgate.extract import extract
 from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
 from dealgate.services import views
+from dealgate.services.exporting import commitments_calendar
 from dealgate.services.review import review as run_review
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -77,6 +78,26 @@ def coach_for_rep(
         raise not_found("rep", name, "You can coach yourself and the reps of your team.")
     start = None if since is None else datetime(since.year, since.month, since.day, tzinfo=UTC)
     return views.rep_coaching_view(coaching_svc.coach_for_rep(engine, name, start))
+
+
+@router.get(
+    "/reps/{name}/commitments.ics",
+    response_class=Response,
+    tags=["coaching"],
+    responses={200: {"content": {"text/calendar": {}}, "description": "An iCalendar feed."}},
+)
+def commitments_feed(
+    name: Annotated[str, Path(max_length=100, pattern=r"^[^\x00/]+$")],
+    engine: EngineDep,
+    caller: CallerDep,
+    now: NowDep,
+) -> Response:
+    """The rep's buyer commitments by due date, for a calendar app to subscribe to."""
+    if not caller.visibility.sees(name):
+        raise not_found("rep", name, "You can subscribe to your own and your team's calendars.")
+    return Response(
+        commitments_calendar(engine, name, now), media_type="text/calendar; charset=utf-8"
+    )
 
 
 @router.post("/extract", response_model=ExtractOut, tags=["extraction"])

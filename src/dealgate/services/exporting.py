@@ -1,0 +1,181 @@
+"""Exports: every table as CSV or JSON lines (re-importable without loss), and an iCalendar
+feed of buyer commitments' due dates."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Date, Engine, Integer, Numeric, Table, func, insert, select, text
+from sqlalchemy.types import JSON, Boolean
+
+from dealgate.domain.errors import invalid
+from dealgate.store import tables as t
+from dealgate.store.types import UTCDateTime
+from dealgate.store.unit_of_work import UnitOfWork
+
+# Parents before children, so an import can insert in this order.
+TABLES: tuple[Table, ...] = (
+    t.deals,
+    t.stakeholders,
+    t.interactions,
+    t.commitments,
+    t.notes,
+    t.events,
+    t.stage_exits,
+)
+
+
+def _out(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def export_tables(engine: Engine, folder: Path, fmt: str) -> dict[str, int]:
+    if fmt not in ("csv", "json"):
+        raise invalid("invalid_format", f"Unknown format '{fmt}'; use csv, json or ics.", "format")
+    folder.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    with UnitOfWork(engine, write=False) as uow:
+        for table in TABLES:
+            names = [c.name for c in table.columns]
+            order = [table.c[k] for k in names if table.c[k].primary_key]
+            rows = uow.connection.execute(select(table).order_by(*order))
+            path = folder / f"{table.name}.{'csv' if fmt == 'csv' else 'jsonl'}"
+            with path.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle) if fmt == "csv" else None
+                if writer is not None:
+                    writer.writerow(names)
+                n = 0
+                for row in rows:
+                    values = {k: _out(row._mapping[k]) for k in names}
+                    if writer is not None:
+                        writer.writerow(
+                            [
+                                "\\N"
+                                if v is None
+                                else (json.dumps(v) if isinstance(v, dict | list) else v)
+                                for v in values.values()
+                            ]
+                        )
+                    else:
+                        handle.write(json.dumps(values, ensure_ascii=False) + "\n")
+                    n += 1
+            counts[table.name] = n
+    return counts
+
+
+def _in(table: Table, name: str, value: Any) -> Any:
+    if value is None or value == "\\N":
+        return None
+    column_type = table.c[name].type
+    if isinstance(column_type, UTCDateTime):
+        return datetime.fromisoformat(value)
+    if isinstance(column_type, Date):
+        return date.fromisoformat(value)
+    if isinstance(column_type, Numeric):
+        return Decimal(str(value))
+    if isinstance(column_type, Boolean):
+        return value if isinstance(value, bool) else value in ("True", "true", "1")
+    if isinstance(column_type, Integer):
+        return int(value)
+    if isinstance(column_type, JSON):
+        return value if isinstance(value, dict | list) else json.loads(value)
+    return value
+
+
+def import_tables(engine: Engine, folder: Path) -> dict[str, int]:
+    """Load a dealgate export into an empty database, ids and history as they were."""
+    if not (folder / "deals.csv").is_file() and not (folder / "deals.jsonl").is_file():
+        raise invalid("invalid_file", f"{folder} holds no deals.csv or deals.jsonl export.", "dir")
+    counts: dict[str, int] = {}
+    with UnitOfWork(engine) as uow:
+        conn = uow.connection
+        if conn.execute(select(func.count()).select_from(t.deals)).scalar_one():
+            raise invalid(
+                "not_empty",
+                "A dealgate export loads into an empty database; `dealgate --db URL init` "
+                "a new one first.",
+                "db",
+                status=409,
+            )
+        for table in TABLES:
+            rows: list[dict[str, Any]] = []
+            csv_path, json_path = folder / f"{table.name}.csv", folder / f"{table.name}.jsonl"
+            if csv_path.is_file():
+                with csv_path.open(newline="", encoding="utf-8") as handle:
+                    for row in csv.DictReader(handle):
+                        rows.append({k: _in(table, k, v) for k, v in row.items()})
+            elif json_path.is_file():
+                with json_path.open(encoding="utf-8") as handle:
+                    for line in handle:
+                        item = json.loads(line)
+                        rows.append({k: _in(table, k, v) for k, v in item.items()})
+            for start in range(0, len(rows), 1000):
+                conn.execute(insert(table), rows[start : start + 1000])
+            counts[table.name] = len(rows)
+        if conn.dialect.name == "postgresql":
+            for name in ("deals", "events"):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                        f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)"
+                    )
+                )
+        uow.commit()
+    return counts
+
+
+def commitments_calendar(engine: Engine, owner: str, now: datetime) -> bytes:
+    """The due dates of buyer commitments on `owner`'s open deals, as an iCalendar feed."""
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//dealgate//buyer commitments//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"Buyer commitments: {owner}")
+    c, d = t.commitments, t.deals
+    with UnitOfWork(engine, write=False) as uow:
+        rows = uow.connection.execute(
+            select(
+                c.c.deal_id,
+                c.c.number,
+                c.c.action,
+                c.c.kind,
+                c.c.person,
+                c.c.due,
+                c.c.status,
+                d.c.name,
+                d.c.account,
+            )
+            .join(d, d.c.id == c.c.deal_id)
+            .where(
+                d.c.owner == owner,
+                c.c.party == "buyer",
+                c.c.due.is_not(None),
+                c.c.status.in_(("asked", "obtained", "kept", "inferred")),
+            )
+            .order_by(c.c.due, c.c.deal_id, c.c.number)
+        ).all()
+    for r in rows:
+        event = Event()
+        event.add("uid", f"commitment-{r.deal_id}-{r.number}@dealgate")
+        event.add("dtstamp", now)
+        event.add("dtstart", r.due)
+        who = f"{r.person}: " if r.person else ""
+        event.add("summary", f"{who}{r.action} ({r.account})")
+        event.add(
+            "description",
+            f"Deal {r.deal_id} {r.name}; buyer commitment {r.number} ({r.kind or 'no kind'}), "
+            f"{r.status}.",
+        )
+        event.add("categories", [r.status])
+        calendar.add_component(event)
+    return bytes(calendar.to_ical())
