@@ -1,0 +1,252 @@
+"""Benchmark: importing a Salesforce export against a bulk-insert baseline, in the same run.
+
+    python bench/import.py [--opportunities 100000] [--db sqlite|postgresql]
+
+Writes a seeded export (N opportunities, 4N history rows, 10N tasks) to a temporary folder,
+imports it with `dealgate import salesforce`'s code path, and times a baseline that inserts the
+same rows as they are (sqlite3.executemany in one transaction; COPY on PostgreSQL). Reading
+the text for inferred commitments is a second pass with its own figure. The last line printed
+is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench.review import PG_URL
+from dealgate.io import readers
+from dealgate.services.importing import run_import
+from dealgate.services.setup import init_database
+from dealgate.store.db import make_engine
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+STAGES = [
+    "Prospecting",
+    "Needs Analysis",
+    "Value Proposition",
+    "Id. Decision Makers",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+]
+NOTES = [
+    "Raj will send the usage data by Friday.",
+    "Left a voicemail.",
+    "Maria agreed to a discovery session next week.",
+    "I'll send the references.",
+    "They'll think about it.",
+    "Finance confirmed a budget of $80k.",
+    "Legal will send redlines by the 30th.",
+    "Sent the deck.",
+]
+MAPPING = Path(__file__).resolve().parents[1] / "tests" / "data" / "salesforce-mapping.toml"
+
+
+def write_export(folder: Path, n: int, seed: int) -> dict[str, int]:
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with (folder / "Opportunity.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "Id",
+                "Name",
+                "Account.Name",
+                "StageName",
+                "Amount",
+                "CloseDate",
+                "Owner.Name",
+                "NextStep",
+                "CreatedDate",
+                "IsClosed",
+                "IsWon",
+            ]
+        )
+        for i in range(n):
+            created = start + timedelta(days=rng.randint(0, 300))
+            w.writerow(
+                [
+                    f"006B{i:09d}",
+                    f"Deal {i}",
+                    f"Account {i % 997}",
+                    rng.choice(STAGES),
+                    rng.randrange(1, 500) * 1000,
+                    "2027-03-31",
+                    f"Rep {i % 40}",
+                    rng.choice(NOTES),
+                    created.isoformat(),
+                    "false",
+                    "false",
+                ]
+            )
+    with (folder / "OpportunityHistory.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["OpportunityId", "StageName", "CreatedDate"])
+        for i in range(n * 4):
+            at = start + timedelta(days=rng.randint(0, 330), seconds=i)
+            w.writerow([f"006B{i % n:09d}", rng.choice(STAGES), at.isoformat()])
+    with (folder / "Task.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["Id", "WhatId", "WhoId", "Subject", "Description", "ActivityDate", "Status"])
+        for i in range(n * 10):
+            day = (start + timedelta(days=rng.randint(0, 330))).date()
+            w.writerow(
+                [
+                    f"00T{i:010d}",
+                    f"006B{rng.randrange(n):09d}",
+                    "",
+                    "Call",
+                    rng.choice(NOTES),
+                    day.isoformat(),
+                    "Completed",
+                ]
+            )
+    return {"opportunities": n, "history": n * 4, "tasks": n * 10}
+
+
+def _csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        return header, list(reader)
+
+
+def baseline_sqlite(folder: Path, db: Path) -> float:
+    """The same rows inserted as they are, in one transaction: the floor for an import."""
+    conn = sqlite3.connect(db)
+    started = time.perf_counter()
+    with conn:
+        for name in ("Opportunity", "OpportunityHistory", "Task"):
+            header, rows = _csv_rows(folder / f"{name}.csv")
+            cols = ", ".join(f'"{h}"' for h in header)
+            conn.execute(f'CREATE TABLE "{name}" ({cols})')
+            conn.executemany(
+                f'INSERT INTO "{name}" VALUES ({", ".join("?" for _ in header)})', rows
+            )
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def baseline_postgres(folder: Path, url: str) -> float:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn:
+        started = time.perf_counter()
+        with conn.cursor() as cur:
+            for name in ("Opportunity", "OpportunityHistory", "Task"):
+                path = folder / f"{name}.csv"
+                with path.open(newline="") as f:
+                    header = next(csv.reader(f))
+                cols = ", ".join(f'"{h}" text' for h in header)
+                cur.execute(f'CREATE TABLE "bl_{name}" ({cols})')
+                with (
+                    path.open("rb") as f,
+                    cur.copy(f'COPY "bl_{name}" FROM STDIN WITH (FORMAT csv, HEADER true)') as copy,
+                ):
+                    while chunk := f.read(1 << 20):
+                        copy.write(chunk)
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Import benchmark.")
+    parser.add_argument("--opportunities", type=int, default=100_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args()
+    figures: dict[str, Any] = {"db": args.db}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "export"
+        folder.mkdir()
+        sizes = write_export(folder, args.opportunities, args.seed)
+        rows = sum(sizes.values())
+        figures.update(sizes)
+        drop = None
+        if args.db == "sqlite":
+            url = f"sqlite:///{Path(tmp) / 'dealgate.db'}"
+            baseline = baseline_sqlite(folder, Path(tmp) / "baseline.db")
+        else:
+            base = make_url(PG_URL)
+            name = f"dealgate_importbench_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(base, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            url = base.set(database=name).render_as_string(hide_password=False)
+
+            def drop_db() -> None:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+
+            drop = drop_db
+            baseline = baseline_postgres(folder, url)
+        try:
+            engine = make_engine(url)
+            init_database(engine, NOW)
+            keys = [
+                "prospect",
+                "discover",
+                "change",
+                "design",
+                "propose",
+                "resolve",
+                "decide",
+                "won",
+                "lost",
+            ]
+            mapping = readers.load_stage_mapping(MAPPING, keys)
+            summary = run_import(
+                engine,
+                "salesforce",
+                readers.salesforce(folder),
+                mapping,
+                now=NOW,
+                as_of=NOW.date(),
+                batch=5000,
+            )
+            engine.dispose()
+        finally:
+            if drop is not None:
+                drop()
+    rows_s = summary.seconds["rows"] + summary.seconds["signals"]
+    figures.update(
+        {
+            "rows": rows,
+            "import_s": round(rows_s, 2),
+            "import_rows_per_s": round(rows / rows_s),
+            "baseline_s": round(baseline, 2),
+            "baseline_rows_per_s": round(rows / baseline),
+            "ratio": round(rows_s / baseline, 2),
+            "text_s": round(summary.seconds.get("text", 0), 2),
+            "texts_read": summary.texts_read,
+            "text_sentences_per_s": round(summary.texts_read / summary.seconds["text"])
+            if summary.seconds.get("text")
+            else None,
+            "inferred_commitments": summary.inferred_commitments,
+            "rejected": len(summary.rejected),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    )
+    for key, value in figures.items():
+        print(f"{key:>22}: {value}", file=sys.stderr)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
