@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from dealgate import __version__
@@ -18,6 +20,9 @@ from dealgate.clock import now as wall_clock
 from dealgate.domain.errors import invalid
 from dealgate.services.webhooks import Dispatcher
 from dealgate.store.db import make_engine
+from dealgate.web.routes import router as web_router
+
+STATIC = Path(__file__).parents[1] / "web" / "static"
 
 MAX_BODY = 256 * 1024  # bytes; a deal, a note or an email fits many times over
 
@@ -68,6 +73,8 @@ def create_app(
 
     app.include_router(deals_router)
     app.include_router(pipeline_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
 
 

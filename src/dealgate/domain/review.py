@@ -278,7 +278,7 @@ def describe(code: str, facts: dict[str, Any]) -> str:
         case "seller_only":
             return (
                 f"{facts['seller_commitments']} seller promise(s) and no buyer commitment since "
-                f"{(facts['since'] or 'the deal opened')[:10]}."
+                f"{facts['since'][:10] if facts['since'] else 'the deal opened'}."
             )
         case "unevidenced_stage":
             return (

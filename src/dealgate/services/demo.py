@@ -145,7 +145,14 @@ def _demo_deal(process: Process, rng: random.Random, now: datetime, n: int) -> D
     step_days = max(1, (span_end - start).days // max(steps, 1))
     for _ in range(steps):
         stage = process.stage(deal.stage)
-        at = at + timedelta(days=rng.randint(max(1, step_days - 3), step_days + 2), hours=2)
+        # Never past now: a demo's history has already happened.
+        at = max(
+            at + timedelta(minutes=10),
+            min(
+                at + timedelta(days=rng.randint(max(1, step_days - 3), step_days + 2), hours=2),
+                now - timedelta(hours=2 * (steps + 1)),
+            ),
+        )
         _keep_what_was_promised(deal, at, owner)
         if "dissatisfaction_documented" in stage.requires:
             deal.document_dissatisfaction(

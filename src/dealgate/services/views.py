@@ -28,6 +28,13 @@ def money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
+def money_display(value: Decimal | None) -> str | None:
+    """For people: 217,000 rather than 217000.00."""
+    if value is None:
+        return None
+    return f"{value:,.0f}" if value == value.to_integral() else f"{value:,.2f}"
+
+
 def deal_summary(deal: Deal) -> dict[str, Any]:
     return {
         "id": deal.id,

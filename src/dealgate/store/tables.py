@@ -222,3 +222,12 @@ import_keys = Table(
     Column("key", String(300), primary_key=True),
     Column("at", UTCDateTime, nullable=False),
 )
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_name", String(100), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)

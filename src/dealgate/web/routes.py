@@ -1,0 +1,652 @@
+"""The pages. Forms post to these routes and work without JavaScript; htmx (hx-boost) only
+makes navigation and forms feel instant. Errors use the API's codes, shown next to the form."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+
+from dealgate.api.deps import get_engine, get_now
+from dealgate.cli_support import parse_amount
+from dealgate.domain.access import User, UserRole, Visibility
+from dealgate.domain.audit import audit_process
+from dealgate.domain.coaching import coach_deal, metric_values
+from dealgate.domain.commitment import Party, Status
+from dealgate.domain.deal import Deal
+from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
+from dealgate.domain.interaction import parse_interaction_kind
+from dealgate.domain.ladder import Rung
+from dealgate.domain.process import CLOSED_STAGES
+from dealgate.domain.review import FLAG_CODES, review_deal
+from dealgate.domain.stakeholder import Role, parse_role
+from dealgate.services import coaching as coaching_svc
+from dealgate.services import deals as svc
+from dealgate.services import views
+from dealgate.services.review import review as run_review
+from dealgate.services.webhooks import enqueue
+from dealgate.store.unit_of_work import UnitOfWork
+from dealgate.web import sessions
+
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+router = APIRouter(include_in_schema=False)
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+class Page:
+    """The logged-in user of a page, what they see, and their CSRF token."""
+
+    def __init__(self, user: User, visibility: Visibility, csrf: str) -> None:
+        self.user, self.visibility, self.csrf = user, visibility, csrf
+
+    def guard(self, deal: Deal) -> None:
+        if not self.visibility.sees(deal.owner):
+            raise invalid("not_found", f"No deal {deal.id}.", "deal", status=404)
+
+    def check(self, token: str) -> None:
+        if not sessions.same(token, self.csrf):
+            raise invalid(
+                "csrf_failed",
+                "This form is stale; reload the page and submit it again.",
+                "csrf",
+                status=403,
+            )
+
+
+def page(request: Request, engine: EngineDep, now: NowDep) -> Page:
+    found = sessions.current(engine, request.cookies.get(sessions.COOKIE), now)
+    if found is None:
+        raise HTTPException(303, headers={"Location": "/login"})
+    return Page(*found)
+
+
+PageDep = Annotated[Page, Depends(page)]
+Csrf = Annotated[str, Form()]
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# --- login ----------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(request: Request, error: str | None = None) -> HTMLResponse:
+    token = secrets.token_hex(16)
+    response = render(request, "login.html", {"login_csrf": token, "error": error, "user": None})
+    response.set_cookie(sessions.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax")
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    engine: EngineDep,
+    now: NowDep,
+    name: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=200)],
+    csrf: Csrf,
+) -> Response:
+    if not sessions.same(csrf, request.cookies.get(sessions.LOGIN_CSRF_COOKIE)):
+        return login_form(request, "This form is stale; log in again.")
+    user = sessions.check_password(engine, name.strip(), password)
+    if user is None:
+        refused = login_form(request, "Wrong name or password.")
+        refused.status_code = 401
+        return refused
+    token = sessions.open_session(engine, user, now)
+    response = redirect("/")
+    response.set_cookie(
+        sessions.COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        max_age=int(sessions.LIFETIME.total_seconds()),
+    )
+    response.delete_cookie(sessions.LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, engine: EngineDep, p: PageDep, csrf: Csrf) -> Response:
+    p.check(csrf)
+    sessions.close_session(engine, request.cookies.get(sessions.COOKIE, ""))
+    response = redirect("/login")
+    response.delete_cookie(sessions.COOKIE)
+    return response
+
+
+# --- the board ------------------------------------------------------------------------------
+
+
+def _card(deal: Deal, process: Any, now: datetime, refusal: Any = None) -> dict[str, Any]:
+    review = review_deal(deal, process, now)
+    obtained = [c.obtained_at for c in deal.commitments if c.is_buyer and c.obtained_at]
+    days = max(0, (now - max(obtained)).days) if obtained else None
+    return {
+        "id": deal.id,
+        "name": deal.name,
+        "account": deal.account,
+        "owner": deal.owner,
+        "stage": deal.stage,
+        "amount": views.money(deal.amount),
+        "days": days,
+        "flags": review.codes,
+        "refusal": refusal,
+        "next_stage": None if deal.is_closed else process.next_stage(deal.stage),
+    }
+
+
+def _board(
+    request: Request,
+    engine: Engine,
+    p: Page,
+    now: datetime,
+    owner: str | None,
+    flag: str | None,
+    refused: tuple[int, list[Any]] | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    with UnitOfWork(engine, write=False) as uow:
+        process = uow.processes.active()
+        deals = uow.deals.find(owner=owner or None, owners=p.visibility.owners)
+        members = uow.users.team_members(p.user.team)
+    columns: dict[str, list[dict[str, Any]]] = {s.key: [] for s in process.stages}
+    for deal in deals:
+        if deal.stage in CLOSED_STAGES:
+            continue
+        card = _card(deal, process, now, refused[1] if refused and refused[0] == deal.id else None)
+        if flag and flag not in card["flags"]:
+            continue
+        columns[deal.stage].append(card)
+    owners = sorted({d.owner for d in deals} | ({p.user.name} | set(members)))
+    return render(
+        request,
+        "board.html",
+        {
+            "user": p.user,
+            "csrf": p.csrf,
+            "stages": process.stages,
+            "columns": columns,
+            "owners": owners,
+            "owner": owner,
+            "flag": flag,
+            "flag_codes": FLAG_CODES,
+            "notice": notice,
+        },
+        status,
+    )
+
+
+@router.get("/")
+def board(
+    request: Request,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    owner: Annotated[str | None, Query(max_length=100)] = None,
+    flag: Annotated[str | None, Query(max_length=40)] = None,
+    notice: Annotated[str | None, Query(max_length=300)] = None,
+) -> HTMLResponse:
+    return _board(request, engine, p, now, owner, flag, notice=notice)
+
+
+@router.post("/deals/{deal_id}/advance")
+def advance(
+    request: Request,
+    deal_id: int,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    back: Annotated[str, Form()] = "deal",
+) -> Response:
+    p.check(csrf)
+    ctx = svc.ChangeContext(guard=p.guard, as_of=now)
+    try:
+        deal, move = svc.advance(engine, deal_id, now=now, actor=p.user.name, ctx=ctx)
+    except DealgateError as e:
+        if back == "board":
+            return _board(
+                request, engine, p, now, None, None, refused=(deal_id, e.details), status=422
+            )
+        return _deal_page(request, engine, p, now, deal_id, e.details, status=422)
+    enqueue(engine, ctx.outbox, now)
+    message = quote(f"{deal.name} moved to {move.to_stage}.")
+    return redirect(
+        f"/?notice={message}" if back == "board" else f"/deals/{deal_id}?notice={message}"
+    )
+
+
+# --- deals ----------------------------------------------------------------------------------
+
+
+@router.get("/deals/new")
+def new_deal(request: Request, engine: EngineDep, p: PageDep) -> HTMLResponse:
+    return render(request, "new_deal.html", _new_context(engine, p, {}))
+
+
+def _new_context(engine: Engine, p: Page, form: dict[str, Any]) -> dict[str, Any]:
+    with UnitOfWork(engine, write=False) as uow:
+        members = sorted(uow.users.team_members(p.user.team) | {p.user.name})
+    owners = [p.user.name] if p.user.role is UserRole.REP else members
+    return {"user": p.user, "csrf": p.csrf, "form": form, "owners": owners}
+
+
+@router.post("/deals")
+def create_deal(
+    request: Request,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    name: Annotated[str, Form(max_length=200)],
+    account: Annotated[str, Form(max_length=200)],
+    amount: Annotated[str, Form(max_length=40)] = "",
+    close_date: Annotated[str, Form(max_length=10)] = "",
+    owner: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    p.check(csrf)
+    form = {"name": name, "account": account, "amount": amount, "close_date": close_date}
+    try:
+        chosen = owner or p.user.name
+        if not p.visibility.sees(chosen) or (p.user.role is UserRole.REP and chosen != p.user.name):
+            raise invalid(
+                "forbidden",
+                "You can only create deals for yourself or your team.",
+                "owner",
+                status=403,
+            )
+        deal = svc.open_deal(
+            engine,
+            now=now,
+            actor=p.user.name,
+            name=name,
+            account=account,
+            owner=chosen,
+            amount=parse_amount(amount or None),
+            close_date=_date(close_date, "close_date"),
+        )
+    except DealgateError as e:
+        return render(
+            request, "new_deal.html", {**_new_context(engine, p, form), "errors": e.details}, 422
+        )
+    return redirect(f"/deals/{deal.id}?notice={quote('Deal created.')}")
+
+
+def _date(text: str, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise invalid("invalid_date", f"'{text}' is not a date; use YYYY-MM-DD.", field) from None
+
+
+def _deal_page(
+    request: Request,
+    engine: Engine,
+    p: Page,
+    now: datetime,
+    deal_id: int,
+    errors: list[ErrorDetail] | None = None,
+    status: int = 200,
+    notice: str | None = None,
+) -> HTMLResponse:
+    try:
+        detail = svc.get_deal(engine, deal_id)
+        p.guard(detail.deal)
+    except DealgateError as e:
+        return render(
+            request, "_missing.html", {"user": p.user, "csrf": p.csrf, "errors": e.details}, 404
+        )
+    deal, process = detail.deal, detail.process
+    review = review_deal(deal, process, now)
+    overdue = set(next((f.facts["commitments"] for f in review.flags if f.code == "overdue"), []))
+    rungs = []
+    for rung in reversed(list(Rung)):  # drawn as a climb: the top rung first
+        on_rung = [c for c in deal.commitments if c.is_buyer and process.rung_of(c.kind) is rung]
+        rungs.append(
+            {
+                "level": rung.level,
+                "name": rung.value,
+                "commitments": on_rung,
+                "held": any(c.is_held for c in on_rung),
+            }
+        )
+    history = [
+        {**views.move_view(m, deal, process), "at": m.at.strftime("%Y-%m-%d %H:%M")}
+        for m in deal.history
+    ]
+    return render(
+        request,
+        "deal.html",
+        {
+            "user": p.user,
+            "csrf": p.csrf,
+            "deal": deal,
+            "amount": views.money(deal.amount),
+            "verdict": detail.verdict,
+            "flags": review.flags,
+            "rungs": rungs,
+            "overdue": overdue,
+            "seller": [c for c in deal.commitments if c.party is Party.SELLER],
+            "unranked": [
+                c for c in deal.commitments if c.is_buyer and process.rung_of(c.kind) is None
+            ],
+            "interactions": [(i, deal.outcome(i).value) for i in deal.interactions],
+            "history": history,
+            "coaching": coach_deal(deal, process) if not deal.is_closed else None,
+            "roles": [r.value for r in Role],
+            "kinds": sorted(process.kinds.values(), key=lambda k: (k.rung.level, k.key)),
+            "errors": errors,
+            "notice": notice,
+            "today": now.date().isoformat(),
+        },
+        status,
+    )
+
+
+@router.get("/deals/{deal_id}")
+def deal_page(
+    request: Request,
+    deal_id: int,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    notice: Annotated[str | None, Query(max_length=300)] = None,
+) -> HTMLResponse:
+    return _deal_page(request, engine, p, now, deal_id, notice=notice)
+
+
+def _after(
+    request: Request, engine: Engine, p: Page, now: datetime, deal_id: int, change: Any, done: str
+) -> Response:
+    ctx = svc.ChangeContext(guard=p.guard, as_of=now)
+    try:
+        change(ctx)
+    except DealgateError as e:
+        return _deal_page(request, engine, p, now, deal_id, e.details, status=e.status)
+    enqueue(engine, ctx.outbox, now)
+    return redirect(f"/deals/{deal_id}?notice={quote(done)}")
+
+
+@router.post("/deals/{deal_id}/stakeholders")
+def add_stakeholder(
+    request: Request,
+    deal_id: int,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    name: Annotated[str, Form(max_length=200)],
+    role: Annotated[str, Form(max_length=40)],
+    title: Annotated[str, Form(max_length=200)] = "",
+    notes: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    p.check(csrf)
+    return _after(
+        request,
+        engine,
+        p,
+        now,
+        deal_id,
+        lambda ctx: svc.add_stakeholder(
+            engine,
+            deal_id,
+            now=now,
+            actor=p.user.name,
+            name=name,
+            role=parse_role(role),
+            title=title or None,
+            notes=notes or None,
+            ctx=ctx,
+        ),
+        f"{name} added to the committee.",
+    )
+
+
+@router.post("/deals/{deal_id}/commitments")
+def add_commitment(
+    request: Request,
+    deal_id: int,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    party: Annotated[str, Form(max_length=10)],
+    action: Annotated[str, Form(max_length=500)],
+    kind: Annotated[str, Form(max_length=100)] = "",
+    who: Annotated[str, Form(max_length=200)] = "",
+    due: Annotated[str, Form(max_length=10)] = "",
+    status: Annotated[str, Form(max_length=20)] = "obtained",
+) -> Response:
+    p.check(csrf)
+
+    def change(ctx: svc.ChangeContext) -> Any:
+        chosen = Party.BUYER if party == "buyer" else Party.SELLER
+        return svc.add_commitment(
+            engine,
+            deal_id,
+            now=now,
+            actor=p.user.name,
+            party=chosen,
+            action=action,
+            kind=(kind or None) if chosen is Party.BUYER else None,
+            person=who or None,
+            due=_date(due, "due"),
+            status=_status(status),
+            ctx=ctx,
+        )
+
+    return _after(request, engine, p, now, deal_id, change, "Commitment recorded.")
+
+
+def _status(text: str) -> Status:
+    if text not in ("asked", "obtained", "kept"):
+        raise invalid("invalid_status", "A new commitment is asked, obtained or kept.", "status")
+    return Status(text)
+
+
+@router.post("/deals/{deal_id}/commitments/{number}/{verb}")
+def confirm_or_reject(
+    request: Request,
+    deal_id: int,
+    number: int,
+    verb: str,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+) -> Response:
+    p.check(csrf)
+    if verb == "confirm":
+        return _after(
+            request,
+            engine,
+            p,
+            now,
+            deal_id,
+            lambda ctx: svc.confirm_commitment(
+                engine, deal_id, number, now=now, actor=p.user.name, ctx=ctx
+            ),
+            f"Commitment {number} confirmed.",
+        )
+    return _after(
+        request,
+        engine,
+        p,
+        now,
+        deal_id,
+        lambda ctx: svc.reject_commitment(
+            engine, deal_id, number, now=now, actor=p.user.name, ctx=ctx
+        ),
+        f"Commitment {number} rejected.",
+    )
+
+
+@router.post("/deals/{deal_id}/interactions")
+def add_interaction(
+    request: Request,
+    deal_id: int,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    kind: Annotated[str, Form(max_length=20)],
+    on: Annotated[str, Form(max_length=10)],
+    summary: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    p.check(csrf)
+
+    def change(ctx: svc.ChangeContext) -> Any:
+        when = _date(on, "on")
+        if when is None:
+            raise invalid("required", "Give the date of the interaction.", "on")
+        return svc.add_interaction(
+            engine,
+            deal_id,
+            now=now,
+            actor=p.user.name,
+            kind=parse_interaction_kind(kind),
+            on=when,
+            summary=summary,
+            ctx=ctx,
+        )
+
+    return _after(
+        request,
+        engine,
+        p,
+        now,
+        deal_id,
+        change,
+        "Interaction logged; confirm the commitments it names below.",
+    )
+
+
+# --- review, coaching, process --------------------------------------------------------------
+
+
+@router.get("/review")
+def review_page(
+    request: Request,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    as_of: Annotated[str | None, Query(max_length=10)] = None,
+) -> HTMLResponse:
+    try:
+        day = _date(as_of or "", "as_of") or now.date()
+    except DealgateError:
+        day = now.date()
+    when = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+    result = run_review(engine, min(when, max(when, now)), owners=p.visibility.owners)
+    body = views.review_view(result)
+    summary = body["summary"]
+    evidenced, claimed = Decimal(summary["value_evidenced"]), Decimal(summary["value_claimed"])
+    top = max(evidenced, claimed, Decimal(1))
+    funnel = []
+    most = max([1] + [sum(1 for d in result.deals if d.stage == s.key) for s in result.process])
+    for s in result.process.stages:
+        here = [d for d in result.deals if d.stage == s.key]
+        ok = sum(1 for d in here if d.evidenced)
+        funnel.append(
+            {
+                "stage": s.key,
+                "total": len(here),
+                "evidenced": ok,
+                "total_w": 200 * len(here) // most,
+                "evidenced_w": 200 * ok // most,
+            }
+        )
+    return render(
+        request,
+        "review.html",
+        {
+            "user": p.user,
+            "csrf": p.csrf,
+            "as_of": day.isoformat(),
+            "summary": summary,
+            "deals": body["deals"],
+            "funnel": funnel,
+            "bars": {"evidenced": int(400 * evidenced / top), "claimed": int(400 * claimed / top)},
+        },
+    )
+
+
+@router.get("/coach/{rep}")
+def coach_page(request: Request, rep: str, engine: EngineDep, p: PageDep) -> HTMLResponse:
+    if not p.visibility.sees(rep):
+        return render(
+            request,
+            "_missing.html",
+            {
+                "user": p.user,
+                "csrf": p.csrf,
+                "errors": [
+                    ErrorDetail(
+                        "not_found", "You can see your own coaching and your team's.", "rep"
+                    )
+                ],
+            },
+            404,
+        )
+    try:
+        coaching = coaching_svc.coach_for_rep(engine, rep, None)
+    except DealgateError as e:
+        return render(
+            request, "_missing.html", {"user": p.user, "csrf": p.csrf, "errors": e.details}, 404
+        )
+    with UnitOfWork(engine, write=False) as uow:
+        reps = (
+            sorted(uow.users.team_members(p.user.team) | {p.user.name})
+            if p.user.role is not UserRole.REP
+            else [p.user.name]
+        )
+    metrics = {
+        k: f"{v:.0%}" if k in ("yield", "seller_only_share", "continuation_ratio") else f"{v:.2f}"
+        for k, v in metric_values(coaching.metrics).items()
+    }
+    median = {
+        k: f"{v:.0%}" if k in ("yield", "seller_only_share", "continuation_ratio") else f"{v:.2f}"
+        for k, v in coaching.team_median.items()
+    }
+    return render(
+        request,
+        "coach.html",
+        {
+            "user": p.user,
+            "csrf": p.csrf,
+            "coaching": coaching,
+            "metrics": metrics,
+            "median": median,
+            "reps": reps,
+        },
+    )
+
+
+@router.get("/process")
+def process_page(request: Request, engine: EngineDep, p: PageDep) -> HTMLResponse:
+    process = svc.active_process(engine)
+    return render(
+        request,
+        "process.html",
+        {"user": p.user, "csrf": p.csrf, "process": process, "findings": audit_process(process)},
+    )

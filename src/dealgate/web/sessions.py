@@ -1,0 +1,83 @@
+"""Logins for the pages: argon2 passwords, a random session id in an HttpOnly cookie, and a
+CSRF token per session that every form carries."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, delete, insert, select
+
+from dealgate.domain.access import User, Visibility, visibility
+from dealgate.store import tables as t
+from dealgate.store.unit_of_work import UnitOfWork
+
+COOKIE = "dealgate_session"
+LOGIN_CSRF_COOKIE = "dealgate_login_csrf"
+LIFETIME = timedelta(hours=12)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_password(engine: Engine, name: str, password: str) -> User | None:
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    with UnitOfWork(engine, write=False) as uow:
+        stored = uow.users.password_hash(name)
+        user = uow.users.by_name(name)
+    if stored is None or user is None:
+        PasswordHasher().hash(password)  # same work either way: no timing hint of who exists
+        return None
+    try:
+        PasswordHasher().verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user
+
+
+def open_session(engine: Engine, user: User, now: datetime) -> str:
+    token = secrets.token_urlsafe(32)
+    with UnitOfWork(engine) as uow:
+        uow.connection.execute(
+            insert(t.sessions).values(
+                token_hash=_hash(token),
+                user_name=user.name,
+                csrf=secrets.token_hex(16),
+                expires_at=now + LIFETIME,
+            )
+        )
+        uow.commit()
+    return token
+
+
+def close_session(engine: Engine, token: str) -> None:
+    with UnitOfWork(engine) as uow:
+        uow.connection.execute(delete(t.sessions).where(t.sessions.c.token_hash == _hash(token)))
+        uow.commit()
+
+
+def current(
+    engine: Engine, token: str | None, now: datetime
+) -> tuple[User, Visibility, str] | None:
+    """The session's user, what they see, and the CSRF token their forms must carry."""
+    if not token:
+        return None
+    with UnitOfWork(engine, write=False) as uow:
+        row = uow.connection.execute(
+            select(t.sessions).where(t.sessions.c.token_hash == _hash(token))
+        ).first()
+        if row is None or row.expires_at < now:
+            return None
+        user = uow.users.by_name(row.user_name)
+        if user is None:
+            return None
+        return user, visibility(user, uow.users.team_members(user.team)), str(row.csrf)
+
+
+def same(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
