@@ -38,7 +38,7 @@ from dealgate.services import exporting, views
 from dealgate.services import review as review_svc
 from dealgate.services import users as users_svc
 from dealgate.services import webhooks as hooks_svc
-from dealgate.services.demo import fill_demo
+from dealgate.services.demo import DEMO_PASSWORD, demo_users, fill_demo
 from dealgate.services.importing import run_import
 from dealgate.services.setup import init_database
 from dealgate.store.db import make_engine, schema_is_current
@@ -139,12 +139,19 @@ def demo(
     """Fill an empty database with a realistic demo pipeline."""
     with errors_as_shape():
         created = fill_demo(State.engine(), now(), seed=seed)
+        users = demo_users(State.engine(), now()) if created else []
         if as_json:
-            emit_json({"created": created})
-        elif created:
+            emit_json({"created": created, "users": users})
+            return
+        if created:
             _console().print(f"Demo pipeline created: {created} deals.")
         else:
             _console().print("The database already holds deals; the demo was not added.")
+        if users:
+            _console().print(
+                f"Log in to the pages as maria (manager) or {', '.join(users[1:])} (reps), "
+                f"password [bold]{DEMO_PASSWORD}[/]."
+            )
 
 
 @process_app.command("show")

@@ -317,3 +317,23 @@ def _seller_step(
         actor=owner,
         interaction=interaction.number,
     )
+
+
+DEMO_PASSWORD = "dealgate-demo"
+
+
+def demo_users(engine: Engine, now: datetime) -> list[str]:
+    """A manager and the four demo reps on one team, to log in to the pages; only when the
+    database has no users yet. Returns the names created."""
+    from dealgate.domain.access import UserRole
+    from dealgate.services.users import add_user
+    from dealgate.store import tables as t
+
+    with UnitOfWork(engine, write=False) as uow:
+        if uow.connection.execute(t.users.select().limit(1)).first() is not None:
+            return []
+    made = []
+    for name, role in (("maria", UserRole.MANAGER), *((rep, UserRole.REP) for rep in REPS)):
+        add_user(engine, name, role, now, "east", DEMO_PASSWORD)
+        made.append(name)
+    return made

@@ -1,0 +1,152 @@
+"""The pages in a real browser: log in, the gate on the board, the deal page, the dashboard."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.browser.conftest import OUTPUT, log_in
+
+DEAL_PAGE = re.compile(r".*/deals/\d+(\?.*)?$")
+
+
+def create_deal(page: Any, name: str, account: str = "Acme") -> str:
+    page.get_by_role("link", name="New deal").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Account").fill(account)
+    page.get_by_label("Amount").fill("48000")
+    page.get_by_role("button", name="Create deal").click()
+    page.wait_for_url(DEAL_PAGE)
+    return str(page.url.split("/deals/")[1].split("?")[0])
+
+
+def card(page: Any, deal_id: str) -> Any:
+    return page.locator(f"#card-{deal_id}")
+
+
+def test_the_board_moves_a_card_only_on_the_buyers_commitment(page: Any) -> None:
+    log_in(page)
+    deal_id = create_deal(page, "Fleet tracking")
+
+    # Our own promise: the board refuses, says why, and the card stays.
+    page.get_by_label("Who committed").select_option("seller")
+    page.get_by_label("Action", exact=True).fill("Send references")
+    page.get_by_role("button", name="Record commitment").click()
+    page.wait_for_url(DEAL_PAGE)
+
+    page.goto("/review")
+    flagged = page.locator(f"#flagged tr[data-deal='{deal_id}']")
+    assert "seller_only" in flagged.inner_text()
+
+    page.goto("/")
+    card(page, deal_id).get_by_role("button", name="Move Fleet tracking to discover").click()
+    refusal = card(page, deal_id).locator(".refusal")
+    refusal.wait_for()
+    assert "only_seller_commitments" in refusal.inner_text()
+    assert "first_meeting_accepted" in refusal.inner_text()
+    assert card(page, deal_id).get_attribute("data-stage") == "prospect"
+
+    # Record the buyer's commitment from the link the refusal offers.
+    refusal.get_by_role("link", name="Record the buyer's commitment").click()
+    page.get_by_label("Name", exact=True).fill("Maria Lopez")
+    page.get_by_label("Role").select_option("champion")
+    page.get_by_role("button", name="Add stakeholder").click()
+    page.wait_for_url(DEAL_PAGE)
+    page.get_by_label("Who committed").select_option("buyer")
+    page.get_by_label("Kind (buyer)").select_option("first_meeting_accepted")
+    page.get_by_label("Person").select_option("Maria Lopez")
+    page.get_by_label("Action", exact=True).fill("Accepted a first meeting")
+    page.get_by_label("Due").fill("2026-03-10")
+    page.get_by_role("button", name="Record commitment").click()
+    page.wait_for_url(DEAL_PAGE)
+
+    page.goto("/")
+    card(page, deal_id).get_by_role("button", name="Move Fleet tracking to discover").click()
+    page.wait_for_url("**/?notice=*")
+    assert "moved to discover" in page.locator("[role=status]").inner_text()
+    assert card(page, deal_id).get_attribute("data-stage") == "discover"
+
+    page.goto(f"/deals/{deal_id}")
+    history = page.locator("section[aria-labelledby=history-h]").inner_text()
+    assert "prospect → discover" in history and "first_meeting_accepted by Maria Lopez" in history
+
+    # The flag is gone from the dashboard.
+    page.goto("/review")
+    assert page.locator(f"#flagged tr[data-deal='{deal_id}']").count() == 0
+
+
+def test_user_text_is_shown_as_text_never_run(page: Any) -> None:
+    log_in(page)
+    deal_id = create_deal(page, "<script>alert(1)</script>", account="<img src=x onerror=alert(2)>")
+    page.goto("/")
+    shown = card(page, deal_id)
+    assert "<script>alert(1)</script>" in shown.inner_text()
+    assert "<img src=x onerror=alert(2)>" in shown.inner_text()
+    page.goto(f"/deals/{deal_id}")
+    page.goto("/review")
+    assert page.dialogs == []
+
+
+def test_a_wrong_password_is_refused_in_words(page: Any) -> None:
+    page.goto("/login")
+    page.get_by_label("Name").fill("maria")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Log in").click()
+    assert "Wrong name or password" in page.locator("#login-error").inner_text()
+    page.goto("/")
+    assert page.url.endswith("/login")
+
+
+def test_forms_refuse_bad_input_with_the_api_codes(page: Any) -> None:
+    log_in(page)
+    deal_id = create_deal(page, "Claims")
+    page.get_by_label("Who committed").select_option("buyer")
+    page.get_by_label("Kind (buyer)").select_option("budget_confirmed")
+    page.get_by_label("Action", exact=True).fill("Budget")
+    page.get_by_role("button", name="Record commitment").click()
+    page.get_by_role("button", name="Move to discover →").click()
+    alert = page.locator(".refusal").first
+    alert.wait_for()
+    assert "kind_not_on_exit_menu" in alert.inner_text()
+    assert page.url.endswith(f"/deals/{deal_id}/advance") or "deals" in page.url
+
+
+def test_every_field_has_a_label_and_the_pages_fit_a_phone(page: Any, browser: Any) -> None:
+    log_in(page)
+    deal_id = create_deal(page, "Labels")
+    for path in ("/", f"/deals/{deal_id}", "/review", "/coach/maria", "/process", "/deals/new"):
+        page.goto(path)
+        unlabeled = page.evaluate(
+            """() => [...document.querySelectorAll('input, select, textarea')]
+                .filter(e => e.type !== 'hidden' && e.labels.length === 0)
+                .map(e => e.name)"""
+        )
+        assert unlabeled == [], (path, unlabeled)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/", f"/deals/{deal_id}", "/review"):
+        page.goto(path)
+        body_width = page.evaluate("() => document.body.scrollWidth")
+        assert body_width <= 400, (path, body_width)
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(OUTPUT / f"phone{path.replace('/', '_')}.png"))
+
+
+def test_keyboard_alone_moves_a_card(page: Any) -> None:
+    log_in(page)
+    deal_id = create_deal(page, "Keyboard")
+    page.goto("/")
+    button = card(page, deal_id).get_by_role("button", name="Move Keyboard to discover")
+    button.focus()
+    page.keyboard.press("Enter")
+    card(page, deal_id).locator(".refusal").wait_for()
+    assert card(page, deal_id).get_attribute("data-stage") == "prospect"
+
+
+def test_a_rep_sees_only_their_deals_and_coaching(page: Any) -> None:
+    log_in(page)
+    create_deal(page, "Maria's deal")
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, "bruno", "bruno-secret")
+    assert "Maria's deal" not in page.locator("#board").inner_text()
+    page.goto("/coach/maria")
+    assert "Not found" in page.locator("h1").inner_text()
