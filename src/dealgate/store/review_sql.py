@@ -107,6 +107,7 @@ def review_pipeline(
                 d.c.newest_commitment,
                 d.c.newest_rung,
                 d.c.streak_since,
+                d.c.open_due_min,
                 type_coerce(case((since < threshold, since), else_=None), UTCDateTime).label(
                     "stalled_since"
                 ),
@@ -115,7 +116,9 @@ def review_pipeline(
         )
     ).all()
     facts = {
-        OVERDUE: _overdue(conn, scope, today) if any(r.overdue for r in rows) else {},
+        OVERDUE: _overdue(conn, scope, today, {r.id: r.open_due_min for r in rows if r.overdue})
+        if any(r.overdue for r in rows)
+        else {},
         BROKEN: _broken(conn, scope) if any(r.broken for r in rows) else {},
         SELLER_ONLY: _seller_only(conn, scope) if any(r.seller_only for r in rows) else {},
         EASY_COMMITMENT: _easy(conn, scope, process),
@@ -141,6 +144,7 @@ def review_pipeline(
         newest_commitment,
         newest_rung,
         streak_since,
+        _open_due_min,
         stalled_since,
         overdue,
         broken,
@@ -241,9 +245,12 @@ def _in_scope(scope: Scope) -> Any:
     return scope.apply(select(d.c.id)).scalar_subquery()
 
 
-def _overdue(conn: Connection, scope: Scope, today: date) -> dict[int, dict[str, Any]]:
-    rows = conn.execute(
-        select(c.c.deal_id, c.c.number, c.c.due)
+def _overdue(
+    conn: Connection, scope: Scope, today: date, oldest: dict[int, date]
+) -> dict[int, dict[str, Any]]:
+    """The overdue commitments of each flagged deal; the oldest due date is the deal's signal."""
+    query = (
+        select(c.c.deal_id, c.c.number)
         .where(
             c.c.deal_id.in_(_flagged(scope, OVERDUE, today)),
             c.c.party == "buyer",
@@ -251,19 +258,29 @@ def _overdue(conn: Connection, scope: Scope, today: date) -> dict[int, dict[str,
             c.c.due < today,
         )
         .order_by(c.c.deal_id, c.c.number)
-    ).all()
-    grouped: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
-        grouped[row.deal_id].append(row)
-    out = {}
-    for deal_id, late in grouped.items():
-        oldest = min(r.due for r in late)
-        out[deal_id] = {
-            "commitments": [r.number for r in late],
-            "oldest_due": oldest.isoformat(),
-            "days_overdue": (today - oldest).days,
+    )
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for deal_id, number in _raw(conn, query):  # plain ints: no per-row type processing
+        grouped[deal_id].append(number)
+    return {
+        deal_id: {
+            "commitments": numbers,
+            "oldest_due": oldest[deal_id].isoformat(),
+            "days_overdue": (today - oldest[deal_id]).days,
         }
-    return out
+        for deal_id, numbers in grouped.items()
+    }
+
+
+def _raw(conn: Connection, query: Any) -> list[tuple[Any, ...]]:
+    """Run a query through the driver and return its tuples as the driver gives them."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _broken(conn: Connection, scope: Scope) -> dict[int, dict[str, Any]]:
