@@ -140,6 +140,11 @@ def review(console: Console, r: PipelineReview) -> None:
     console.print(
         f"[bold]Review as of {r.as_of:%Y-%m-%d}[/]: {len(r.deals)} open deals reviewed; {flagged}."
     )
+    if r.inferred_only:
+        console.print(
+            f"[yellow]{r.inferred_only} deals rest only on inferred commitments[/]: confirm or "
+            "reject them (`dealgate commit confirm|reject`) to count them as evidence."
+        )
     console.print(
         f"Pipeline value evidenced by buyer commitments [green]{money(r.value_evidenced)}[/], "
         f"only claimed [red]{money(r.value_claimed)}[/]. Forecast by stage "

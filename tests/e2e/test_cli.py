@@ -427,11 +427,13 @@ def test_a_logged_note_proposes_inferred_commitments_to_confirm(cli: Cli) -> Non
         ("seller", None, None, "inferred"),
     ]
     assert logged["outcome"] == "continuation"  # nothing confirmed yet
+    assert cli.json("review")["summary"]["deals_with_only_inferred_evidence"] == 1
     assert codes(cli.error("advance", deal_id)) == ["no_buyer_commitment"]
     confirmed = cli.json("commit", "confirm", deal_id, str(inferred[0]["number"]))
     assert confirmed["status"] == "obtained"
     shown = cli.json("deal", "show", deal_id)
     assert shown["interactions"][0]["outcome"] == "advance"
+    assert cli.json("review")["summary"]["deals_with_only_inferred_evidence"] == 0
     assert cli.json("commit", "reject", deal_id, str(inferred[1]["number"]))["status"] == "rejected"
     assert codes(cli.error("commit", "confirm", deal_id, str(inferred[1]["number"]))) == [
         "not_inferred"

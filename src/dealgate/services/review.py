@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from dealgate.domain.errors import invalid
 from dealgate.domain.process import Process
 from dealgate.domain.review import FLAG_CODES, DealReview, Forecast, forecast
-from dealgate.store.review_sql import review_pipeline
+from dealgate.store.review_sql import inferred_only, review_pipeline
 from dealgate.store.unit_of_work import UnitOfWork
 
 
@@ -22,6 +22,8 @@ class PipelineReview:
     process: Process
     deals: list[DealReview]  # every open deal reviewed (before the --flag filter)
     flag: str | None
+    # Deals whose only buyer evidence is inferred from text, waiting for a person to confirm.
+    inferred_only: int = 0
 
     @property
     def shown(self) -> list[DealReview]:
@@ -63,4 +65,6 @@ def review(
     with UnitOfWork(engine, write=False) as uow:
         process = uow.processes.active()
         deals = review_pipeline(uow.connection, process, as_of, owner=owner, owners=owners)
-    return PipelineReview(as_of, process, deals, flag)
+        pending = inferred_only(uow.connection)
+    in_scope = {r.deal_id for r in deals}
+    return PipelineReview(as_of, process, deals, flag, len(pending & in_scope))

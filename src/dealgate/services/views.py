@@ -180,6 +180,7 @@ def review_view(r: PipelineReview) -> dict[str, Any]:
         "as_of": iso(r.as_of),
         "summary": {
             "deals_reviewed": len(r.deals),
+            "deals_with_only_inferred_evidence": r.inferred_only,
             "flag_counts": r.flag_counts,
             "value_evidenced": money(r.value_evidenced),
             "value_claimed": money(r.value_claimed),

@@ -393,3 +393,20 @@ def _easy(conn: Connection, scope: Scope, process: Process) -> dict[int, dict[st
 
 def _iso_date(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def inferred_only(conn: Connection) -> set[int]:
+    """Open deals with inferred buyer commitments and none obtained or kept."""
+    held = select(c.c.deal_id).where(c.c.party == "buyer", c.c.status.in_(HELD))
+    rows = conn.execute(
+        select(c.c.deal_id)
+        .join(d, d.c.id == c.c.deal_id)
+        .where(
+            c.c.party == "buyer",
+            c.c.status == "inferred",
+            d.c.stage.not_in(CLOSED_STAGES),
+            c.c.deal_id.not_in(held),
+        )
+        .distinct()
+    )
+    return {r.deal_id for r in rows}
