@@ -47,13 +47,15 @@ class Caller:
             )
 
 
-def get_engine(request: Request) -> Engine:
+# Cheap dependencies are async so they run on the event loop: a sync one costs a trip
+# through the thread pool on every request.
+async def get_engine(request: Request) -> Engine:
     engine = request.app.state.engine
     assert isinstance(engine, Engine)
     return engine
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     value = request.app.state.clock()
     assert isinstance(value, datetime)
     return value
@@ -72,7 +74,7 @@ def get_caller(
         raise unauthenticated(
             "Send your API token as `Authorization: Bearer TOKEN`; `dealgate user add` creates one."
         )
-    found = authenticate(get_engine(request), credentials.credentials)
+    found = authenticate(request.app.state.engine, credentials.credentials)
     if found is None:
         raise unauthenticated(
             "The token is not valid (revoked or mistyped); issue a new one with "

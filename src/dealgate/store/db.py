@@ -48,7 +48,8 @@ def make_engine(url: str | None = None) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(resolved, pool_pre_ping=True)
+        # No pre-ping: it costs a round trip on every checkout; stale connections are recycled.
+        return create_engine(resolved, pool_recycle=1800, pool_size=10, max_overflow=20)
     raise invalid(
         "invalid_database_url",
         f"Database '{parsed.get_backend_name()}' is not supported; use SQLite or PostgreSQL.",
