@@ -85,11 +85,17 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     else:
         convert = [_pg_value(table.c[n]) for n in names]
         marks = ", ".join("%s" for _ in names)
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
     values = [tuple(f(row[n]) for f, n in zip(convert, names, strict=True)) for row in rows]
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(sql, values)
+        if conn.dialect.name == "postgresql":
+            # COPY: PostgreSQL's own bulk path, several times faster than INSERTs.
+            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+                for value in values:
+                    copy.write_row(value)
+        else:
+            sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
+            cursor.executemany(sql, values)
     finally:
         cursor.close()
 
