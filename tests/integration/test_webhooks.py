@@ -153,3 +153,24 @@ def test_webhook_add_refuses_unknown_events_and_bad_urls(engine: Engine) -> None
     with pytest.raises(DealgateError) as caught:
         add_webhook(engine, "http://x", ["deal.exploded"], T0)
     assert caught.value.codes == ["invalid_events"]
+
+
+def test_two_server_processes_never_send_a_delivery_twice(engine: Engine) -> None:
+    with receiver() as (url, received):
+        add_webhook(engine, url, ["deal.advanced"], T0)
+        from dealgate.services.webhooks import enqueue
+
+        enqueue(engine, [("deal.advanced", {"deal": n}) for n in range(20)], T0)
+        barrier = threading.Barrier(2)
+
+        def dispatcher() -> None:
+            barrier.wait()
+            deliver_due(engine, T0)
+
+        threads = [threading.Thread(target=dispatcher) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert sorted(json.loads(r["body"])["data"]["deal"] for r in received) == list(range(20))
+    assert all(d.status == "delivered" for d in _deliveries(engine))

@@ -23,6 +23,7 @@ from dealgate.store.unit_of_work import UnitOfWork
 
 EVENTS = ("deal.advanced", "deal.flagged", "commitment.overdue")
 MAX_ATTEMPTS = 6
+CLAIM_TIMEOUT = timedelta(minutes=5)
 SIGNATURE_HEADER = "X-Dealgate-Signature"
 
 
@@ -101,11 +102,21 @@ def deliver_due(engine: Engine, now: datetime, post: Post = http_post, batch: in
         due = uow.connection.execute(
             select(t.deliveries, t.webhooks.c.url, t.webhooks.c.secret)
             .join(t.webhooks, t.webhooks.c.id == t.deliveries.c.webhook_id)
-            .where(t.deliveries.c.status == "pending", t.deliveries.c.next_attempt_at <= now)
+            .where(
+                # "sending" rows whose process died mid-delivery come back after a while.
+                (t.deliveries.c.status == "pending")
+                | (
+                    (t.deliveries.c.status == "sending")
+                    & (t.deliveries.c.next_attempt_at <= now - CLAIM_TIMEOUT)
+                ),
+                t.deliveries.c.next_attempt_at <= now,
+            )
             .order_by(t.deliveries.c.id)
             .limit(batch)
         ).all()
     for d in due:
+        if not _claim(engine, d.id, now):
+            continue  # another server process is delivering it
         body = d.body.encode()
         headers = {
             "Content-Type": "application/json",
@@ -131,13 +142,34 @@ def deliver_due(engine: Engine, now: datetime, post: Post = http_post, batch: in
         elif attempts >= MAX_ATTEMPTS:
             values.update(status="failed")
         else:
-            values.update(next_attempt_at=now + timedelta(seconds=min(2**attempts, 300)))
+            values.update(
+                status="pending", next_attempt_at=now + timedelta(seconds=min(2**attempts, 300))
+            )
         with UnitOfWork(engine) as uow:
             uow.connection.execute(
                 update(t.deliveries).where(t.deliveries.c.id == d.id).values(**values)
             )
             uow.commit()
     return len(due)
+
+
+def _claim(engine: Engine, delivery_id: int, now: datetime) -> bool:
+    """Mark a delivery as being sent, so that each server process sends different ones."""
+    with UnitOfWork(engine) as uow:
+        claimed = uow.connection.execute(
+            update(t.deliveries)
+            .where(
+                t.deliveries.c.id == delivery_id,
+                (t.deliveries.c.status == "pending")
+                | (
+                    (t.deliveries.c.status == "sending")
+                    & (t.deliveries.c.next_attempt_at <= now - CLAIM_TIMEOUT)
+                ),
+            )
+            .values(status="sending", next_attempt_at=now)
+        ).rowcount
+        uow.commit()
+    return claimed == 1
 
 
 def sweep_overdue(engine: Engine, now: datetime) -> int:
