@@ -273,20 +273,8 @@ def _buyer_step(deal: Deal, process: Process, rng: random.Random, at: datetime, 
     )
     if owner == "dana":
         # Meetings that end with "I'll send you something" instead of an ask.
-        extra = deal.add_interaction(
-            kind=InteractionKind.MEETING,
-            on=at.date(),
-            summary="Walked them through the demo.",
-            now=at,
-            actor=owner,
-        )
-        deal.add_commitment(
-            process,
-            party=Party.SELLER,
-            action=rng.choice(SELLER_PROMISES),
-            now=at,
-            actor=owner,
-            interaction=extra.number,
+        _seller_step(
+            deal, process, rng, at, owner, InteractionKind.MEETING, "Walked them through the demo."
         )
     if rng.random() < 0.4:
         deal.add_commitment(
@@ -300,12 +288,19 @@ def _buyer_step(deal: Deal, process: Process, rng: random.Random, at: datetime, 
 
 
 def _seller_step(
-    deal: Deal, process: Process, rng: random.Random, at: datetime, owner: str
+    deal: Deal,
+    process: Process,
+    rng: random.Random,
+    at: datetime,
+    owner: str,
+    kind: InteractionKind = InteractionKind.EMAIL,
+    summary: str = "Sent material, waiting to hear back.",
 ) -> None:
+    """An interaction that ends with our own promise and nothing from the buyer."""
     interaction = deal.add_interaction(
-        kind=InteractionKind.EMAIL,
+        kind=kind,
         on=at.date(),
-        summary="Sent material, waiting to hear back.",
+        summary=summary,
         now=at,
         actor=owner,
     )
