@@ -206,7 +206,7 @@ def test_due_dates_resolve_against_the_writing_date(phrase: str, written: date, 
 DATA = Path(__file__).parents[1] / "data"
 
 
-@pytest.mark.parametrize("name", ["notes-unseen.jsonl", "notes-holdout.jsonl"])
+@pytest.mark.parametrize("name", ["notes-unseen.jsonl", "notes-holdout.jsonl", "notes-fresh.jsonl"])
 def test_the_labelled_sets_are_read_well(name: str) -> None:
     from bench.extract_eval import evaluate
 
@@ -214,3 +214,15 @@ def test_the_labelled_sets_are_read_well(name: str) -> None:
     assert len(rows) >= 60
     figures = evaluate(rows)
     assert figures["buyer_f1"] >= 0.9 and figures["exact_sentences"] >= 0.85, figures
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Call w/ Mark: he agreed to loop in their CTO next week.", [("buyer", "consensus")]),
+        ("Next steps: I'll send the deck.", [("seller", None)]),
+    ],
+    ids=["a short label before a colon is not a clause", "the clause after the label is read"],
+)
+def test_labels_before_a_colon(text: str, expected: list[tuple[str, str | None]]) -> None:
+    assert read(text) == expected

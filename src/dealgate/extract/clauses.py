@@ -13,9 +13,8 @@ from collections.abc import Iterator
 _HARD = re.compile(
     r"(?<=[.!?])\s+(?=[A-Z\"'(])|\s*;\s*|\s*\n+\s*|\s+[-\u2013\u2014]{1,2}\s+|\s*\|\s*"
 )
-_SOFT = re.compile(
-    r"\s*[,:]\s*(?:and|but|while|then|so)?\s*|\s+(?:and|but|while|whereas|so)\s+", re.I
-)
+# "so" is left out: "so we can co-design it" is the purpose of the same commitment.
+_SOFT = re.compile(r"\s*[,:]\s*(?:and|but|while|then)?\s*|\s+(?:and|but|while|whereas)\s+", re.I)
 # A clause of its own starts with a subject and a verb of commitment or promise.
 _SUBJECT_VERB = re.compile(
     r"^(?:i|i'll|i've|i'd|i'm|we|we'll|we've|we'd|we're|they|they'll|they've|he|she|he'll"
@@ -43,7 +42,8 @@ def _split(
     for m in pattern.finditer(text, start, end):
         right = text[m.end() : end]
         if always or _SUBJECT_VERB.match(right):
-            if m.start() > cursor:
+            heading = ":" in m.group() and len(text[cursor : m.start()].split()) <= 4
+            if m.start() > cursor and not heading:  # "Call w/ Mark: he agreed ..." labels
                 yield _trim(text, cursor, m.start())
             cursor = m.end()
     if end > cursor:

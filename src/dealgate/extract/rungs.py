@@ -152,6 +152,9 @@ RULES: tuple[RungRule, ...] = (
         "stakeholders_introduced",
         r"introduc\w* (?:us|me|our|them|\w+ to)\b|intro'?d (?:us|me)|stakeholders?"
         r"|buying (?:committee|group|team)|\bcommittee\b|loop(?:ed|ing)? in"
+        r"|(?:bring|brings|bringing|invit\w*|include)\b.{0,20}\b(?:finance|procurement|legal"
+        r"|security|leadership|their boss|his boss|her boss)\b"
+        r"(?!(?:\s+(?:and\s+)?\w+){0,2}\s+(?:leads?|teams?|analysts?|people|users)\b)"
         r"|\bcc'?d\b|invit(?:e|ed|ing) (?:our|their|his|her|the) " + TITLES,
         predicate_only=True,
     ),
@@ -205,7 +208,7 @@ RULES: tuple[RungRule, ...] = (
         "first_meeting_accepted",
         r"\bmeet\b|meeting|\bmtg\b|calendar|minutes|\bslot\b|works for (?:me|us)|see you"
         r"|\blunch\b|appointment|\bsession\b|\bconversation\b|\bsit down\b"
-        r"|\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b|\bworks\b|talk then",
+        r"|\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b|\bworks\b|talk then|follow-?up\b",
     ),
 )
 
