@@ -195,7 +195,8 @@ RULES: tuple[RungRule, ...] = (
         r"\bdata\b|numbers|figures|metrics|export|report|process map|spreadsheet|access to"
         r"|\blogs?\b"
         r"|samples?|usage|churn|volumes?|\bkpis?\b|stats|documentation|org chart|dataset|sql dump"
-        r"|invoices|baseline|benchmarks?|\bdocs\b|documents|files",
+        r"|invoices|baseline|benchmarks?|\bdocs\b|documents|files"
+        r"|(?:send|sending|get|forward|share)\w* us (?:their|the|a|last|current)",
     ),
     _r(Rung.TIME, "demo_accepted", r"\bdemo\b"),
     _r(
