@@ -25,7 +25,6 @@ from dealgate.domain.deal import Deal
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.domain.interaction import parse_interaction_kind
 from dealgate.domain.ladder import Rung
-from dealgate.domain.process import CLOSED_STAGES
 from dealgate.domain.review import FLAG_CODES, review_deal
 from dealgate.domain.stakeholder import Role, parse_role
 from dealgate.services import coaching as coaching_svc
@@ -33,6 +32,8 @@ from dealgate.services import deals as svc
 from dealgate.services import views
 from dealgate.services.review import review as run_review
 from dealgate.services.webhooks import enqueue
+from dealgate.store import board as board_model
+from dealgate.store.review_sql import review_pipeline
 from dealgate.store.unit_of_work import UnitOfWork
 from dealgate.web import sessions
 
@@ -134,22 +135,7 @@ def logout(request: Request, engine: EngineDep, p: PageDep, csrf: Csrf) -> Respo
 # --- the board ------------------------------------------------------------------------------
 
 
-def _card(deal: Deal, process: Any, now: datetime, refusal: Any = None) -> dict[str, Any]:
-    review = review_deal(deal, process, now)
-    obtained = [c.obtained_at for c in deal.commitments if c.is_buyer and c.obtained_at]
-    days = max(0, (now - max(obtained)).days) if obtained else None
-    return {
-        "id": deal.id,
-        "name": deal.name,
-        "account": deal.account,
-        "owner": deal.owner,
-        "stage": deal.stage,
-        "amount": views.money(deal.amount),
-        "days": days,
-        "flags": review.codes,
-        "refusal": refusal,
-        "next_stage": None if deal.is_closed else process.next_stage(deal.stage),
-    }
+CARDS_PER_COLUMN = 60  # more than a screen can hold; filters narrow a bigger column
 
 
 def _board(
@@ -163,19 +149,43 @@ def _board(
     notice: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
+    """Cards from one query over the deals and the set-based review: no aggregate is loaded,
+    so the board stays quick on a large pipeline."""
     with UnitOfWork(engine, write=False) as uow:
         process = uow.processes.active()
-        deals = uow.deals.find(owner=owner or None, owners=p.visibility.owners)
+        rows = board_model.open_deals(uow.connection, p.visibility.owners, owner or None)
+        reviews = review_pipeline(
+            uow.connection, process, now, owner=owner or None, owners=p.visibility.owners
+        )
         members = uow.users.team_members(p.user.team)
+        seen = board_model.owner_names(uow.connection, p.visibility.owners)
+    codes = {r.deal_id: r.codes for r in reviews}
     columns: dict[str, list[dict[str, Any]]] = {s.key: [] for s in process.stages}
-    for deal in deals:
-        if deal.stage in CLOSED_STAGES:
+    hidden: dict[str, int] = dict.fromkeys(columns, 0)
+    for row in rows:
+        flags = codes.get(row.id, [])
+        if flag and flag not in flags:
             continue
-        card = _card(deal, process, now, refused[1] if refused and refused[0] == deal.id else None)
-        if flag and flag not in card["flags"]:
+        refusal = refused[1] if refused and refused[0] == row.id else None
+        if len(columns[row.stage]) >= CARDS_PER_COLUMN and refusal is None:
+            hidden[row.stage] += 1
             continue
-        columns[deal.stage].append(card)
-    owners = sorted({d.owner for d in deals} | ({p.user.name} | set(members)))
+        last = row.last_buyer_commitment
+        columns[row.stage].append(
+            {
+                "id": row.id,
+                "name": row.name,
+                "account": row.account,
+                "owner": row.owner,
+                "stage": row.stage,
+                "amount": views.money_display(row.amount),
+                "days": max(0, (now - last).days) if last else None,
+                "flags": flags,
+                "refusal": refusal,
+                "next_stage": process.next_stage(row.stage),
+            }
+        )
+    owners = sorted(set(seen) | {p.user.name} | set(members))
     return render(
         request,
         "board.html",
@@ -184,6 +194,7 @@ def _board(
             "csrf": p.csrf,
             "stages": process.stages,
             "columns": columns,
+            "hidden": hidden,
             "owners": owners,
             "owner": owner,
             "flag": flag,
@@ -341,7 +352,7 @@ def _deal_page(
             "user": p.user,
             "csrf": p.csrf,
             "deal": deal,
-            "amount": views.money(deal.amount),
+            "amount": views.money_display(deal.amount),
             "verdict": detail.verdict,
             "flags": review.flags,
             "rungs": rungs,
