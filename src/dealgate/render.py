@@ -15,7 +15,7 @@ from dealgate.domain.process import Process
 from dealgate.services.deals import DealDetail
 from dealgate.services.importing import ImportSummary
 from dealgate.services.review import PipelineReview
-from dealgate.services.views import money
+from dealgate.services.views import money_display
 
 
 def process(console: Console, p: Process) -> None:
@@ -53,7 +53,7 @@ def deal_list(console: Console, p: Process, deals: list[Deal], now: datetime) ->
             escape(d.account),
             escape(d.owner),
             d.stage,
-            money(d.amount) or "-",
+            money_display(d.amount) or "-",
             str(days),
             gate,
         )
@@ -64,7 +64,7 @@ def deal_detail(console: Console, detail: DealDetail, now: datetime) -> None:
     d, p, verdict = detail.deal, detail.process, detail.verdict
     console.print(
         f"[bold]#{d.id} {escape(d.name)}[/]  {escape(d.account)}  owner {escape(d.owner)}  "
-        f"stage [bold]{d.stage}[/]  amount {money(d.amount) or '-'}  version {d.version}"
+        f"stage [bold]{d.stage}[/]  amount {money_display(d.amount) or '-'}  version {d.version}"
     )
     if d.stakeholders:
         committee = Table(title="Buying committee")
@@ -146,10 +146,11 @@ def review(console: Console, r: PipelineReview) -> None:
             "reject them (`dealgate commit confirm|reject`) to count them as evidence."
         )
     console.print(
-        f"Pipeline value evidenced by buyer commitments [green]{money(r.value_evidenced)}[/], "
-        f"only claimed [red]{money(r.value_claimed)}[/]. Forecast by stage "
-        f"{money(f.by_stage)}, by evidence {money(f.by_evidence)} "
-        f"([red]{money(f.resting_on_claims)}[/] rests on claims)."
+        "Pipeline value evidenced by buyer commitments "
+        f"[green]{money_display(r.value_evidenced)}[/], "
+        f"only claimed [red]{money_display(r.value_claimed)}[/]. Forecast by stage "
+        f"{money_display(f.by_stage)}, by evidence {money_display(f.by_evidence)} "
+        f"([red]{money_display(f.resting_on_claims)}[/] rests on claims)."
     )
     shown = r.shown
     codes = [r.flag] if r.flag else [c for c, n in counts.items() if n]
@@ -165,7 +166,7 @@ def review(console: Console, r: PipelineReview) -> None:
                         escape(d.name),
                         escape(d.owner),
                         d.stage,
-                        money(d.amount) or "-",
+                        money_display(d.amount) or "-",
                         escape(flag.message),
                     )
         console.print(table)
