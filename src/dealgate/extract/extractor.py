@@ -74,7 +74,8 @@ BUYER_SIGNAL = re.compile(
     r"|begun|began|in progress|due|to follow|works|confirming|sit in|gather|vote|provision"
     r"|made|arranging|countersigned|executed|co-?authored|authored|verbal yes|looped in"
     r"|sponsor|target|host|hosting|run|running|walk|present|presenting|pull|pulling|meet"
-    r"|let's|confirm|earmarked|reserved|underway|champion|to (?:send|share|book|set|bring|sign"
+    r"|let's|confirm|earmarked|reserved|underway|champion|verbal"
+    r"|to (?:send|share|book|set|bring|sign"
     r"|review|confirm|introduce|schedule|provide|get|look))\b"
     r"|'ll\b|\bgot\b",
     re.I,
@@ -301,13 +302,23 @@ class Extracted:
 def extract(text: str, author: str = "seller", written: date | None = None) -> list[Extracted]:
     """The commitments in `text`, written by `author` ('seller' or 'buyer') on `written`."""
     on = written or date.today()
-    found = []
+    found: list[Extracted] = []
     for start, end in clauses(text):
         clause = text[start:end]
         item = _read_clause(clause, author, on, start)
-        if item is not None:
-            found.append(item)
+        if item is None:
+            continue
+        # Two clauses of one sentence naming the same kind are one commitment told twice.
+        if item.kind is not None and any(
+            f.kind == item.kind and _same_sentence(text, f.span[1], item.span[0]) for f in found
+        ):
+            continue
+        found.append(item)
     return found
+
+
+def _same_sentence(text: str, left_end: int, right_start: int) -> bool:
+    return not re.search(r"[.!?;\n]", text[left_end:right_start])
 
 
 def _read_clause(clause: str, author: str, written: date, offset: int) -> Extracted | None:

@@ -47,7 +47,7 @@ RULES: tuple[RungRule, ...] = (
         "contract_signed",
         r"\b(?:signed|signs|sign|signing|countersigned|e-?signed|docusigned)\b"
         r"(?!\s*-?\s*off)(?!(?:\s+\w+){1,2}\s+off\b)(?!\s+the nda)"
-        r"|signature|dotted line|verbal (?:yes|commit|award)|selected us|chose us|picked us"
+        r"|signature|dotted line|\bverbal\b(?! only)|selected us|chose us|picked us"
         r"|\bawarded\b|closed[- ]won|preferred vendor|paper to follow|(?:to )?a decision by"
         r"|decide by|\bgo[- ]ahead\b|green light to (?:buy|purchase|proceed)"
         r"|approved the (?:purchase|contract|deal|order)|move forward with (?:us|the purchase)",
@@ -61,7 +61,7 @@ RULES: tuple[RungRule, ...] = (
         Rung.EXECUTE,
         "implementation_owner_named",
         r"impl(?:ementation|\.)? (?:lead|owner|manager|team)|project (?:manager|lead|owner)"
-        r"|\brollout\b|roll-out|go-?live(?! target)|onboarding (?:owner|lead)|\bsso\b"
+        r"|\brollout\b|roll-out|(?<!target )go-?live(?! target)|onboarding (?:owner|lead)|\bsso\b"
         r"|configured on their side"
         r"|provision\w*\s+(?:\w+\s+)?(?:users|accounts|seats|licen[cs]es)"
         r"|deployment (?:lead|owner)|rollout (?:manager|lead|owner)",
@@ -127,6 +127,16 @@ RULES: tuple[RungRule, ...] = (
         r"budget|funding|\bfunded\b|\$\s?\d|\d+\s?k\b|€\s?\d|£\s?\d|\bspend\b|money|capex|opex"
         r"|expenditure|set aside|\bfunds\b",
     ),
+    _r(
+        Rung.CONSENSUS,
+        "economic_buyer_meeting",
+        TITLES + r"\s*(?:'s\s+)?(?:mtg|meeting|call|session|intro|lunch|dinner|sync)"
+        r"|(?:meet|meeting|mtg|call|session|time) (?:with|w/) (?:the |our |their |his |her )?"
+        + TITLES
+        + r"|"
+        + TITLES
+        + r".{0,30}(?:sit in|join|attend|be (?:there|present))",
+    ),
     _r(Rung.CHANGE, "sponsor_named", r"\bsponsor"),
     _r(
         Rung.CHANGE,
@@ -136,16 +146,6 @@ RULES: tuple[RungRule, ...] = (
         r"|committed to (?:replacing|fixing|changing|moving|switching|retiring)|\bretir(?:e|ing)\b"
         r"|business case approved|problem (?:is|as) (?:real|urgent)|must (?:fix|change|solve)"
         r"|champion\w* the (?:change|project|initiative)|must-do|go-?live target",
-    ),
-    _r(
-        Rung.CONSENSUS,
-        "economic_buyer_meeting",
-        TITLES + r"\s*(?:'s\s+)?(?:mtg|meeting|call|session|intro|lunch|dinner|sync)"
-        r"|(?:meet|meeting|mtg|call|session|time) with (?:the |our |their |his |her )?"
-        + TITLES
-        + r"|"
-        + TITLES
-        + r".{0,30}(?:sit in|join|attend|be (?:there|present))",
     ),
     _r(
         Rung.CONSENSUS,
@@ -186,8 +186,8 @@ RULES: tuple[RungRule, ...] = (
         Rung.EXPLORE,
         "colleague_joins_discovery",
         r"(?:bring|brings|bringing|brought|invit\w*|include|including|join\w*)\b.{0,40}"
-        r"(?:team|manager|leads?|colleagues?|analysts?|engineers?|ops|users|admins?|staff|peers?)",
-        predicate_only=True,
+        r"(?:team|manager|leads?|colleagues?|analysts?|engineers?|ops|users|admins?|staff|peers?)"
+        r"|\b(?:manager|colleague|team lead|deputy)s?\b.{0,20}\b(?:join|sit in|attend)",
     ),
     _r(
         Rung.EXPLORE,
