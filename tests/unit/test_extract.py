@@ -207,7 +207,14 @@ DATA = Path(__file__).parents[1] / "data"
 
 
 @pytest.mark.parametrize(
-    "name", ["notes-unseen.jsonl", "notes-holdout.jsonl", "notes-fresh.jsonl", "notes-fresh2.jsonl"]
+    "name",
+    [
+        "notes-unseen.jsonl",
+        "notes-holdout.jsonl",
+        "notes-fresh.jsonl",
+        "notes-fresh2.jsonl",
+        "notes-fresh3.jsonl",
+    ],
 )
 def test_the_labelled_sets_are_read_well(name: str) -> None:
     from bench.extract_eval import evaluate
@@ -228,3 +235,15 @@ def test_the_labelled_sets_are_read_well(name: str) -> None:
 )
 def test_labels_before_a_colon(text: str, expected: list[tuple[str, str | None]]) -> None:
     assert read(text) == expected
+
+
+def test_the_buyers_words_quoted_in_a_note_are_the_buyers() -> None:
+    text = "Raj: 'we'll get you the data by Friday'"
+    (found,) = extract(text, "seller", FRIDAY)
+    assert (found.party.value, found.rung, found.person) == ("buyer", "explore", "Raj")
+    assert text[found.span[0] : found.span[1]].startswith("we'll get you the data")
+
+
+def test_a_meeting_we_both_agreed_is_the_buyers_time() -> None:
+    assert read("Anna accepted; we'll meet on the 4th.") == [("buyer", "time")]
+    assert read("We'll send the agenda before we meet.") == [("seller", None)]

@@ -29,6 +29,13 @@ _SUBJECT_VERB = re.compile(
 )
 
 
+_LABEL = re.compile(
+    r"^(?:next steps?|ns|action(?: items?)?|ai|todo|to-?do|reminder(?: to self)?|notes?|update"
+    r"|outcome|summary|fyi|re|call|meeting|mtg|spoke|per|follow-?up)\b",
+    re.I,
+)
+
+
 def clauses(text: str) -> Iterator[tuple[int, int]]:
     """Spans (start, end) of the clauses of `text`, in order."""
     for start, end in _split(text, _HARD, 0, len(text), always=True):
@@ -41,9 +48,14 @@ def _split(
     cursor = start
     for m in pattern.finditer(text, start, end):
         right = text[m.end() : end]
-        if always or _SUBJECT_VERB.match(right):
-            heading = ":" in m.group() and len(text[cursor : m.start()].split()) <= 4
-            if m.start() > cursor and not heading:  # "Call w/ Mark: he agreed ..." labels
+        # A label before a colon ("Next step:", "Call w/ Mark: he agreed ...") is dropped.
+        left = text[cursor : m.start()].strip()
+        heading = ":" in m.group() and (
+            _LABEL.match(left) is not None
+            or (len(left.split()) <= 4 and _SUBJECT_VERB.match(right) is not None)
+        )
+        if always or heading or _SUBJECT_VERB.match(right):
+            if m.start() > cursor and not heading:
                 yield _trim(text, cursor, m.start())
             cursor = m.end()
     if end > cursor:

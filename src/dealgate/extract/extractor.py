@@ -9,7 +9,7 @@ person, the due date and whether it was already done.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -47,7 +47,7 @@ SELLER_FIRST = re.compile(
 SELLER_INTENT_VERB = re.compile(
     r"^(?:will|'ll|promised|promise|need|needs|must|should|have to|has to|going to|plan"
     r"|planning|offered|offer|to-?do|todo|action|ai|f/u|follow(?:ing)? up|send|prepare|draft"
-    r"|schedule|set up|book|put together|get|share|create|build|owe|owes|ping|call|email"
+    r"|schedule|set up|book|put together|get|share|create|build|owe|owes|ping|call|email|chase"
     r"|remind|check|confirm|update)\b",
     re.I,
 )
@@ -58,7 +58,8 @@ PAST_CHORE = re.compile(
     re.I,
 )
 SELLER_INTENT = re.compile(
-    r"\b(?:will|'ll|shall|promised|promise|need to|needs to|must|should|have to|has to"
+    r"^(?:me|us) to \w+"
+    r"|\b(?:will|'ll|shall|promised|promise|need to|needs to|must|should|have to|has to"
     r"|going to|gonna|plan to|planning to|offered|agreed to|to-?do|owe|owes|committed to)\b",
     re.I,
 )
@@ -74,11 +75,18 @@ BUYER_SIGNAL = re.compile(
     r"|begun|began|in progress|due|to follow|works|confirming|sit in|gather|vote|provision"
     r"|made|arranging|countersigned|executed|co-?authored|authored|verbal yes|looped in"
     r"|sponsor|target|host|hosting|run|running|walk|present|presenting|pull|pulling|meet"
+    r"|kicks? off|kicking off"
     r"|let's|confirm|earmarked|reserved|underway|champion|verbal"
     r"|to (?:send|share|book|set|bring|sign"
     r"|review|confirm|introduce|schedule|provide|get|look))\b"
     r"|'ll\b|\bgot\b",
     re.I,
+)
+QUOTE = re.compile(
+    r"^\s*([A-Z][\w.-]*(?: [A-Z][\w.-]*)?)\s*:\s*[\"'\u201c\u2018](.+?)[\"'\u201d\u2019]?\s*$"
+)
+MUTUAL_MEETING = re.compile(
+    r"^(?:we|i)(?:'ll| will| are going to)\s+(?:meet|see (?:them|him|her)|sit down)\b", re.I
 )
 FUTURE = re.compile(r"\b(?:will|shall|going to|plan(?:ning)? to|to)\b|'ll\b", re.I)
 DONE = re.compile(
@@ -302,6 +310,18 @@ class Extracted:
 def extract(text: str, author: str = "seller", written: date | None = None) -> list[Extracted]:
     """The commitments in `text`, written by `author` ('seller' or 'buyer') on `written`."""
     on = written or date.today()
+    quoted = QUOTE.match(text)
+    if quoted and author == "seller":
+        # `Raj: "we'll get you the data"`: the buyer's own words, quoted in our note.
+        inner = [
+            replace(
+                c,
+                person=c.person or quoted.group(1),
+                span=(c.span[0] + quoted.start(2), c.span[1] + quoted.start(2)),
+            )
+            for c in extract(quoted.group(2), "buyer", on)
+        ]
+        return inner
     found: list[Extracted] = []
     for start, end in clauses(text):
         clause = text[start:end]
@@ -373,6 +393,9 @@ def _party(clause: str, author: str) -> Party | None:
             return Party.SELLER if SELLER_INTENT.search(clause) else None
         return Party.BUYER
     if first_person:
+        # "We'll meet on the 4th": a meeting both sides agreed is the buyer's time, not our chore.
+        if MUTUAL_MEETING.match(clause):
+            return Party.BUYER
         return Party.SELLER
     if re.match(r"^got\b", clause, re.I):
         return Party.BUYER  # "Got 20 minutes on Ken's calendar": the buyer gave time

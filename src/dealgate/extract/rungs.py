@@ -61,7 +61,8 @@ RULES: tuple[RungRule, ...] = (
         Rung.EXECUTE,
         "implementation_owner_named",
         r"impl(?:ementation|\.)? (?:lead|owner|manager|team)|project (?:manager|lead|owner)"
-        r"|\brollout\b|roll-out|(?<!target )go-?live(?! target)|onboarding (?:owner|lead)|\bsso\b"
+        r"|for (?:the )?(?:rollout|roll-out)|(?<!target )go-?live(?! target)"
+        r"|onboarding (?:owner|lead)|\bsso\b"
         r"|configured on their side"
         r"|provision\w*\s+(?:\w+\s+)?(?:users|accounts|seats|licen[cs]es)"
         r"|deployment (?:lead|owner)|rollout (?:manager|lead|owner)",
@@ -169,7 +170,7 @@ RULES: tuple[RungRule, ...] = (
     _r(
         Rung.COLLABORATE,
         "requirements_cowritten",
-        r"co-?writ|co-?author|co-?design|co-?creat|requirements|\brfp\b|\bspecs?\b"
+        r"co-?writ|co-?author|co-?design|co-?creat|requirements|\brfp\b|\bspecs?\b|user stories"
         r"|mark(?:ed)? up (?:our|the|your) |feedback on (?:our|the|your) (?:draft|design|outline)"
         r"|map (?:their|the|our) .{0,30}(?:workflow|process).{0,20}with|working session|jointly"
         r"|together with (?:us|our)|with our (?:se|team|engineers?) to (?:build|design|define)"
