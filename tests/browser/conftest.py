@@ -85,4 +85,4 @@ def log_in(page: Any, name: str = "maria", password: str = "correct horse") -> N
     page.get_by_label("Name").fill(name)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/")
+    page.get_by_role("heading", name="Pipeline").wait_for()

@@ -16,7 +16,8 @@ def create_deal(page: Any, name: str, account: str = "Acme") -> str:
     page.get_by_label("Account").fill(account)
     page.get_by_label("Amount").fill("48000")
     page.get_by_role("button", name="Create deal").click()
-    page.wait_for_url(DEAL_PAGE)
+    page.get_by_role("status").filter(has_text="Deal created.").wait_for()
+    page.wait_for_url(DEAL_PAGE)  # htmx pushes the new address after the swap
     return str(page.url.split("/deals/")[1].split("?")[0])
 
 
@@ -32,7 +33,7 @@ def test_the_board_moves_a_card_only_on_the_buyers_commitment(page: Any) -> None
     page.get_by_label("Who committed").select_option("seller")
     page.get_by_label("Action", exact=True).fill("Send references")
     page.get_by_role("button", name="Record commitment").click()
-    page.wait_for_url(DEAL_PAGE)
+    page.get_by_role("status").filter(has_text="Commitment recorded.").wait_for()
 
     page.goto("/review")
     flagged = page.locator(f"#flagged tr[data-deal='{deal_id}']")
@@ -51,18 +52,18 @@ def test_the_board_moves_a_card_only_on_the_buyers_commitment(page: Any) -> None
     page.get_by_label("Name", exact=True).fill("Maria Lopez")
     page.get_by_label("Role").select_option("champion")
     page.get_by_role("button", name="Add stakeholder").click()
-    page.wait_for_url(DEAL_PAGE)
+    page.get_by_role("status").filter(has_text="added to the committee").wait_for()
     page.get_by_label("Who committed").select_option("buyer")
     page.get_by_label("Kind (buyer)").select_option("first_meeting_accepted")
     page.get_by_label("Person").select_option("Maria Lopez")
     page.get_by_label("Action", exact=True).fill("Accepted a first meeting")
     page.get_by_label("Due").fill("2026-03-10")
     page.get_by_role("button", name="Record commitment").click()
-    page.wait_for_url(DEAL_PAGE)
+    page.get_by_role("status").filter(has_text="Commitment recorded.").wait_for()
 
     page.goto("/")
     card(page, deal_id).get_by_role("button", name="Move Fleet tracking to discover").click()
-    page.wait_for_url("**/?notice=*")
+    page.get_by_role("status").filter(has_text="moved to discover").wait_for()
     assert "moved to discover" in page.locator("[role=status]").inner_text()
     assert card(page, deal_id).get_attribute("data-stage") == "discover"
 
@@ -104,6 +105,7 @@ def test_forms_refuse_bad_input_with_the_api_codes(page: Any) -> None:
     page.get_by_label("Kind (buyer)").select_option("budget_confirmed")
     page.get_by_label("Action", exact=True).fill("Budget")
     page.get_by_role("button", name="Record commitment").click()
+    page.get_by_role("status").filter(has_text="Commitment recorded.").wait_for()
     page.get_by_role("button", name="Move to discover →").click()
     alert = page.locator(".refusal").first
     alert.wait_for()
@@ -146,6 +148,7 @@ def test_a_rep_sees_only_their_deals_and_coaching(page: Any) -> None:
     log_in(page)
     create_deal(page, "Maria's deal")
     page.get_by_role("button", name="Log out").click()
+    page.get_by_role("heading", name="Log in").wait_for()
     log_in(page, "bruno", "bruno-secret")
     assert "Maria's deal" not in page.locator("#board").inner_text()
     page.goto("/coach/maria")
