@@ -185,3 +185,14 @@ def test_process_audit_review_coaching_and_extraction(api: Api) -> None:
     found = admin.post("/extract", json={"text": "EB mtg set 3/14", "date": "2026-03-02"}).json()
     assert found["commitments"][0]["rung"] == "consensus"
     assert found["commitments"][0]["due"] == "2026-03-14"
+
+
+def test_a_new_token_revokes_the_old_one(api: Api, engine: Engine) -> None:
+    from dealgate.services.users import rotate_token
+
+    old = api.client("alice")
+    assert old.get("/deals").status_code == 200
+    new_token = rotate_token(engine, "alice")
+    assert old.get("/deals").status_code == 401
+    fresh = old.get("/deals", headers={"Authorization": f"Bearer {new_token}"})
+    assert fresh.status_code == 200

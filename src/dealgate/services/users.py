@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -42,15 +43,32 @@ def rotate_token(engine: Engine, name: str) -> str:
     with UnitOfWork(engine) as uow:
         uow.users.set_token(name, token)
         uow.commit()
+    _recent.clear()  # this process forgets at once; other server processes within CACHE_SECONDS
     return token
 
 
+# Who a token belongs to, remembered for a moment: every API request needs it, and reading it
+# is a transaction of its own. A revoked token keeps working for at most CACHE_SECONDS.
+CACHE_SECONDS = 1.0
+_recent: dict[tuple[int, str], tuple[float, tuple[User, Visibility]]] = {}
+
+
 def authenticate(engine: Engine, token: str) -> tuple[User, Visibility] | None:
+    key = (id(engine), token)
+    hit = _recent.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        return hit[1]
     with UnitOfWork(engine, write=False) as uow:
         user = uow.users.by_token(token)
         if user is None:
+            _recent.pop(key, None)
             return None
-        return user, visibility(user, uow.users.team_members(user.team))
+        found = user, visibility(user, uow.users.team_members(user.team))
+    if len(_recent) > 10_000:
+        _recent.clear()
+    _recent[key] = (now + CACHE_SECONDS, found)
+    return found
 
 
 def hash_password(password: str) -> str:
