@@ -31,7 +31,8 @@ _SUBJECT_VERB = re.compile(
 
 _LABEL = re.compile(
     r"^(?:next steps?|ns|action(?: items?)?|ai|todo|to-?do|reminder(?: to self)?|notes?|update"
-    r"|outcome|summary|fyi|re|call|meeting|mtg|spoke|per|follow-?up)\b",
+    r"|outcome|summary|fyi|re|call|meeting|mtg|spoke|per|follow-?up|e-?mail|task|event|demo"
+    r"|voicemail|log)\b",
     re.I,
 )
 
