@@ -196,3 +196,8 @@ def test_a_new_token_revokes_the_old_one(api: Api, engine: Engine) -> None:
     assert old.get("/deals").status_code == 401
     fresh = old.get("/deals", headers={"Authorization": f"Bearer {new_token}"})
     assert fresh.status_code == 200
+
+
+def test_a_review_date_out_of_range_is_refused_not_a_500(api: Api) -> None:
+    response = api.client().get("/review", params={"as_of": "0001-01-01"})
+    assert response.status_code == 422 and codes(response) == ["invalid_date"]

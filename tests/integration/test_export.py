@@ -92,3 +92,22 @@ def test_the_calendar_feed_lists_buyer_due_dates(engine: Engine) -> None:
         assert response.headers["content-type"].startswith("text/calendar")
         assert len(list(Calendar.from_ical(response.content).walk("VEVENT"))) == 1
         assert api.client("bruno").get("/reps/alice/commitments.ics").status_code == 404
+
+
+def test_line_breaks_in_deal_text_keep_the_calendar_valid(engine: Engine) -> None:
+    deal = svc.open_deal(
+        engine, now=T0, actor="a", name="Fleet\nrollout", account="Acme\r\nCorp", owner="alice"
+    )
+    svc.add_commitment(
+        engine,
+        deal.id or 0,
+        now=T0,
+        actor="a",
+        party=Party.BUYER,
+        action="Send\ndata",
+        kind="data_shared",
+        due=T0.date(),
+    )
+    feed = Calendar.from_ical(commitments_calendar(engine, "alice", T0))
+    (event,) = feed.walk("VEVENT")
+    assert str(event["summary"]) == "Send data (Acme Corp)"

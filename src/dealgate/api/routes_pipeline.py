@@ -69,7 +69,7 @@ def coach_for_deal(deal_id: DealId, engine: EngineDep, caller: CallerDep) -> Any
 
 @router.get("/reps/{name}/coach", response_model=RepCoachOut, tags=["coaching"])
 def coach_for_rep(
-    name: Annotated[str, Path(max_length=100, pattern=r"^[^\x00/]+$")],
+    name: Annotated[str, Path(max_length=100, pattern=r"^[^\x00-\x1f/]+$")],
     engine: EngineDep,
     caller: CallerDep,
     since: Annotated[date | None, Query()] = None,
@@ -87,7 +87,7 @@ def coach_for_rep(
     responses={200: {"content": {"text/calendar": {}}, "description": "An iCalendar feed."}},
 )
 def commitments_feed(
-    name: Annotated[str, Path(max_length=100, pattern=r"^[^\x00/]+$")],
+    name: Annotated[str, Path(max_length=100, pattern=r"^[^\x00-\x1f/]+$")],
     engine: EngineDep,
     caller: CallerDep,
     now: NowDep,

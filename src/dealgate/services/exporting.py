@@ -140,7 +140,8 @@ def commitments_calendar(engine: Engine, owner: str, now: datetime) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//dealgate//buyer commitments//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", f"Buyer commitments: {owner}")
+    # Text from the database may hold line breaks; a content line may not.
+    calendar.add("x-wr-calname", f"Buyer commitments: {_one_line(owner)}")
     c, d = t.commitments, t.deals
     with UnitOfWork(engine, write=False) as uow:
         rows = uow.connection.execute(
@@ -170,12 +171,16 @@ def commitments_calendar(engine: Engine, owner: str, now: datetime) -> bytes:
         event.add("dtstamp", now)
         event.add("dtstart", r.due)
         who = f"{r.person}: " if r.person else ""
-        event.add("summary", f"{who}{r.action} ({r.account})")
+        event.add("summary", _one_line(f"{who}{r.action} ({r.account})"))
         event.add(
-            "description",
+            "description",  # the library escapes line breaks in TEXT values it writes
             f"Deal {r.deal_id} {r.name}; buyer commitment {r.number} ({r.kind or 'no kind'}), "
             f"{r.status}.",
         )
         event.add("categories", [r.status])
         calendar.add_component(event)
     return bytes(calendar.to_ical())
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import Engine
@@ -14,6 +14,10 @@ from dealgate.domain.process import Process
 from dealgate.domain.review import FLAG_CODES, DealReview, Forecast, forecast
 from dealgate.store.review_sql import inferred_only, review_pipeline
 from dealgate.store.unit_of_work import UnitOfWork
+
+# Stall limits are subtracted from the review date: keep it where dates still exist.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,12 @@ def review(
     flag: str | None = None,
     owners: frozenset[str] | None = None,
 ) -> PipelineReview:
+    if not EARLIEST <= as_of <= LATEST:
+        raise invalid(
+            "invalid_date",
+            f"Review dates run from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}; pick one between.",
+            "as_of",
+        )
     if flag is not None and flag not in FLAG_CODES:
         raise invalid(
             "unknown_flag", f"Unknown flag '{flag}'. Use one of: {', '.join(FLAG_CODES)}.", "flag"
