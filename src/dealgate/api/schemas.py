@@ -90,9 +90,14 @@ class CommitmentUpdate(Strict):
     status: Status
 
 
+# Dates that notes are read against: far enough from the calendar's ends for "next week".
+EARLIEST_NOTE = date(1900, 1, 1)
+LATEST_NOTE = date(9000, 12, 31)
+
+
 class InteractionCreate(Strict):
     kind: InteractionKind
-    on: date
+    on: date = Field(ge=EARLIEST_NOTE, le=LATEST_NOTE)
     summary: str = Field(min_length=1, max_length=2000)
     client_declined: bool = False
     author: Literal["seller", "buyer"] = "seller"
@@ -113,7 +118,7 @@ class CloseRequest(Strict):
 class ExtractRequest(Strict):
     text: str = Field(min_length=1, max_length=10000)
     author: Literal["seller", "buyer"] = "seller"
-    date: _dt.date | None = None
+    date: _dt.date | None = Field(default=None, ge=EARLIEST_NOTE, le=LATEST_NOTE)
 
 
 # --- responses ------------------------------------------------------------------------------

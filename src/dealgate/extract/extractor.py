@@ -310,6 +310,8 @@ class Extracted:
 def extract(text: str, author: str = "seller", written: date | None = None) -> list[Extracted]:
     """The commitments in `text`, written by `author` ('seller' or 'buyer') on `written`."""
     on = written or date.today()
+    if not date(1900, 1, 1) <= on <= date(9000, 12, 31):
+        return []  # no sensible "next Tuesday" near the ends of the calendar
     quoted = QUOTE.match(text)
     if quoted and author == "seller":
         # `Raj: "we'll get you the data"`: the buyer's own words, quoted in our note.
