@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -21,6 +22,12 @@ from dealgate.store.unit_of_work import UnitOfWork
 from tests.builders import T0
 
 PG_URL = os.environ.get("DEALGATE_TEST_DATABASE_URL")
+
+# In CI the generated examples are the same on every run, so a landing never hangs on luck;
+# locally each run explores new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 BACKENDS = ["sqlite", "postgresql"]
 
 
