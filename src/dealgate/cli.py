@@ -304,7 +304,7 @@ def commit_add(
             interaction=interaction,
         )
         if as_json:
-            emit_json(views.commitment_view(commitment, svc.active_process(State.engine())))
+            emit_json(views.commitment_view(commitment))
         else:
             typer.echo(commitment.number)
 
@@ -322,7 +322,7 @@ def commit_set(
             State.engine(), deal_id, commitment_id, parse_status(status), now=now(), actor=actor()
         )
         if as_json:
-            emit_json(views.commitment_view(commitment, svc.active_process(State.engine())))
+            emit_json(views.commitment_view(commitment))
         else:
             _console().print(f"Commitment {commitment.number} is now {commitment.status.value}.")
 
@@ -333,7 +333,7 @@ def commit_confirm(deal_id: int, commitment_id: int, as_json: JsonOpt = False) -
     with errors_as_shape():
         c = svc.confirm_commitment(State.engine(), deal_id, commitment_id, now=now(), actor=actor())
         if as_json:
-            emit_json(views.commitment_view(c, svc.active_process(State.engine())))
+            emit_json(views.commitment_view(c))
         else:
             _console().print(f"Commitment {c.number} confirmed: {c.status.value}.")
 
@@ -344,7 +344,7 @@ def commit_reject(deal_id: int, commitment_id: int, as_json: JsonOpt = False) ->
     with errors_as_shape():
         c = svc.reject_commitment(State.engine(), deal_id, commitment_id, now=now(), actor=actor())
         if as_json:
-            emit_json(views.commitment_view(c, svc.active_process(State.engine())))
+            emit_json(views.commitment_view(c))
         else:
             _console().print(f"Commitment {c.number} rejected.")
 
@@ -425,7 +425,7 @@ def interaction_add(
             emit_json(
                 {
                     **views.interaction_view(interaction, detail.deal),
-                    "inferred": [views.commitment_view(c, detail.process) for c in proposed],
+                    "inferred": [views.commitment_view(c) for c in proposed],
                 }
             )
         else:

@@ -241,7 +241,7 @@ def add_commitment(
         ctx=ctx,
     )
     _publish(engine, ctx, now)
-    return views.commitment_view(c, svc.active_process(engine))
+    return views.commitment_view(c)
 
 
 @router.patch(
@@ -257,19 +257,11 @@ def update_commitment(
     now: NowDep,
 ) -> Any:
     ctx = _ctx(caller, request)
-    if body.status is Status.OBTAINED or body.status is Status.KEPT:
-        detail = _detail(engine, caller, deal_id)
-        if detail.deal.commitment(number).status is Status.INFERRED:
-            c = svc.confirm_commitment(
-                engine, deal_id, number, now=now, actor=caller.user.name, ctx=ctx
-            )
-            _publish(engine, ctx, now)
-            return views.commitment_view(c, detail.process)
-    c = svc.set_commitment_status(
+    c = svc.update_commitment_status(
         engine, deal_id, number, body.status, now=now, actor=caller.user.name, ctx=ctx
     )
     _publish(engine, ctx, now)
-    return views.commitment_view(c, svc.active_process(engine))
+    return views.commitment_view(c)
 
 
 @router.post(
@@ -304,7 +296,7 @@ def add_interaction(
     detail = svc.get_deal(engine, deal_id)
     return {
         **views.interaction_view(interaction, detail.deal),
-        "inferred": [views.commitment_view(c, detail.process) for c in proposed],
+        "inferred": [views.commitment_view(c) for c in proposed],
     }
 
 
@@ -398,9 +390,7 @@ def history(deal_id: DealId, engine: EngineDep, caller: CallerDep) -> Any:
         if e.type in STAGE_EVENTS:
             numbers = [int(n) for n in e.payload.get("commitments", ())]
             item["justified_by"] = [
-                views.commitment_view(c, d.process)
-                for c in d.deal.commitments
-                if c.number in numbers
+                views.commitment_view(c) for c in d.deal.commitments if c.number in numbers
             ]
         events.append(item)
     return {"deal": deal_id, "events": events}

@@ -362,6 +362,27 @@ def _stakeholder_named(deal: Deal, person: str | None) -> str | None:
     return person
 
 
+def update_commitment_status(
+    engine: Engine,
+    deal_id: int,
+    number: int,
+    status: Status,
+    *,
+    now: datetime,
+    actor: str,
+    ctx: ChangeContext | None = None,
+) -> Commitment:
+    """A status change from the API: obtaining or keeping an inferred commitment confirms it."""
+
+    def change(deal: Deal, _p: Process) -> Commitment:
+        held = status is Status.OBTAINED or status is Status.KEPT
+        if held and deal.commitment(number).status is Status.INFERRED:
+            return deal.confirm_commitment(number, now=now, actor=actor)
+        return deal.set_commitment_status(number, status, now=now, actor=actor)
+
+    return _change(engine, deal_id, change, ctx=ctx)
+
+
 def confirm_commitment(
     engine: Engine,
     deal_id: int,

@@ -61,8 +61,9 @@ def stakeholder_view(s: Stakeholder) -> dict[str, Any]:
     }
 
 
-def commitment_view(c: Commitment, process: Process) -> dict[str, Any]:
-    rung = process.rung_of(c.kind)
+def commitment_view(c: Commitment) -> dict[str, Any]:
+    # The rung the commitment was recorded on: the same one the review counts.
+    rung = Rung.from_level(c.rung_level) if c.rung_level else None
     return {
         "number": c.number,
         "party": c.party.value,
@@ -95,7 +96,7 @@ def move_view(m: StageMove, deal: Deal, process: Process) -> dict[str, Any]:
     justified_by: list[dict[str, Any]] = []
     for number in m.commitments:
         found = [c for c in deal.commitments if c.number == number]
-        justified_by.extend(commitment_view(c, process) for c in found)
+        justified_by.extend(commitment_view(c) for c in found)
     return {
         "at": iso(m.at),
         "actor": m.actor,
@@ -135,7 +136,7 @@ def deal_detail(deal: Deal, process: Process, verdict: GateVerdict) -> dict[str,
     return {
         **deal_summary(deal),
         "stakeholders": [stakeholder_view(s) for s in deal.stakeholders],
-        "commitments": [commitment_view(c, process) for c in deal.commitments],
+        "commitments": [commitment_view(c) for c in deal.commitments],
         "interactions": [interaction_view(i, deal) for i in deal.interactions],
         "dissatisfaction": [
             {"text": n.text, "at": iso(n.at), "actor": n.actor} for n in deal.dissatisfaction

@@ -46,12 +46,6 @@ class ProcessStore:
         ).first()
         return None if row is None else str(row.source)
 
-    def active_id(self) -> int | None:
-        row = self.conn.execute(
-            select(t.processes.c.id).order_by(t.processes.c.id.desc()).limit(1)
-        ).first()
-        return None if row is None else int(row.id)
-
     def load(self, process: Process, source: str, now: datetime) -> int:
         """Make `process` the active one; its stages and kinds are written for set-based SQL."""
         process_id = int(

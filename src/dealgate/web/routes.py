@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 
 from dealgate.api.deps import get_engine, get_now
-from dealgate.cli_support import parse_amount
+from dealgate.cli_support import parse_amount, parse_date
 from dealgate.domain.access import User, UserRole, Visibility
 from dealgate.domain.audit import audit_process
 from dealgate.domain.coaching import coach_deal, metric_values
@@ -302,12 +302,7 @@ def create_deal(
 
 
 def _date(text: str, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise invalid("invalid_date", f"'{text}' is not a date; use YYYY-MM-DD.", field) from None
+    return parse_date(text or None, field)  # a form sends "" for an empty date
 
 
 def _deal_page(
