@@ -185,6 +185,21 @@ def test_an_oversize_body_is_refused_and_nothing_is_stored(api: Api) -> None:
     assert admin.get("/deals").json()["items"] == []
 
 
+def test_an_oversize_chunked_body_without_a_length_is_refused_in_the_one_shape(api: Api) -> None:
+    admin = api.client()
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(30):
+            yield b"x" * 10_000
+        yield b'", "account": "Y"}'
+
+    response = admin.post("/deals", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert_shape(response, "body_too_large")
+    assert admin.get("/deals").json()["items"] == []
+
+
 HOSTILE = [
     "Robert'); DROP TABLE deals;--",
     "<script>alert(1)</script>",

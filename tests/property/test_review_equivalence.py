@@ -149,6 +149,9 @@ def check(engine: Engine, generated: tuple[str, list[tuple[int, Any]], int, int]
         uow.deals.add(deal)
         uow.commit()
         stored = uow.deals.get(deal.id or 0)
+        # The one-statement read (JSON children) builds the same aggregate as the
+        # table-by-table read used for lists.
+        assert stored == uow.deals.find(ids=[stored.id or 0])[0]
         expected = review_deal(stored, PROCESS, as_of)
         in_memory = review_deal(deal, PROCESS, as_of)
         found = review_pipeline(uow.connection, PROCESS, as_of, deal_ids=[stored.id or 0])

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dealgate import __version__
 from dealgate.api import errors
@@ -17,7 +18,7 @@ from dealgate.api.errors import error_response
 from dealgate.api.routes_deals import router as deals_router
 from dealgate.api.routes_pipeline import router as pipeline_router
 from dealgate.clock import now as wall_clock
-from dealgate.domain.errors import invalid
+from dealgate.domain.errors import DealgateError, invalid
 from dealgate.services.webhooks import Dispatcher
 from dealgate.store.db import make_engine
 from dealgate.web.routes import router as web_router
@@ -25,6 +26,57 @@ from dealgate.web.routes import router as web_router
 STATIC = Path(__file__).parents[1] / "web" / "static"
 
 MAX_BODY = 256 * 1024  # bytes; a deal, a note or an email fits many times over
+
+
+def _too_large() -> DealgateError:
+    return invalid(
+        "body_too_large",
+        f"The request body is larger than {MAX_BODY // 1024} KiB; send less.",
+        "body",
+        status=413,
+    )
+
+
+class BodyLimit:
+    """Refuses an oversize body in the one error shape: a declared length before reading,
+    a chunked body as soon as it passes the limit. Plain ASGI, because
+    `@app.middleware("http")` costs a task and a stream on every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > MAX_BODY:
+                    await error_response(_too_large())(scope, receive, send)
+                    return
+                await self.app(scope, receive, send)
+                return
+        received = 0
+        refused = False
+
+        async def counting() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY:
+                refused = True
+                raise _too_large()
+            return message
+
+        async def answering(message: Message) -> None:
+            # FastAPI turns any failure while reading the body into its own 400; once the
+            # limit is passed, the 413 in the one shape is sent in place of that answer.
+            if not refused:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await error_response(_too_large())(scope, receive, send)
+
+        await self.app(scope, counting, answering)
 
 
 def create_app(
@@ -54,22 +106,7 @@ def create_app(
     app.state.engine = engine or make_engine()
     app.state.clock = clock
     errors.install(app)
-
-    @app.middleware("http")
-    async def limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return error_response(
-                invalid(
-                    "body_too_large",
-                    f"The request body is larger than {MAX_BODY // 1024} KiB; send less.",
-                    "body",
-                    status=413,
-                )
-            )
-        return await call_next(request)
+    app.add_middleware(BodyLimit)
 
     app.include_router(deals_router)
     app.include_router(pipeline_router)

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from dealgate.domain.access import User, Visibility
 from dealgate.domain.deal import Deal
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid, not_found
-from dealgate.services.users import authenticate
+from dealgate.services.users import authenticate, recall
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `dealgate user add`.")
 
@@ -61,7 +62,7 @@ async def get_now(request: Request) -> datetime:
     return value
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
@@ -74,7 +75,10 @@ def get_caller(
         raise unauthenticated(
             "Send your API token as `Authorization: Bearer TOKEN`; `dealgate user add` creates one."
         )
-    found = authenticate(request.app.state.engine, credentials.credentials)
+    engine = request.app.state.engine
+    found = recall(engine, credentials.credentials) or await run_in_threadpool(
+        authenticate, engine, credentials.credentials
+    )
     if found is None:
         raise unauthenticated(
             "The token is not valid (revoked or mistyped); issue a new one with "

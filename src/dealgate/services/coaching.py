@@ -36,8 +36,7 @@ def audit(engine: Engine | None, process_file: Path | None) -> tuple[Process, li
 
 def coach_for_deal(engine: Engine, deal_id: int) -> tuple[Deal, DealCoaching]:
     with UnitOfWork(engine, write=False) as uow:
-        process = uow.processes.active()
-        deal = uow.deals.get(deal_id)
+        deal, process = uow.load_deal(deal_id)
     return deal, coach_deal(deal, process)
 
 

@@ -134,8 +134,7 @@ def update_deal(
 
 def get_deal(engine: Engine, deal_id: int, *, with_events: bool = False) -> DealDetail:
     with UnitOfWork(engine, write=False) as uow:
-        process = uow.processes.active()
-        deal = uow.deals.get(deal_id)
+        deal, process = uow.load_deal(deal_id)
         events = uow.deals.events(deal_id) if with_events else []
         return DealDetail(deal, process, deal.gate(process), events)
 
@@ -154,8 +153,7 @@ def _change(
 ) -> T:
     """Load, change through the aggregate, save with the version check, commit."""
     with UnitOfWork(engine) as uow:
-        process = uow.processes.active()
-        deal = uow.deals.get(deal_id)
+        deal, process = uow.load_deal(deal_id)
         if ctx is not None and ctx.guard is not None:
             ctx.guard(deal)
         if expected_version is not None and expected_version != deal.version:

@@ -49,7 +49,9 @@ def make_engine(url: str | None = None) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql":
         # No pre-ping: it costs a round trip on every checkout; stale connections are recycled.
-        return create_engine(resolved, pool_recycle=1800, pool_size=10, max_overflow=20)
+        # The pool holds as many connections as requests run at once (the thread pool runs
+        # up to 40): an overflow connection is opened and closed per request, a fork in PG.
+        return create_engine(resolved, pool_recycle=1800, pool_size=20, max_overflow=10)
     raise invalid(
         "invalid_database_url",
         f"Database '{parsed.get_backend_name()}' is not supported; use SQLite or PostgreSQL.",

@@ -14,6 +14,25 @@ from dealgate.store import tables as t
 _PARSED: dict[str, Process] = {}
 
 
+def parsed(name: str | None, source: str | None) -> Process:
+    """The process stored with this source; None means the database has none yet."""
+    if source is None:
+        raise invalid(
+            "not_initialized",
+            "The database has no process yet; run `dealgate init` first.",
+            "db",
+            status=409,
+        )
+    # Parsing is the cost, not reading: reuse the parsed process for the same source.
+    cached = _PARSED.get(source)
+    if cached is None:
+        cached = parse_process(source, f"process '{name}' in the database")
+        if len(_PARSED) > 32:
+            _PARSED.clear()
+        _PARSED[source] = cached
+    return cached
+
+
 class ProcessStore:
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
@@ -24,21 +43,7 @@ class ProcessStore:
             .order_by(t.processes.c.id.desc())
             .limit(1)
         ).first()
-        if row is None:
-            raise invalid(
-                "not_initialized",
-                "The database has no process yet; run `dealgate init` first.",
-                "db",
-                status=409,
-            )
-        # Parsing is the cost, not reading: reuse the parsed process for the same source.
-        cached = _PARSED.get(row.source)
-        if cached is None:
-            cached = parse_process(row.source, f"process '{row.name}' in the database")
-            if len(_PARSED) > 32:
-                _PARSED.clear()
-            _PARSED[row.source] = cached
-        return cached
+        return parsed(row.name if row else None, row.source if row else None)
 
     def active_source(self) -> str | None:
         row = self.conn.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
@@ -16,7 +16,15 @@ from dealgate.domain.events import STAGE_EVENTS, Event, StageMove
 from dealgate.domain.interaction import Interaction, InteractionKind
 from dealgate.domain.review import signals_of
 from dealgate.domain.stakeholder import Role, Stakeholder
+from dealgate.store import deal_document as document
 from dealgate.store import tables as t
+
+
+@dataclass(frozen=True)
+class Document:
+    deal: Deal
+    process_name: str | None
+    process_source: str | None
 
 
 class DealRepository:
@@ -26,10 +34,17 @@ class DealRepository:
     # --- reads --------------------------------------------------------------------------------
 
     def get(self, deal_id: int) -> Deal:
-        deals = self._load(select(t.deals).where(t.deals.c.id == deal_id))
-        if not deals:
+        return self.read(deal_id).deal
+
+    def read(self, deal_id: int) -> Document:
+        """The deal with its children and the active process's source, in one statement."""
+        row = self.conn.execute(
+            document.statement(self.conn.dialect.name), {"deal_id": deal_id}
+        ).first()
+        if row is None:
             raise not_found("deal", deal_id, "List deals with `dealgate deal list`.")
-        return deals[0]
+        children = {name: {row.id: rows} for name, rows in document.children_of(row).items()}
+        return Document(self._deal(row, children), row.process_name, row.process_source)
 
     def find_by_external_id(self, external_id: str) -> Deal | None:
         deals = self._load(select(t.deals).where(t.deals.c.external_id == external_id))
@@ -106,7 +121,7 @@ class DealRepository:
         return out
 
     @staticmethod
-    def _deal(r: Row[Any], children: dict[str, dict[int, list[Row[Any]]]]) -> Deal:
+    def _deal(r: Any, children: dict[str, dict[int, list[Any]]]) -> Deal:
         return Deal(
             id=r.id,
             name=r.name,
@@ -288,7 +303,7 @@ def _commitment_values(deal: Deal, c: Commitment) -> dict[str, Any]:
     }
 
 
-def _commitment(c: Row[Any]) -> Commitment:
+def _commitment(c: Any) -> Commitment:
     return Commitment(
         number=c.number,
         party=Party(c.party),

@@ -6,7 +6,9 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
-from dealgate.store.process_store import ProcessStore
+from dealgate.domain.deal import Deal
+from dealgate.domain.process import Process
+from dealgate.store.process_store import ProcessStore, parsed
 from dealgate.store.repository import DealRepository
 from dealgate.store.users import UserRepository
 
@@ -25,7 +27,15 @@ class UnitOfWork:
         self.connection = self.engine.connect()
         if self.write:
             self.connection.execution_options(sqlite_begin="IMMEDIATE")
-        self.connection.begin()
+            self.connection.begin()
+        elif self.engine.dialect.name == "postgresql":
+            # Under READ COMMITTED every statement of a transaction sees its own snapshot
+            # anyway, so a read-only transaction buys nothing but BEGIN and ROLLBACK
+            # round trips.
+            self.connection.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            # SQLite: one deferred transaction gives the reads one snapshot (WAL).
+            self.connection.begin()
         self.deals = DealRepository(self.connection)
         self.processes = ProcessStore(self.connection)
         self.users = UserRepository(self.connection)
@@ -41,6 +51,11 @@ class UnitOfWork:
             self.rollback()
         finally:
             self.connection.close()
+
+    def load_deal(self, deal_id: int) -> tuple[Deal, Process]:
+        """A deal and the process it is judged by, read together."""
+        found = self.deals.read(deal_id)
+        return found.deal, parsed(found.process_name, found.process_source)
 
     def commit(self) -> None:
         self.connection.commit()

@@ -1,0 +1,112 @@
+"""One deal, its children and the active process in one statement.
+
+Reading a deal one table at a time costs a round trip per table; on PostgreSQL those round
+trips were nine tenths of a request (measured: 2.2 ms against 0.19 ms for this statement).
+The database builds each child list as JSON, and the rows come back typed as the table
+columns type them, so the repository builds the aggregate from them as from plain rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, Select, Table, bindparam, func, literal_column, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from dealgate.domain.events import STAGE_EVENTS
+from dealgate.store import tables as t
+from dealgate.store.types import UTCDateTime
+
+# name, table, extra condition, sort key (JSON aggregates keep no order on SQLite 3.40).
+CHILDREN: tuple[tuple[str, Table, Callable[[Table], Any] | None, Callable[[Any], Any]], ...] = (
+    ("stakeholders", t.stakeholders, None, lambda r: r.number),
+    ("commitments", t.commitments, None, lambda r: r.number),
+    ("interactions", t.interactions, None, lambda r: r.number),
+    ("notes", t.notes, None, lambda r: r.number),
+    (
+        "events",
+        t.events,
+        lambda table: table.c.type.in_(sorted(STAGE_EVENTS)),
+        lambda r: (r.at, r.id),
+    ),
+)
+
+
+def _utc(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _converter(column_type: Any) -> Callable[[Any], Any] | None:
+    if isinstance(column_type, UTCDateTime):
+        return _utc
+    if isinstance(column_type, Date):
+        return date.fromisoformat
+    if isinstance(column_type, Boolean):
+        return bool
+    if isinstance(column_type, JSON):
+        return lambda v: json.loads(v) if isinstance(v, str) else v
+    return None
+
+
+CONVERTERS: dict[str, list[tuple[str, Callable[[Any], Any]]]] = {
+    name: [(c.name, conv) for c in table.columns if (conv := _converter(c.type)) is not None]
+    for name, table, _, _ in CHILDREN
+}
+
+
+def _as_json(table: Table, dialect: str) -> ColumnElement[Any]:
+    pairs: list[Any] = []
+    for column in table.columns:
+        pairs.append(literal_column(f"'{column.name}'"))
+        # SQLite keeps JSON as text: json() embeds it as JSON rather than as a string.
+        is_json = isinstance(column.type, JSON) and dialect == "sqlite"
+        pairs.append(func.json(column) if is_json else column)
+    if dialect == "postgresql":
+        return func.json_agg(func.json_build_object(*pairs))
+    return func.json_group_array(func.json_object(*pairs))
+
+
+_STATEMENTS: dict[str, Select[Any]] = {}
+
+
+def statement(dialect: str) -> Select[Any]:
+    """The deal row, the active process and one JSON list per child table."""
+    cached = _STATEMENTS.get(dialect)
+    if cached is not None:
+        return cached
+    active = select(t.processes).order_by(t.processes.c.id.desc()).limit(1).subquery()
+    columns: list[Any] = [
+        select(active.c.name).scalar_subquery().label("process_name"),
+        select(active.c.source).scalar_subquery().label("process_source"),
+    ]
+    for name, table, extra, _ in CHILDREN:
+        query = select(_as_json(table, dialect)).where(table.c.deal_id == t.deals.c.id)
+        if extra is not None:
+            query = query.where(extra(table))
+        columns.append(query.scalar_subquery().label(f"children_{name}"))
+    built = select(t.deals, *columns).where(t.deals.c.id == bindparam("deal_id"))
+    _STATEMENTS[dialect] = built
+    return built
+
+
+def children_of(row: Any) -> dict[str, list[SimpleNamespace]]:
+    """The child lists of one document row, each value typed as its column types it."""
+    out: dict[str, list[SimpleNamespace]] = {}
+    for name, _, _, order in CHILDREN:
+        raw = getattr(row, f"children_{name}")
+        items = json.loads(raw) if isinstance(raw, str) else (raw or [])
+        rows = []
+        for item in items:
+            for column, convert in CONVERTERS[name]:
+                value = item[column]
+                if value is not None:
+                    item[column] = convert(value)
+            rows.append(SimpleNamespace(**item))
+        rows.sort(key=order)
+        out[name] = rows
+    return out
