@@ -73,6 +73,39 @@ def test_a_deal_round_trips_through_the_repository(engine: Engine) -> None:
     assert deal.stage_entered_at == at(2)
 
 
+def test_a_save_keeps_every_change_and_rewrites_no_unchanged_row(engine: Engine) -> None:
+    deal_id = _stored_deal(engine)
+    with UnitOfWork(engine) as uow:
+        deal = uow.deals.get(deal_id)
+        deal.set_commitment_status(1, Status.KEPT, now=at(3), actor="alice")
+        deal.add_stakeholder(name="Ola Berg", role=Role.TECHNICAL, now=at(3), actor="alice")
+        uow.deals.save(deal)
+        # A second save in the same unit of work compares with what the first one wrote.
+        buyer_commits(deal, "data_shared")
+        uow.deals.save(deal)
+        # An untouched row is not rewritten: a value changed behind the aggregate's back
+        # survives the save, which a rewrite of every row would have put back.
+        uow.connection.execute(
+            tables.stakeholders.update()
+            .where(tables.stakeholders.c.deal_id == deal_id, tables.stakeholders.c.number == 1)
+            .values(title="Head of Ops")
+        )
+        deal.add_interaction(
+            kind=InteractionKind.EMAIL, on=at(4).date(), summary="Recap", now=at(4), actor="alice"
+        )
+        uow.deals.save(deal)
+        uow.commit()
+    with UnitOfWork(engine, write=False) as uow:
+        stored = uow.deals.get(deal_id)
+    assert stored.version == 4
+    assert stored.commitments == deal.commitments and len(stored.commitments) == 3
+    assert stored.commitments[0].status is Status.KEPT
+    assert [s.name for s in stored.stakeholders] == ["Raj Patel", "Lena Ross", "Ola Berg"]
+    assert stored.stakeholders[0].title == "Head of Ops"
+    assert [i.summary for i in stored.interactions] == ["Intro call", "Recap"]
+    assert stored.dissatisfaction == deal.dissatisfaction
+
+
 def test_stage_history_is_read_from_the_event_log(engine: Engine) -> None:
     deal_id = _stored_deal(engine)
     with UnitOfWork(engine) as uow:

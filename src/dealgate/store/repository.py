@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
 
 from dealgate.domain.commitment import Commitment, Party, Status
 from dealgate.domain.deal import Deal, Note
@@ -30,6 +30,8 @@ class Document:
 class DealRepository:
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
+        # The child rows of each deal as read, so that save() writes only the difference.
+        self._read: dict[int, dict[Table, dict[int, dict[str, Any]]]] = {}
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -44,7 +46,9 @@ class DealRepository:
         if row is None:
             raise not_found("deal", deal_id, "List deals with `dealgate deal list`.")
         children = {name: {row.id: rows} for name, rows in document.children_of(row).items()}
-        return Document(self._deal(row, children), row.process_name, row.process_source)
+        deal = self._deal(row, children)
+        self._read[row.id] = _child_rows(deal)
+        return Document(deal, row.process_name, row.process_source)
 
     def find_by_external_id(self, external_id: str) -> Deal | None:
         deals = self._load(select(t.deals).where(t.deals.c.external_id == external_id))
@@ -171,12 +175,13 @@ class DealRepository:
         return deal
 
     def save(self, deal: Deal) -> Deal:
-        """Write a changed deal; fails with `conflict` when someone else saved it first."""
+        """Write a changed deal; fails with `conflict` when someone else saved it first.
+
+        Only the child rows that differ from what was read are written: a commitment added
+        to a deal is one insert, not a rewrite of everything the deal holds."""
         assert deal.id is not None, "save() is for stored deals; use add() for new ones"
         result = self.conn.execute(
-            update(t.deals)
-            .where(t.deals.c.id == deal.id, t.deals.c.version == deal.version)
-            .values(**_deal_values(deal), version=deal.version + 1)
+            _UPDATE_DEAL, {**_deal_values(deal), "b_id": deal.id, "b_version": deal.version}
         )
         if result.rowcount != 1:
             raise conflict(
@@ -184,62 +189,34 @@ class DealRepository:
                 f"(version {deal.version}); reload it and try again."
             )
         deal.version += 1
-        for table in (t.commitments, t.notes, t.interactions, t.stakeholders):
-            self.conn.execute(delete(table).where(table.c.deal_id == deal.id))
-        self._write_children(deal)
+        read = self._read.pop(deal.id, None)
+        now = _child_rows(deal)
+        # Deletes child-first and inserts parent-first: commitments point at interactions.
+        for table in reversed(now):
+            gone = None if read is None else [n for n in read[table] if n not in now[table]]
+            if gone is None or gone:
+                query = delete(table).where(table.c.deal_id == deal.id)
+                self.conn.execute(query if gone is None else query.where(table.c.number.in_(gone)))
+        for table, rows in now.items():
+            before = {} if read is None else read[table]
+            changed = [
+                {**row, "b_deal_id": deal.id, "b_number": n}
+                for n, row in rows.items()
+                if n in before and before[n] != row
+            ]
+            if changed:
+                self.conn.execute(_update_child(table), changed)
+            fresh = [row for n, row in rows.items() if n not in before]
+            if fresh:
+                self.conn.execute(insert(table), fresh)
+        self._read[deal.id] = now
         self._write_events(deal)
         return deal
 
     def _write_children(self, deal: Deal) -> None:
-        rows: list[tuple[Any, list[dict[str, Any]]]] = [
-            (
-                t.stakeholders,
-                [
-                    {
-                        "deal_id": deal.id,
-                        "number": s.number,
-                        "name": s.name,
-                        "role": s.role.value,
-                        "title": s.title,
-                        "notes": s.notes,
-                    }
-                    for s in deal.stakeholders
-                ],
-            ),
-            (
-                t.interactions,
-                [
-                    {
-                        "deal_id": deal.id,
-                        "number": i.number,
-                        "kind": i.kind.value,
-                        "on_date": i.on,
-                        "summary": i.summary,
-                        "created_at": i.created_at,
-                        "client_declined": i.client_declined,
-                    }
-                    for i in deal.interactions
-                ],
-            ),
-            (t.commitments, [_commitment_values(deal, c) for c in deal.commitments]),
-            (
-                t.notes,
-                [
-                    {
-                        "deal_id": deal.id,
-                        "number": n,
-                        "kind": "dissatisfaction",
-                        "text": note.text,
-                        "at": note.at,
-                        "actor": note.actor,
-                    }
-                    for n, note in enumerate(deal.dissatisfaction, start=1)
-                ],
-            ),
-        ]
-        for table, values in rows:
-            if values:
-                self.conn.execute(insert(table), values)
+        for table, rows in _child_rows(deal).items():
+            if rows:
+                self.conn.execute(insert(table), list(rows.values()))
 
     def _write_events(self, deal: Deal) -> None:
         if deal.new_events:
@@ -264,6 +241,61 @@ class DealRepository:
         if exits:
             self.conn.execute(insert(t.stage_exits), exits)
         deal.new_events = []
+
+
+def _child_rows(deal: Deal) -> dict[Table, dict[int, dict[str, Any]]]:
+    """Each child table's rows for a deal, by number: what is written, and what a save
+    compares against to write only what changed."""
+    return {
+        t.stakeholders: {
+            s.number: {
+                "deal_id": deal.id,
+                "number": s.number,
+                "name": s.name,
+                "role": s.role.value,
+                "title": s.title,
+                "notes": s.notes,
+            }
+            for s in deal.stakeholders
+        },
+        t.interactions: {
+            i.number: {
+                "deal_id": deal.id,
+                "number": i.number,
+                "kind": i.kind.value,
+                "on_date": i.on,
+                "summary": i.summary,
+                "created_at": i.created_at,
+                "client_declined": i.client_declined,
+            }
+            for i in deal.interactions
+        },
+        t.commitments: {c.number: _commitment_values(deal, c) for c in deal.commitments},
+        t.notes: {
+            n: {
+                "deal_id": deal.id,
+                "number": n,
+                "kind": "dissatisfaction",
+                "text": note.text,
+                "at": note.at,
+                "actor": note.actor,
+            }
+            for n, note in enumerate(deal.dissatisfaction, start=1)
+        },
+    }
+
+
+_UPDATE_DEAL = (
+    update(t.deals)
+    .where(t.deals.c.id == bindparam("b_id"), t.deals.c.version == bindparam("b_version"))
+    .values(version=bindparam("b_version") + 1)
+)
+
+
+def _update_child(table: Table) -> Any:
+    return update(table).where(
+        table.c.deal_id == bindparam("b_deal_id"), table.c.number == bindparam("b_number")
+    )
 
 
 def _deal_values(deal: Deal) -> dict[str, Any]:
