@@ -30,7 +30,8 @@ CHILDREN: tuple[tuple[str, Table, Callable[[Table], Any] | None, Callable[[Any],
     (
         "events",
         t.events,
-        lambda table: table.c.type.in_(sorted(STAGE_EVENTS)),
+        # Inline constants: an expanding IN parameter is re-rendered on every execution.
+        lambda table: table.c.type.in_([literal_column(f"'{e}'") for e in sorted(STAGE_EVENTS)]),
         lambda r: (r.at, r.id),
     ),
 )
