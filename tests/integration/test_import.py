@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -119,6 +120,23 @@ def test_re_running_an_import_changes_nothing(engine: Engine) -> None:
     assert snapshot(engine) == before
 
 
+def test_an_activity_listed_twice_in_the_export_comes_in_once(
+    engine: Engine, tmp_path: Path
+) -> None:
+    export = tmp_path / "salesforce"
+    shutil.copytree(DATA / "salesforce", export)
+    tasks = (export / "Task.csv").read_text().splitlines(keepends=True)
+    (export / "Task.csv").write_text("".join([*tasks, tasks[1]]))  # the first task again
+    mapping = readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS)
+    summary = run_import(
+        engine, "salesforce", readers.salesforce(export), mapping, now=T0, as_of=T0.date()
+    )
+    with engine.connect() as conn:
+        keys = [r[0] for r in conn.execute(select(t.interactions.c.source_key))]
+    assert len(keys) == len(set(keys)) == summary.interactions > 0
+    assert keys.count("salesforce:task:" + tasks[1].split(",")[0]) == 1
+
+
 @pytest.mark.parametrize(
     ("reader", "file", "mapping", "source", "created", "bad_line"),
     [
@@ -197,6 +215,15 @@ def _big_export(folder: Path, deals: int) -> None:
     importlib.import_module("bench.import").write_export(folder, deals, seed=11)
 
 
+def _written(engine: Engine) -> int:
+    """How far an import has got: the activity rows and source keys committed so far."""
+    with engine.connect() as conn:
+        return sum(
+            conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in (t.interactions, t.import_keys)
+        )
+
+
 def test_an_import_killed_midway_and_run_again_equals_one_clean_run(
     engine: Engine, backend: str, tmp_path: Path, pg_url_or_none: str | None
 ) -> None:
@@ -222,19 +249,16 @@ def test_an_import_killed_midway_and_run_again_equals_one_clean_run(
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        with engine.connect() as conn:
-            done = conn.execute(select(func.count()).select_from(t.import_keys)).scalar_one()
-        if done > 0:
+        if _written(engine) > 0:
             break
         time.sleep(0.05)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
-    with engine.connect() as conn:
-        keys_at_kill = conn.execute(select(func.count()).select_from(t.import_keys)).scalar_one()
+    written_at_kill = _written(engine)
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
     killed_then_rerun = snapshot(engine)
-    assert 0 < keys_at_kill < len(killed_then_rerun["import_keys"])  # it stopped midway
+    assert 0 < written_at_kill < _written(engine)  # it stopped midway
 
     clean_url = _fresh_database(backend, tmp_path, pg_url_or_none)
     clean = subprocess.run(

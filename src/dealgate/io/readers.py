@@ -45,10 +45,24 @@ SALESFORCE_ROLES = {
 
 
 def _rows(path: Path) -> Iterator[tuple[int, Row]]:
+    """Rows as csv.DictReader gives them (a short row's missing cells are None, a long row's
+    extra cells go under None, blank lines are skipped), at half its cost per row."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            yield reader.line_num, row
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return
+        width = len(header)
+        for cells in reader:
+            if len(cells) == width:
+                yield reader.line_num, dict(zip(header, cells, strict=True))
+            elif cells:
+                row: dict[Any, Any] = dict(zip(header, cells, strict=False))
+                if len(cells) < width:
+                    row.update((name, None) for name in header[len(cells) :])
+                else:
+                    row[None] = cells[width:]
+                yield reader.line_num, row
 
 
 def _header(path: Path) -> list[str]:
@@ -250,10 +264,16 @@ def salesforce(directory: Path) -> SourceData:
             if not path.is_file():
                 continue
             _require(path, ["WhatId", "Subject", "ActivityDate"])
+            prefix = f"salesforce:{path.stem.lower()}:"
             for line, row in _rows(path):
 
                 def build(
-                    row: Row = row, path: Path = path, kind: str = default_kind, line: int = line
+                    row: Row = row,
+                    path: Path = path,
+                    kind: str = default_kind,
+                    line: int = line,
+                    prefix: str = prefix,
+                    file_name: str = file_name,
                 ) -> ImportedActivity | None:
                     what = (row.get("WhatId") or "").strip()
                     if not what.startswith("006"):
@@ -264,8 +284,8 @@ def salesforce(directory: Path) -> SourceData:
                     summary = subject if not description else f"{subject}: {description}"
                     ident = row.get("Id") or _row_key("row", path, row)
                     return ImportedActivity(
-                        f"salesforce:{path.stem.lower()}:{ident}",
-                        (path.name, line),
+                        f"{prefix}{ident}",
+                        (file_name, line),
                         f"salesforce:{what}",
                         _activity_kind(subject, kind),
                         on,

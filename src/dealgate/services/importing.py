@@ -107,7 +107,7 @@ def run_import(
         _write_contacts(engine, contacts, ledger, summary, now)
         step("contacts", len(contacts))
     for n, activities in enumerate(_batches(data.activities(), batch), start=1):
-        _write_activities(engine, activities, ledger, summary, now)
+        _write_activities(engine, activities, ledger, summary)
         step("activities", len(activities))
         if n % 10 == 0:
             _analyze(engine)
@@ -319,11 +319,11 @@ def _write_activities(
     activities: list[ImportedActivity],
     ledger: bulk.ImportLedger,
     summary: ImportSummary,
-    now: datetime,
 ) -> None:
     with UnitOfWork(engine) as uow:
-        known = bulk.known_keys(uow.connection, [a.key for a in activities])
-        rows, keys = [], []
+        # An imported interaction keeps its source key: that is the record of it being in.
+        known = bulk.known_activities(uow.connection, [a.key for a in activities])
+        rows = []
         for a in activities:
             if a.key in known:
                 continue
@@ -350,9 +350,8 @@ def _write_activities(
                     "source_key": a.key,
                 }
             )
-            keys.append(a.key)
+            known.add(a.key)  # a key repeated in the file comes in once
         bulk.insert_rows(uow.connection, t.interactions, rows)
-        bulk.record_keys(uow.connection, keys, now)
         uow.commit()
     summary.interactions += len(rows)
 
@@ -415,6 +414,7 @@ def _write_inferred(
                     }
                 )
             keys.append(key)
+            known.add(key)  # a text repeated in the file is read once
         bulk.insert_rows(conn, t.commitments, rows)
         bulk.record_keys(conn, keys, now)
         uow.commit()

@@ -46,13 +46,18 @@ class ImportLedger:
 
 
 def known_keys(conn: Connection, keys: list[str]) -> set[str]:
+    return _present(conn, t.import_keys.c.key, keys)
+
+
+def known_activities(conn: Connection, keys: list[str]) -> set[str]:
+    return _present(conn, t.interactions.c.source_key, keys)
+
+
+def _present(conn: Connection, column: Any, keys: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        found.update(
-            r.key
-            for r in conn.execute(select(t.import_keys.c.key).where(t.import_keys.c.key.in_(chunk)))
-        )
+        found.update(r[0] for r in conn.execute(select(column).where(column.in_(chunk))))
     return found
 
 
@@ -85,12 +90,22 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     else:
         convert = [_pg_value(table.c[n]) for n in names]
         marks = ", ".join("%s" for _ in names)
-    converting = [(i, f) for i, f in enumerate(convert) if f is not _same]
+    # Only the columns whose storage differs from Python's value are converted, each value
+    # once: an import repeats the same dates and times over thousands of rows.
+    converting: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = [
+        (i, f, {}) for i, f in enumerate(convert) if f is not _same
+    ]
     values: list[tuple[Any, ...]] = []
     for row in rows:
         cells = [row[n] for n in names]
-        for i, f in converting:  # only the columns whose storage differs from Python's value
-            cells[i] = f(cells[i])
+        for i, f, done in converting:
+            value = cells[i]
+            try:
+                cells[i] = done[value]
+            except (KeyError, TypeError):  # TypeError: an unhashable value (JSON payloads)
+                cells[i] = f(value)
+                if len(done) < 4096 and value.__hash__ is not None:
+                    done[value] = cells[i]
         values.append(tuple(cells))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
