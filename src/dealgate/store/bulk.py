@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Date, Numeric, Table, func, insert, select
+from sqlalchemy import JSON, Connection, Date, Numeric, Table, func, select
 
 from dealgate.store import tables as t
 from dealgate.store.types import UTCDateTime
@@ -54,10 +54,21 @@ def known_activities(conn: Connection, keys: list[str]) -> set[str]:
 
 
 def _present(conn: Connection, column: Any, keys: list[str]) -> set[str]:
+    # Through the driver: SQLAlchemy renders an expanding IN anew for every chunk.
     found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        found.update(r[0] for r in conn.execute(select(column).where(column.in_(chunk))))
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            cursor.execute(
+                f"SELECT {column.name} FROM {column.table.name} "
+                f"WHERE {column.name} IN ({', '.join(mark for _ in chunk)})",
+                chunk,
+            )
+            found.update(r[0] for r in cursor.fetchall())
+    finally:
+        cursor.close()
     return found
 
 
@@ -69,13 +80,20 @@ def insert_deals(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]
     """Insert deal rows; returns their new ids by external id."""
     if not rows:
         return {}
-    result = conn.execute(
-        insert(t.deals).returning(
-            t.deals.c.id, t.deals.c.external_id, sort_by_parameter_order=True
-        ),
-        rows,
-    )
-    return {r.external_id: r.id for r in result}
+    insert_rows(conn, t.deals, rows)
+    ids: dict[str, int] = {}
+    keys = [row["external_id"] for row in rows]
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        ids.update(
+            (r.external_id, r.id)
+            for r in conn.execute(
+                select(t.deals.c.id, t.deals.c.external_id).where(
+                    t.deals.c.external_id.in_(chunk)
+                )
+            )
+        )
+    return ids
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
