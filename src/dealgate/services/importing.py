@@ -106,11 +106,9 @@ def run_import(
     for contacts in _batches(data.contacts(), batch):
         _write_contacts(engine, contacts, ledger, summary, now)
         step("contacts", len(contacts))
-    for n, activities in enumerate(_batches(data.activities(), batch), start=1):
+    for activities in _batches(data.activities(), batch):
         _write_activities(engine, activities, ledger, summary)
         step("activities", len(activities))
-        if n % 10 == 0:
-            _analyze(engine)
     _analyze(engine)
     summary.seconds["rows"] = time.perf_counter() - started
 
@@ -123,9 +121,7 @@ def run_import(
             ]
             _write_inferred(engine, process, texts, ledger, summary, now)
             step("text", len(deals))
-        for n, activities in enumerate(_batches(data.activities(), batch), start=1):
-            if n % 10 == 0:
-                _analyze(engine)
+        for activities in _batches(data.activities(), batch):
             notes: list[Text] = [
                 (f"text:{a.key}", a.deal_key, a.key, a.summary, a.on) for a in activities
             ]
@@ -144,8 +140,8 @@ def run_import(
 
 
 def _analyze(engine: Engine) -> None:
-    """Refresh PostgreSQL's statistics while tables grow: its prepared statements otherwise keep
-    the plans made when the tables were empty (a sequential scan per batch, measured)."""
+    """Refresh PostgreSQL's statistics after bulk writes, for the queries that follow (the
+    batches' own lookups are never prepared, so they are planned on the tables' real size)."""
     if engine.dialect.name != "postgresql":
         return
     with engine.connect() as conn:
@@ -371,27 +367,14 @@ def _write_inferred(
         conn = uow.connection
         known = bulk.known_keys(conn, [key for key, *_ in texts])
         activity_keys = [akey for _, _, akey, _, _ in texts if akey is not None]
-        linked = (
-            {
-                r.source_key: (r.deal_id, r.number)
-                for r in conn.execute(
-                    select(
-                        t.interactions.c.source_key,
-                        t.interactions.c.deal_id,
-                        t.interactions.c.number,
-                    ).where(t.interactions.c.source_key.in_(activity_keys))
-                )
-            }
-            if activity_keys
-            else {}
-        )
+        linked = bulk.interactions_by_source(conn, activity_keys) if activity_keys else {}
         rows, keys = [], []
         for key, deal_key, activity_key, text, written in texts:
             deal_id = ledger.deal_ids.get(deal_key)
             if key in known or deal_id is None or not text:
                 continue
             summary.texts_read += 1
-            interaction = linked.get(activity_key)[1] if activity_key in linked else None  # type: ignore[index]
+            interaction = linked.get(activity_key) if activity_key else None
             for found in extract(text, "seller", written):
                 kind = found.kind if found.kind in process.kinds else None
                 rows.append(

@@ -46,30 +46,38 @@ class ImportLedger:
 
 
 def known_keys(conn: Connection, keys: list[str]) -> set[str]:
-    return _present(conn, t.import_keys.c.key, keys)
+    return {r[0] for r in _where_in(conn, "key", t.import_keys.c.key, keys)}
 
 
 def known_activities(conn: Connection, keys: list[str]) -> set[str]:
-    return _present(conn, t.interactions.c.source_key, keys)
+    return {r[0] for r in _where_in(conn, "source_key", t.interactions.c.source_key, keys)}
 
 
-def _present(conn: Connection, column: Any, keys: list[str]) -> set[str]:
-    # Through the driver: SQLAlchemy renders an expanding IN anew for every chunk.
-    found: set[str] = set()
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+def interactions_by_source(conn: Connection, keys: list[str]) -> dict[str, int]:
+    """The number of each imported interaction, by its source key."""
+    found = _where_in(conn, "source_key, number", t.interactions.c.source_key, keys)
+    return {key: number for key, number in found}
+
+
+def _where_in(conn: Connection, columns: str, column: Any, keys: list[str]) -> list[Any]:
+    """Rows whose `column` is one of `keys`, through the driver: SQLAlchemy renders an
+    expanding IN anew for every call, which costs more than the query at import sizes."""
+    head = f"SELECT {columns} FROM {column.table.name} WHERE {column.name}"
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
+        if conn.dialect.name == "postgresql":
+            # One array parameter (psycopg parses a query of many placeholders on every call),
+            # never prepared: a plan made while the table was small would stay a full scan.
+            cursor.execute(f"{head} = ANY(%s)", (keys,), prepare=False)
+            return list(cursor.fetchall())
+        rows: list[Any] = []
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
-            cursor.execute(
-                f"SELECT {column.name} FROM {column.table.name} "
-                f"WHERE {column.name} IN ({', '.join(mark for _ in chunk)})",
-                chunk,
-            )
-            found.update(r[0] for r in cursor.fetchall())
+            cursor.execute(f"{head} IN ({', '.join('?' for _ in chunk)})", chunk)
+            rows.extend(cursor.fetchall())
+        return rows
     finally:
         cursor.close()
-    return found
 
 
 def record_keys(conn: Connection, keys: Iterable[str], now: datetime) -> None:
@@ -81,19 +89,9 @@ def insert_deals(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]
     if not rows:
         return {}
     insert_rows(conn, t.deals, rows)
-    ids: dict[str, int] = {}
     keys = [row["external_id"] for row in rows]
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        ids.update(
-            (r.external_id, r.id)
-            for r in conn.execute(
-                select(t.deals.c.id, t.deals.c.external_id).where(
-                    t.deals.c.external_id.in_(chunk)
-                )
-            )
-        )
-    return ids
+    found = _where_in(conn, "external_id, id", t.deals.c.external_id, keys)
+    return {key: deal_id for key, deal_id in found}
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
