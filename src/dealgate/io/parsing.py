@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 
 class CellError(ValueError):
@@ -29,6 +30,7 @@ _US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s.*)?$")
 _EU = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s.*)?$")
 
 
+@lru_cache(maxsize=4096)  # an export repeats a few hundred dates over many rows
 def parse_date(text: str) -> date:
     value = text.strip()
     if not value:
