@@ -17,7 +17,12 @@ from sqlalchemy import Engine, select
 
 from dealgate.domain.commitment import Party
 from dealgate.services import deals as svc
-from dealgate.services.webhooks import add_webhook, deliver_due, sweep_overdue
+from dealgate.services.webhooks import (
+    add_webhook,
+    deliver_due,
+    subscribed_events,
+    sweep_overdue,
+)
 from dealgate.store import tables as t
 from tests.api_support import running_api
 from tests.builders import T0
@@ -174,3 +179,19 @@ def test_two_server_processes_never_send_a_delivery_twice(engine: Engine) -> Non
             thread.join(30)
     assert sorted(json.loads(r["body"])["data"]["deal"] for r in received) == list(range(20))
     assert all(d.status == "delivered" for d in _deliveries(engine))
+
+
+def test_a_change_computes_and_queues_only_the_events_a_webhook_listens_to(
+    engine: Engine,
+) -> None:
+    assert subscribed_events(engine) == frozenset()
+    deal = svc.open_deal(engine, now=T0, actor="alice", name="Fleet", account="Acme", owner="alice")
+    quiet = svc.ChangeContext(as_of=T0, wanted=subscribed_events(engine))
+    svc.advance(engine, deal.id or 0, now=T0, actor="maria", override_reason="Board", ctx=quiet)
+    assert quiet.outbox == []
+
+    add_webhook(engine, "http://127.0.0.1:9/x", ["deal.advanced"], T0)
+    assert subscribed_events(engine) == {"deal.advanced"}  # heard at once in this process
+    heard = svc.ChangeContext(as_of=T0, wanted=subscribed_events(engine))
+    svc.advance(engine, deal.id or 0, now=T0, actor="maria", override_reason="Board", ctx=heard)
+    assert [event for event, _ in heard.outbox] == ["deal.advanced"]

@@ -36,7 +36,7 @@ from dealgate.domain.events import STAGE_EVENTS
 from dealgate.services import deals as svc
 from dealgate.services import views
 from dealgate.services.review import review as run_review
-from dealgate.services.webhooks import enqueue
+from dealgate.services.webhooks import enqueue, subscribed_events
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422, 500)
@@ -55,7 +55,10 @@ def _json(data: Any, status: int = 200) -> JSONResponse:
 
 
 def _ctx(caller: Caller, request: Request) -> svc.ChangeContext:
-    return svc.ChangeContext(guard=caller.guard, as_of=request.app.state.clock())
+    engine = request.app.state.engine
+    return svc.ChangeContext(
+        guard=caller.guard, as_of=request.app.state.clock(), wanted=subscribed_events(engine)
+    )
 
 
 def _publish(engine: EngineDep, ctx: svc.ChangeContext, now: Any) -> None:

@@ -32,6 +32,9 @@ class ChangeContext:
     guard: Callable[[Deal], None] | None = None  # raises (404) when the caller may not see it
     outbox: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # webhook events
     as_of: datetime | None = None
+    # The events anyone listens to: the review of the deal before and after a change is
+    # computed only when someone wants to hear of new flags.
+    wanted: frozenset[str] = frozenset({"deal.advanced", "deal.flagged"})
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,7 @@ def _change(
 
 
 def _codes(deal: Deal, process: Process, ctx: ChangeContext | None) -> set[str]:
-    if ctx is None:
+    if ctx is None or "deal.flagged" not in ctx.wanted:
         return set()
     return set(review_deal(deal, process, ctx.as_of or deal.created_at).codes)
 
@@ -180,7 +183,7 @@ def _codes(deal: Deal, process: Process, ctx: ChangeContext | None) -> set[str]:
 def _collect_events(
     deal: Deal, process: Process, ctx: ChangeContext, before: set[str], stage_before: str
 ) -> None:
-    if deal.stage != stage_before:
+    if deal.stage != stage_before and "deal.advanced" in ctx.wanted:
         move = deal.history[-1]
         ctx.outbox.append(
             (
@@ -195,6 +198,8 @@ def _collect_events(
                 },
             )
         )
+    if "deal.flagged" not in ctx.wanted:
+        return
     after = review_deal(deal, process, ctx.as_of or deal.created_at)
     new = [f for f in after.flags if f.code not in before]
     if new:

@@ -8,6 +8,7 @@ import hmac
 import json
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,24 @@ class Webhook:
     secret: str
 
 
+_subscribed: dict[int, tuple[float, frozenset[str]]] = {}
+SUBSCRIBED_SECONDS = 1.0
+
+
+def subscribed_events(engine: Engine) -> frozenset[str]:
+    """The events some webhook listens to, read at most once a second: a change computes and
+    queues only those (a webhook added by another process is heard within that second)."""
+    now = time.monotonic()
+    hit = _subscribed.get(id(engine))
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    with UnitOfWork(engine, write=False) as uow:
+        rows = uow.connection.execute(select(t.webhooks.c.events)).scalars()
+        events = frozenset(e for row in rows for e in row.split(","))
+    _subscribed[id(engine)] = (now + SUBSCRIBED_SECONDS, events)
+    return events
+
+
 def add_webhook(engine: Engine, url: str, events: list[str], now: datetime) -> Webhook:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -54,6 +73,7 @@ def add_webhook(engine: Engine, url: str, events: list[str], now: datetime) -> W
             .returning(t.webhooks.c.id)
         ).scalar_one()
         uow.commit()
+    _subscribed.pop(id(engine), None)
     return Webhook(int(hook_id), url, tuple(events), secret)
 
 

@@ -31,7 +31,7 @@ from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
 from dealgate.services import views
 from dealgate.services.review import review as run_review
-from dealgate.services.webhooks import enqueue
+from dealgate.services.webhooks import enqueue, subscribed_events
 from dealgate.store import board as board_model
 from dealgate.store.review_sql import review_pipeline
 from dealgate.store.unit_of_work import UnitOfWork
@@ -229,7 +229,7 @@ def advance(
     back: Annotated[str, Form()] = "deal",
 ) -> Response:
     p.check(csrf)
-    ctx = svc.ChangeContext(guard=p.guard, as_of=now)
+    ctx = svc.ChangeContext(guard=p.guard, as_of=now, wanted=subscribed_events(engine))
     try:
         deal, move = svc.advance(engine, deal_id, now=now, actor=p.user.name, ctx=ctx)
     except DealgateError as e:
@@ -384,7 +384,7 @@ def deal_page(
 def _after(
     request: Request, engine: Engine, p: Page, now: datetime, deal_id: int, change: Any, done: str
 ) -> Response:
-    ctx = svc.ChangeContext(guard=p.guard, as_of=now)
+    ctx = svc.ChangeContext(guard=p.guard, as_of=now, wanted=subscribed_events(engine))
     try:
         change(ctx)
     except DealgateError as e:
