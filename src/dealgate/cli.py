@@ -408,7 +408,7 @@ def interaction_add(
         on = parse_date(date, "date")
         assert on is not None
         engine = State.engine()
-        interaction, proposed = svc.add_interaction(
+        logged = svc.add_interaction(
             engine,
             deal_id,
             now=now(),
@@ -420,17 +420,16 @@ def interaction_add(
             infer=extract_commitments,
             author=parse_author(author),
         )
-        detail = svc.get_deal(engine, deal_id)
         if as_json:
             emit_json(
                 {
-                    **views.interaction_view(interaction, detail.deal),
-                    "inferred": [views.commitment_view(c) for c in proposed],
+                    **views.interaction_view(logged.interaction, logged.outcome),
+                    "inferred": [views.commitment_view(c) for c in logged.proposed],
                 }
             )
         else:
-            typer.echo(interaction.number)
-            for c in proposed:
+            typer.echo(logged.interaction.number)
+            for c in logged.proposed:
                 what = f"{c.kind} ({c.party.value})" if c.kind else f"{c.party.value} promise"
                 typer.echo(
                     f"inferred commitment {c.number}: {what}: {c.source}; confirm with "

@@ -288,7 +288,7 @@ def add_interaction(
     now: NowDep,
 ) -> Any:
     ctx = _ctx(caller, request)
-    interaction, proposed = svc.add_interaction(
+    logged = svc.add_interaction(
         engine,
         deal_id,
         now=now,
@@ -302,11 +302,13 @@ def add_interaction(
         ctx=ctx,
     )
     _publish(engine, ctx, now)
-    detail = svc.get_deal(engine, deal_id)
-    return {
-        **views.interaction_view(interaction, detail.deal),
-        "inferred": [views.commitment_view(c) for c in proposed],
-    }
+    return _json(
+        {
+            **views.interaction_view(logged.interaction, logged.outcome),
+            "inferred": [views.commitment_view(c) for c in logged.proposed],
+        },
+        201,
+    )
 
 
 @router.get("/deals/{deal_id}/gate", response_model=GateOut, tags=["gate"])

@@ -15,7 +15,7 @@ from dealgate.domain.deal import Deal, Note
 from dealgate.domain.errors import conflict
 from dealgate.domain.events import Event, StageMove
 from dealgate.domain.gate import GateVerdict
-from dealgate.domain.interaction import Interaction, InteractionKind
+from dealgate.domain.interaction import Interaction, InteractionKind, Outcome
 from dealgate.domain.process import Process
 from dealgate.domain.review import review_deal
 from dealgate.domain.stakeholder import Role, Stakeholder
@@ -35,6 +35,13 @@ class ChangeContext:
     # The events anyone listens to: the review of the deal before and after a change is
     # computed only when someone wants to hear of new flags.
     wanted: frozenset[str] = frozenset({"deal.advanced", "deal.flagged"})
+
+
+@dataclass(frozen=True)
+class LoggedInteraction:
+    interaction: Interaction
+    proposed: list[Commitment]  # read from its note, `inferred` until a person confirms
+    outcome: Outcome
 
 
 @dataclass(frozen=True)
@@ -303,10 +310,10 @@ def add_interaction(
     infer: bool = True,
     author: str = "seller",
     ctx: ChangeContext | None = None,
-) -> tuple[Interaction, list[Commitment]]:
+) -> LoggedInteraction:
     """Log an interaction; the commitments its note mentions are proposed as `inferred`."""
 
-    def log(deal: Deal, process: Process) -> tuple[Interaction, list[Commitment]]:
+    def log(deal: Deal, process: Process) -> LoggedInteraction:
         interaction = deal.add_interaction(
             kind=kind, on=on, summary=summary, client_declined=client_declined, now=now, actor=actor
         )
@@ -315,7 +322,7 @@ def add_interaction(
             if infer
             else []
         )
-        return interaction, proposed
+        return LoggedInteraction(interaction, proposed, deal.outcome(interaction))
 
     return _change(engine, deal_id, log, ctx=ctx)
 

@@ -12,7 +12,7 @@ from dealgate.domain.commitment import Commitment
 from dealgate.domain.deal import Deal
 from dealgate.domain.events import Event, StageMove
 from dealgate.domain.gate import GateVerdict
-from dealgate.domain.interaction import Interaction
+from dealgate.domain.interaction import Interaction, Outcome
 from dealgate.domain.ladder import Rung
 from dealgate.domain.process import Process
 from dealgate.domain.review import DealReview
@@ -81,14 +81,14 @@ def commitment_view(c: Commitment) -> dict[str, Any]:
     }
 
 
-def interaction_view(i: Interaction, deal: Deal) -> dict[str, Any]:
+def interaction_view(i: Interaction, outcome: Outcome) -> dict[str, Any]:
     return {
         "number": i.number,
         "kind": i.kind.value,
         "on": iso(i.on),
         "summary": i.summary,
         "client_declined": i.client_declined,
-        "outcome": deal.outcome(i).value,
+        "outcome": outcome.value,
     }
 
 
@@ -137,7 +137,7 @@ def deal_detail(deal: Deal, process: Process, verdict: GateVerdict) -> dict[str,
         **deal_summary(deal),
         "stakeholders": [stakeholder_view(s) for s in deal.stakeholders],
         "commitments": [commitment_view(c) for c in deal.commitments],
-        "interactions": [interaction_view(i, deal) for i in deal.interactions],
+        "interactions": [interaction_view(i, deal.outcome(i)) for i in deal.interactions],
         "dissatisfaction": [
             {"text": n.text, "at": iso(n.at), "actor": n.actor} for n in deal.dissatisfaction
         ],
