@@ -7,9 +7,11 @@ re-run changes nothing and a run killed midway, run again, ends with the data of
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -69,6 +71,21 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Bulk phases make millions of short-lived objects and no reference cycles; the cyclic
+    collector's full passes over a heap that only grows took a seventh of a 600k-row import and
+    collected nothing (measured). It runs once at the end instead."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect()
+
+
 def run_import(
     engine: Engine,
     source: str,
@@ -80,6 +97,21 @@ def run_import(
     batch: int = 2000,
     read_text: bool = True,
     tick: Tick | None = None,
+) -> ImportSummary:
+    with _no_cyclic_gc():
+        return _import(engine, source, data, mapping, now, as_of, batch, read_text, tick)
+
+
+def _import(
+    engine: Engine,
+    source: str,
+    data: SourceData,
+    mapping: dict[str, str],
+    now: datetime,
+    as_of: date | None,
+    batch: int,
+    read_text: bool,
+    tick: Tick | None,
 ) -> ImportSummary:
     summary = ImportSummary(source)
     step = tick or (lambda _phase, _n: None)

@@ -66,6 +66,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # 64 MB of page cache rather than 2: an import's index pages no longer thrash (a quarter
+    # off a 600k-row import, measured); memory is taken only as pages are read.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
