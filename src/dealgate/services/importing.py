@@ -23,9 +23,9 @@ from dealgate.domain.commitment import Party
 from dealgate.domain.process import CLOSED_STAGES, LOST, Process
 from dealgate.extract import extract
 from dealgate.io.records import ImportedActivity, ImportedDeal, RowError, SourceData
-from dealgate.services.review import review
 from dealgate.store import bulk
 from dealgate.store import tables as t
+from dealgate.store.review_sql import review_pipeline
 from dealgate.store.signals_sql import refresh_signals
 from dealgate.store.unit_of_work import UnitOfWork
 
@@ -473,18 +473,26 @@ def import_review(engine: Engine, process: Process, source: str, now: datetime) 
             evidence["inferred"] += 1
         else:
             evidence["none"] += 1
-    result = review(engine, now)
-    unevidenced = [
-        {
-            "id": r.deal_id,
-            "name": r.name,
-            "owner": r.owner,
-            "stage": r.stage,
-            "evidenced_stage": r.evidenced_stage,
-        }
-        for r in result.deals
-        if r.deal_id in ids and not r.evidenced
-    ]
+    unevidenced: list[dict[str, Any]] = []
+    imported = sorted(ids)
+    # In slices, so that the summary's memory does not grow with the pipeline (reviewing
+    # 100,000 deals at once holds ~150 MB of reviews to keep a few of them).
+    for start in range(0, len(imported), 5000):
+        with UnitOfWork(engine, write=False) as uow:
+            reviews = review_pipeline(
+                uow.connection, process, now, deal_ids=imported[start : start + 5000]
+            )
+        unevidenced.extend(
+            {
+                "id": r.deal_id,
+                "name": r.name,
+                "owner": r.owner,
+                "stage": r.stage,
+                "evidenced_stage": r.evidenced_stage,
+            }
+            for r in reviews
+            if not r.evidenced
+        )
     return {
         "deals": len(ids),
         "per_stage": {k: per_stage[k] for k in process.stage_keys if per_stage.get(k)},
