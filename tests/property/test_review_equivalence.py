@@ -4,6 +4,7 @@ over random deal histories."""
 from __future__ import annotations
 
 import contextlib
+import uuid
 from dataclasses import fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
+from dealgate.domain.coaching import rep_metrics
 from dealgate.domain.commitment import Party, Status
 from dealgate.domain.deal import Deal
 from dealgate.domain.errors import DealgateError
@@ -23,6 +25,7 @@ from dealgate.domain.stakeholder import Role
 from dealgate.processes import load_process
 from dealgate.services.setup import init_database
 from dealgate.store import tables as t
+from dealgate.store.coaching_sql import team_metrics
 from dealgate.store.review_sql import review_pipeline
 from dealgate.store.signals_sql import refresh_signals
 from dealgate.store.unit_of_work import UnitOfWork
@@ -144,6 +147,7 @@ def apply(deal: Deal, name: str, args: list[Any], now: datetime) -> None:
 def check(engine: Engine, generated: tuple[str, list[tuple[int, Any]], int, int]) -> None:
     start_stage, ops, days_later, hours_later = generated
     deal, last = build(start_stage, ops)
+    deal.owner = f"rep-{uuid.uuid4().hex[:12]}"  # the coaching counts below see this deal alone
     as_of = last + timedelta(days=days_later, hours=hours_later)
     with UnitOfWork(engine) as uow:
         uow.deals.add(deal)
@@ -159,6 +163,11 @@ def check(engine: Engine, generated: tuple[str, list[tuple[int, Any]], int, int]
         written = _signals_row(uow, stored.id or 0)
         refresh_signals(uow.connection, [stored.id or 0])
         assert _signals_row(uow, stored.id or 0) == written
+        # The coaching counts in SQL equal the pure rule's, over all time and from a midpoint.
+        midpoint = deal.created_at + (last - deal.created_at) / 2
+        for since in (None, midpoint):
+            counted = {m.rep: m for m in team_metrics(uow.connection, PROCESS, since)}
+            assert counted[deal.owner] == rep_metrics(deal.owner, [stored], PROCESS, since)
     assert expected.flags == in_memory.flags  # storage keeps everything the rules read
     for code in expected.codes:
         event(code)

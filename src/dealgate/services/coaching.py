@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from dealgate.domain.audit import Finding, audit_process
-from dealgate.domain.coaching import (
-    DealCoaching,
-    RepCoaching,
-    coach_deal,
-    coach_rep,
-    rep_metrics,
-)
+from dealgate.domain.coaching import DealCoaching, RepCoaching, coach_deal, coach_rep
 from dealgate.domain.deal import Deal
 from dealgate.domain.errors import not_found
 from dealgate.domain.process import Process
 from dealgate.processes import load_process
+from dealgate.store.coaching_sql import team_metrics
 from dealgate.store.unit_of_work import UnitOfWork
 
 
@@ -43,12 +37,9 @@ def coach_for_deal(engine: Engine, deal_id: int) -> tuple[Deal, DealCoaching]:
 def coach_for_rep(engine: Engine, rep: str, since: datetime | None) -> RepCoaching:
     with UnitOfWork(engine, write=False) as uow:
         process = uow.processes.active()
-        deals = uow.deals.find()
-    by_owner: dict[str, list[Deal]] = defaultdict(list)
-    for deal in deals:
-        by_owner[deal.owner].append(deal)
-    if rep not in by_owner:
-        raise not_found("rep", rep, f"Reps with deals: {', '.join(sorted(by_owner)) or 'none'}.")
-    team = [rep_metrics(owner, owned, process, since) for owner, owned in by_owner.items()]
-    mine = next(m for m in team if m.rep == rep)
+        team = team_metrics(uow.connection, process, since)
+    mine = next((m for m in team if m.rep == rep), None)
+    if mine is None:
+        reps = ", ".join(m.rep for m in team) or "none"
+        raise not_found("rep", rep, f"Reps with deals: {reps}.")
     return coach_rep(mine, team, audit_process(process))
