@@ -106,6 +106,17 @@ def test_a_save_keeps_every_change_and_rewrites_no_unchanged_row(engine: Engine)
     assert stored.dissatisfaction == deal.dissatisfaction
 
 
+def test_a_snapshot_read_sees_every_table_as_of_one_moment(engine: Engine) -> None:
+    _stored_deal(engine)
+    count = select(func.count()).select_from(tables.deals)
+    with UnitOfWork(engine, write=False, snapshot=True) as uow:
+        before = uow.connection.execute(count).scalar_one()
+        svc.open_deal(engine, now=at(5), actor="alice", name="Late", account="Y", owner="alice")
+        assert uow.connection.execute(count).scalar_one() == before  # written meanwhile
+    with UnitOfWork(engine, write=False) as uow:
+        assert uow.connection.execute(count).scalar_one() == before + 1
+
+
 def test_stage_history_is_read_from_the_event_log(engine: Engine) -> None:
     deal_id = _stored_deal(engine)
     with UnitOfWork(engine) as uow:

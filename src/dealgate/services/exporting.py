@@ -43,11 +43,15 @@ def export_tables(engine: Engine, folder: Path, fmt: str) -> dict[str, int]:
         raise invalid("invalid_format", f"Unknown format '{fmt}'; use csv, json or ics.", "format")
     folder.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    with UnitOfWork(engine, write=False) as uow:
+    # One snapshot for every table, so the files agree with each other whatever is written
+    # meanwhile; rows stream rather than each table being held in memory.
+    with UnitOfWork(engine, write=False, snapshot=True) as uow:
         for table in TABLES:
             names = [c.name for c in table.columns]
             order = [table.c[k] for k in names if table.c[k].primary_key]
-            rows = uow.connection.execute(select(table).order_by(*order))
+            rows = uow.connection.execution_options(stream_results=True, yield_per=2000).execute(
+                select(table).order_by(*order)
+            )
             path = folder / f"{table.name}.{'csv' if fmt == 'csv' else 'jsonl'}"
             with path.open("w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle) if fmt == "csv" else None

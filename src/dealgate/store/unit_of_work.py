@@ -19,14 +19,22 @@ class UnitOfWork:
     users: UserRepository
     connection: Connection
 
-    def __init__(self, engine: Engine, *, write: bool = True) -> None:
+    def __init__(self, engine: Engine, *, write: bool = True, snapshot: bool = False) -> None:
+        """`write=False` for reads; `snapshot=True` for reads that must see every table as of
+        one moment (an export), and that may stream their rows."""
         self.engine = engine
         self.write = write
+        self.snapshot = snapshot
 
     def __enter__(self) -> UnitOfWork:
         self.connection = self.engine.connect()
         if self.write:
             self.connection.execution_options(sqlite_begin="IMMEDIATE")
+            self.connection.begin()
+        elif self.snapshot and self.engine.dialect.name == "postgresql":
+            self.connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
             self.connection.begin()
         elif self.engine.dialect.name == "postgresql":
             # Under READ COMMITTED every statement of a transaction sees its own snapshot
