@@ -35,7 +35,7 @@ def coach_for_deal(engine: Engine, deal_id: int) -> tuple[Deal, DealCoaching]:
 
 
 def coach_for_rep(engine: Engine, rep: str, since: datetime | None) -> RepCoaching:
-    with UnitOfWork(engine, write=False) as uow:
+    with UnitOfWork(engine, write=False, snapshot=True) as uow:
         process = uow.processes.active()
         team = team_metrics(uow.connection, process, since)
     mine = next((m for m in team if m.rep == rep), None)

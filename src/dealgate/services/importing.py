@@ -478,7 +478,7 @@ def import_review(engine: Engine, process: Process, source: str, now: datetime) 
     # In slices, so that the summary's memory does not grow with the pipeline (reviewing
     # 100,000 deals at once holds ~150 MB of reviews to keep a few of them).
     for start in range(0, len(imported), 5000):
-        with UnitOfWork(engine, write=False) as uow:
+        with UnitOfWork(engine, write=False, snapshot=True) as uow:
             reviews = review_pipeline(
                 uow.connection, process, now, deal_ids=imported[start : start + 5000]
             )

@@ -72,7 +72,8 @@ def review(
         raise invalid(
             "unknown_flag", f"Unknown flag '{flag}'. Use one of: {', '.join(FLAG_CODES)}.", "flag"
         )
-    with UnitOfWork(engine, write=False) as uow:
+    # One snapshot: the facts of a flag are read by a later statement than the flag itself.
+    with UnitOfWork(engine, write=False, snapshot=True) as uow:
         process = uow.processes.active()
         deals = review_pipeline(uow.connection, process, as_of, owner=owner, owners=owners)
         pending = inferred_only(uow.connection)

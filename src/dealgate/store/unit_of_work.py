@@ -20,8 +20,9 @@ class UnitOfWork:
     connection: Connection
 
     def __init__(self, engine: Engine, *, write: bool = True, snapshot: bool = False) -> None:
-        """`write=False` for reads; `snapshot=True` for reads that must see every table as of
-        one moment (an export), and that may stream their rows."""
+        """`write=False` for reads; `snapshot=True` for reads of several statements that must
+        agree (a review reads a flag's facts after the flag; an export reads table after
+        table), and that may stream their rows."""
         self.engine = engine
         self.write = write
         self.snapshot = snapshot

@@ -151,7 +151,7 @@ def _board(
 ) -> HTMLResponse:
     """Cards from one query over the deals and the set-based review: no aggregate is loaded,
     so the board stays quick on a large pipeline."""
-    with UnitOfWork(engine, write=False) as uow:
+    with UnitOfWork(engine, write=False, snapshot=True) as uow:
         process = uow.processes.active()
         rows = board_model.open_deals(uow.connection, p.visibility.owners, owner or None)
         reviews = review_pipeline(
