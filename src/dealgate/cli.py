@@ -41,6 +41,7 @@ from dealgate.services import webhooks as hooks_svc
 from dealgate.services.demo import DEMO_PASSWORD, demo_users, fill_demo
 from dealgate.services.importing import run_import
 from dealgate.services.setup import init_database
+from dealgate.services.webhooks import announcing
 from dealgate.store.db import make_engine, schema_is_current
 
 app = typer.Typer(
@@ -235,9 +236,11 @@ def deal_note(
 ) -> None:
     """Document the buyer's dissatisfaction (a prerequisite to leave `change`)."""
     with errors_as_shape():
-        note = svc.document_dissatisfaction(
-            State.engine(), deal_id, dissatisfaction, now=now(), actor=actor()
-        )
+        engine = State.engine()
+        with announcing(engine, now()) as ctx:
+            note = svc.document_dissatisfaction(
+                engine, deal_id, dissatisfaction, now=now(), actor=actor(), ctx=ctx
+            )
         if as_json:
             emit_json({"text": note.text, "at": views.iso(note.at)})
         else:
@@ -258,16 +261,19 @@ def stakeholder_add(
 ) -> None:
     """Add a person of the buying committee."""
     with errors_as_shape():
-        person = svc.add_stakeholder(
-            State.engine(),
-            deal_id,
-            now=now(),
-            actor=actor(),
-            name=name,
-            role=parse_role(role),
-            title=title,
-            notes=notes,
-        )
+        engine = State.engine()
+        with announcing(engine, now()) as ctx:
+            person = svc.add_stakeholder(
+                engine,
+                deal_id,
+                now=now(),
+                actor=actor(),
+                name=name,
+                role=parse_role(role),
+                title=title,
+                notes=notes,
+                ctx=ctx,
+            )
         if as_json:
             emit_json(views.stakeholder_view(person))
         else:
@@ -290,19 +296,22 @@ def commit_add(
 ) -> None:
     """Record a commitment; prints its number on the deal."""
     with errors_as_shape():
-        commitment = svc.add_commitment(
-            State.engine(),
-            deal_id,
-            now=now(),
-            actor=actor(),
-            party=parse_party(party),
-            action=action,
-            kind=kind,
-            person=who,
-            due=parse_date(due, "due"),
-            status=parse_status(status),
-            interaction=interaction,
-        )
+        engine = State.engine()
+        with announcing(engine, now()) as ctx:
+            commitment = svc.add_commitment(
+                engine,
+                deal_id,
+                now=now(),
+                actor=actor(),
+                party=parse_party(party),
+                action=action,
+                kind=kind,
+                person=who,
+                due=parse_date(due, "due"),
+                status=parse_status(status),
+                interaction=interaction,
+                ctx=ctx,
+            )
         if as_json:
             emit_json(views.commitment_view(commitment))
         else:
@@ -331,7 +340,11 @@ def commit_set(
 def commit_confirm(deal_id: int, commitment_id: int, as_json: JsonOpt = False) -> None:
     """Confirm an inferred commitment: it becomes evidence."""
     with errors_as_shape():
-        c = svc.confirm_commitment(State.engine(), deal_id, commitment_id, now=now(), actor=actor())
+        engine = State.engine()
+        with announcing(engine, now()) as ctx:
+            c = svc.confirm_commitment(
+                engine, deal_id, commitment_id, now=now(), actor=actor(), ctx=ctx
+            )
         if as_json:
             emit_json(views.commitment_view(c))
         else:
@@ -342,7 +355,11 @@ def commit_confirm(deal_id: int, commitment_id: int, as_json: JsonOpt = False) -
 def commit_reject(deal_id: int, commitment_id: int, as_json: JsonOpt = False) -> None:
     """Reject an inferred commitment: the note did not mean it."""
     with errors_as_shape():
-        c = svc.reject_commitment(State.engine(), deal_id, commitment_id, now=now(), actor=actor())
+        engine = State.engine()
+        with announcing(engine, now()) as ctx:
+            c = svc.reject_commitment(
+                engine, deal_id, commitment_id, now=now(), actor=actor(), ctx=ctx
+            )
         if as_json:
             emit_json(views.commitment_view(c))
         else:
@@ -408,18 +425,20 @@ def interaction_add(
         on = parse_date(date, "date")
         assert on is not None
         engine = State.engine()
-        logged = svc.add_interaction(
-            engine,
-            deal_id,
-            now=now(),
-            actor=actor(),
-            kind=parse_interaction_kind(kind),
-            on=on,
-            summary=summary,
-            client_declined=declined,
-            infer=extract_commitments,
-            author=parse_author(author),
-        )
+        with announcing(engine, now()) as ctx:
+            logged = svc.add_interaction(
+                engine,
+                deal_id,
+                now=now(),
+                actor=actor(),
+                kind=parse_interaction_kind(kind),
+                on=on,
+                summary=summary,
+                client_declined=declined,
+                infer=extract_commitments,
+                author=parse_author(author),
+                ctx=ctx,
+            )
         if as_json:
             emit_json(
                 {
@@ -461,14 +480,17 @@ def advance(
                 "An override is recorded against a manager: add `--as MANAGER`.",
                 "as",
             )
-        deal, move = svc.advance(
-            State.engine(),
-            deal_id,
-            now=now(),
-            actor=as_user or actor(),
-            to=to,
-            override_reason=override,
-        )
+        engine = State.engine()
+        with announcing(engine, now()) as ctx:
+            deal, move = svc.advance(
+                engine,
+                deal_id,
+                now=now(),
+                actor=as_user or actor(),
+                to=to,
+                override_reason=override,
+                ctx=ctx,
+            )
         if as_json:
             emit_json({**views.deal_summary(deal), "overridden": move.overridden})
         else:
@@ -488,10 +510,13 @@ def close(
         if won == lost:
             raise invalid("won_or_lost", "Give exactly one of --won and --lost.", "won")
         engine = State.engine()
-        if won:
-            deal, _ = svc.close_won(engine, deal_id, now=now(), actor=actor())
-        else:
-            deal, _ = svc.close_lost(engine, deal_id, reason or "", now=now(), actor=actor())
+        with announcing(engine, now()) as ctx:
+            if won:
+                deal, _ = svc.close_won(engine, deal_id, now=now(), actor=actor(), ctx=ctx)
+            else:
+                deal, _ = svc.close_lost(
+                    engine, deal_id, reason or "", now=now(), actor=actor(), ctx=ctx
+                )
         if as_json:
             emit_json(views.deal_summary(deal))
         else:

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from typer.testing import CliRunner, Result
 
 from dealgate.cli import app
+from dealgate.store import tables as t
 
 runner = CliRunner()
 
@@ -439,3 +440,14 @@ def test_a_logged_note_proposes_inferred_commitments_to_confirm(cli: Cli) -> Non
         "not_inferred"
     ]
     assert cli("advance", deal_id).stdout.strip() == "discover"
+
+
+def test_a_change_made_in_the_cli_is_announced_to_webhooks(cli: Cli, engine: Engine) -> None:
+    cli("webhook", "add", "http://127.0.0.1:9/hook", "--events", "deal.advanced")
+    deal_id = cli("deal", "add", "Fleet", "--account", "Acme", "--owner", "alice").stdout.strip()
+    cli("advance", deal_id, code=1)  # refused by the gate: nothing to announce
+    cli("advance", deal_id, "--override", "Board call", "--as", "maria")
+    with engine.connect() as conn:
+        queued = conn.execute(select(t.deliveries.c.event, t.deliveries.c.body)).all()
+    assert [row.event for row in queued] == ["deal.advanced"]
+    assert json.loads(queued[0].body)["data"]["deal"] == int(deal_id)

@@ -9,7 +9,8 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ import httpx
 from sqlalchemy import Engine, and_, insert, select, update
 
 from dealgate.domain.errors import invalid
+from dealgate.services.deals import ChangeContext
 from dealgate.store import tables as t
 from dealgate.store.unit_of_work import UnitOfWork
 
@@ -52,6 +54,15 @@ def subscribed_events(engine: Engine) -> frozenset[str]:
         events = frozenset(e for row in rows for e in row.split(","))
     _subscribed[id(engine)] = (now + SUBSCRIBED_SECONDS, events)
     return events
+
+
+@contextmanager
+def announcing(engine: Engine, now: datetime) -> Iterator[ChangeContext]:
+    """A change's context whose events go to the outbox once the change is saved (a front end
+    without its own guard: the CLI). A change that fails announces nothing."""
+    ctx = ChangeContext(as_of=now, wanted=subscribed_events(engine))
+    yield ctx
+    enqueue(engine, ctx.outbox, now)
 
 
 def add_webhook(engine: Engine, url: str, events: list[str], now: datetime) -> Webhook:
