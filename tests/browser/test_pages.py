@@ -10,9 +10,11 @@ from tests.browser.conftest import OUTPUT, log_in
 DEAL_PAGE = re.compile(r".*/deals/\d+(\?.*)?$")
 
 
-def create_deal(page: Any, name: str, account: str = "Acme") -> str:
+def create_deal(page: Any, name: str, account: str = "Acme", owner: str | None = None) -> str:
     page.get_by_role("link", name="New deal").click()
     page.get_by_label("Name").fill(name)
+    if owner is not None:
+        page.get_by_label("Owner").select_option(owner)
     page.get_by_label("Account").fill(account)
     page.get_by_label("Amount").fill("48000")
     page.get_by_role("button", name="Create deal").click()
@@ -153,3 +155,29 @@ def test_a_rep_sees_only_their_deals_and_coaching(page: Any) -> None:
     assert "Maria's deal" not in page.locator("#board").inner_text()
     page.goto("/coach/maria")
     assert "Not found" in page.locator("h1").inner_text()
+
+
+def test_the_board_filters_by_owner_and_by_flag(page: Any) -> None:
+    log_in(page)
+    mine = create_deal(page, "Maria's fleet")
+    page.goto("/")
+    theirs = create_deal(page, "Alice's fleet", owner="alice")
+    # Only our own promise on Alice's deal: it carries seller_only.
+    page.get_by_label("Who committed").select_option("seller")
+    page.get_by_label("Action", exact=True).fill("Send references")
+    page.get_by_role("button", name="Record commitment").click()
+    page.get_by_role("status").filter(has_text="Commitment recorded.").wait_for()
+
+    page.goto("/")
+    assert card(page, mine).count() == 1 and card(page, theirs).count() == 1
+    page.get_by_label("Owner").select_option("alice")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r".*owner=alice.*"))
+    assert card(page, theirs).count() == 1 and card(page, mine).count() == 0
+
+    page.get_by_label("Owner").select_option("")
+    page.get_by_label("Flag").select_option("seller_only")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r".*flag=seller_only.*"))
+    assert card(page, theirs).count() == 1 and card(page, mine).count() == 0
+    page.screenshot(path=str(OUTPUT / "board-filtered.png"), full_page=True)
