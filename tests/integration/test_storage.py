@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from dealgate.domain.commitment import Party, Status
 from dealgate.domain.errors import DealgateError
@@ -104,6 +105,45 @@ def test_a_save_keeps_every_change_and_rewrites_no_unchanged_row(engine: Engine)
     assert stored.stakeholders[0].title == "Head of Ops"
     assert [i.summary for i in stored.interactions] == ["Intro call", "Recap"]
     assert stored.dissatisfaction == deal.dissatisfaction
+
+
+def test_any_text_comes_back_exactly_from_the_one_statement_read(engine: Engine) -> None:
+    text = 'Ölçü "quoted" \\ back\\slash\nnew line\ttab \u2028 sep 🚀 <b>&amp;</b> \'; --'
+    deal = a_deal()
+    deal.add_stakeholder(name=text, role=Role.CHAMPION, notes=text, now=at(0), actor="alice")
+    deal.add_interaction(
+        kind=InteractionKind.NOTE, on=at(1).date(), summary=text, now=at(1), actor="alice"
+    )
+    deal.add_commitment(PROCESS, party=Party.SELLER, action=text, now=at(1), actor="alice")
+    deal.document_dissatisfaction(text, now=at(1), actor="alice")
+    with UnitOfWork(engine) as uow:
+        uow.deals.add(deal)
+        uow.commit()
+        stored = uow.deals.get(deal.id or 0)
+    assert stored.stakeholders[-1].name == text and stored.stakeholders[-1].notes == text
+    assert stored.interactions[-1].summary == text
+    assert stored.commitments[-1].action == text
+    assert stored.dissatisfaction[-1].text == text
+
+
+def test_times_read_back_in_utc_whatever_the_sessions_time_zone(engine: Engine) -> None:
+    deal_id = _stored_deal(engine)
+    with UnitOfWork(engine, write=False) as uow:
+        expected = uow.deals.get(deal_id)
+    # PostgreSQL renders the JSON of a deal's children in the session's zone.
+    elsewhere = (
+        create_engine(engine.url, connect_args={"options": "-c timezone=America/New_York"})
+        if engine.dialect.name == "postgresql"
+        else engine  # SQLite keeps no zone: stored naive UTC is all there is
+    )
+    with UnitOfWork(elsewhere, write=False) as uow:
+        there = uow.deals.get(deal_id)
+    if elsewhere is not engine:
+        elsewhere.dispose()
+    assert there == expected
+    assert there.commitments[0].obtained_at == at(1)
+    assert all(c.created_at.utcoffset() == timedelta(0) for c in there.commitments)
+    assert all(m.at.utcoffset() == timedelta(0) for m in there.history)
 
 
 def test_a_snapshot_read_sees_every_table_as_of_one_moment(engine: Engine) -> None:
