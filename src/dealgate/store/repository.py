@@ -40,9 +40,7 @@ class DealRepository:
 
     def read(self, deal_id: int) -> Document:
         """The deal with its children and the active process's source, in one statement."""
-        row = self.conn.execute(
-            document.statement(self.conn.dialect.name), {"deal_id": deal_id}
-        ).first()
+        row = document.read_row(self.conn, deal_id)
         if row is None:
             raise not_found("deal", deal_id, "List deals with `dealgate deal list`.")
         children = {name: {row.id: rows} for name, rows in document.children_of(row).items()}
