@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import namedtuple
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
@@ -31,7 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dealgate.domain.events import STAGE_EVENTS
 from dealgate.store import tables as t
-from dealgate.store.types import UTCDateTime
+from dealgate.store.types import UTCDateTime, as_utc
 
 # name, table, extra condition, sort key (JSON aggregates keep no order on SQLite 3.40).
 CHILDREN: tuple[tuple[str, Table, Callable[[Table], Any] | None, Callable[[Any], Any]], ...] = (
@@ -49,14 +49,9 @@ CHILDREN: tuple[tuple[str, Table, Callable[[Table], Any] | None, Callable[[Any],
 )
 
 
-def _utc(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
 def _converter(column_type: Any) -> Callable[[Any], Any] | None:
     if isinstance(column_type, UTCDateTime):
-        return _utc
+        return as_utc
     if isinstance(column_type, Date):
         return date.fromisoformat
     if isinstance(column_type, Boolean):
@@ -163,12 +158,13 @@ class _Prepared:
         return self.row(*(v if f is None or v is None else f(v) for f, v in typed))
 
 
-_PREPARED: dict[str, _Prepared] = {}
+_PREPARED: dict[tuple[str, str], _Prepared] = {}
 
 
 def read_row(conn: Connection, deal_id: int) -> Any:
     """The document row of one deal, or None."""
-    prepared = _PREPARED.get(conn.dialect.name)
+    key = (conn.dialect.name, conn.dialect.driver)  # the driver decides the parameter style
+    prepared = _PREPARED.get(key)
     if prepared is None:
-        prepared = _PREPARED[conn.dialect.name] = _Prepared(conn)
+        prepared = _PREPARED[key] = _Prepared(conn)
     return prepared.run(conn, deal_id)
