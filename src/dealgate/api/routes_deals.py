@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 
 from dealgate.api.deps import Caller, CallerDep, EngineDep, NowDep
@@ -36,7 +36,7 @@ from dealgate.domain.events import STAGE_EVENTS
 from dealgate.services import deals as svc
 from dealgate.services import views
 from dealgate.services.review import review as run_review
-from dealgate.services.webhooks import enqueue, subscribed_events
+from dealgate.services.webhooks import announcing
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422, 500)
@@ -52,18 +52,6 @@ def _json(data: Any, status: int = 200) -> JSONResponse:
     """The views already have the documented shape: returning the response skips
     re-validating it against the model (the schemathesis test holds them to the schema)."""
     return JSONResponse(data, status)
-
-
-def _ctx(caller: Caller, request: Request) -> svc.ChangeContext:
-    engine = request.app.state.engine
-    return svc.ChangeContext(
-        guard=caller.guard, as_of=request.app.state.clock(), wanted=subscribed_events(engine)
-    )
-
-
-def _publish(engine: EngineDep, ctx: svc.ChangeContext, now: Any) -> None:
-    if ctx.outbox:
-        enqueue(engine, ctx.outbox, now)
 
 
 def _detail(
@@ -166,27 +154,25 @@ def get_deal(deal_id: DealId, engine: EngineDep, caller: CallerDep) -> Any:
 def update_deal(
     deal_id: DealId,
     body: DealUpdate,
-    request: Request,
     engine: EngineDep,
     caller: CallerDep,
     now: NowDep,
 ) -> Any:
     if body.owner is not None:
         _owner_allowed(caller, body.owner)
-    ctx = _ctx(caller, request)
-    deal = svc.update_deal(
-        engine,
-        deal_id,
-        now=now,
-        actor=caller.user.name,
-        name=body.name,
-        account=body.account,
-        owner=body.owner,
-        amount=body.amount,
-        close_date=body.close_date,
-        ctx=ctx,
-    )
-    _publish(engine, ctx, now)
+    with announcing(engine, now, caller.guard) as ctx:
+        deal = svc.update_deal(
+            engine,
+            deal_id,
+            now=now,
+            actor=caller.user.name,
+            name=body.name,
+            account=body.account,
+            owner=body.owner,
+            amount=body.amount,
+            close_date=body.close_date,
+            ctx=ctx,
+        )
     return views.deal_summary(deal)
 
 
@@ -199,24 +185,22 @@ def update_deal(
 def add_stakeholder(
     deal_id: DealId,
     body: StakeholderCreate,
-    request: Request,
     engine: EngineDep,
     caller: CallerDep,
     now: NowDep,
 ) -> Any:
-    ctx = _ctx(caller, request)
-    person = svc.add_stakeholder(
-        engine,
-        deal_id,
-        now=now,
-        actor=caller.user.name,
-        name=body.name,
-        role=body.role,
-        title=body.title,
-        notes=body.notes,
-        ctx=ctx,
-    )
-    _publish(engine, ctx, now)
+    with announcing(engine, now, caller.guard) as ctx:
+        person = svc.add_stakeholder(
+            engine,
+            deal_id,
+            now=now,
+            actor=caller.user.name,
+            name=body.name,
+            role=body.role,
+            title=body.title,
+            notes=body.notes,
+            ctx=ctx,
+        )
     return views.stakeholder_view(person)
 
 
@@ -229,27 +213,25 @@ def add_stakeholder(
 def add_commitment(
     deal_id: DealId,
     body: CommitmentCreate,
-    request: Request,
     engine: EngineDep,
     caller: CallerDep,
     now: NowDep,
 ) -> Any:
-    ctx = _ctx(caller, request)
-    c = svc.add_commitment(
-        engine,
-        deal_id,
-        now=now,
-        actor=caller.user.name,
-        party=body.party,
-        action=body.action,
-        kind=body.kind,
-        person=body.person,
-        due=body.due,
-        status=Status(body.status),
-        interaction=body.interaction,
-        ctx=ctx,
-    )
-    _publish(engine, ctx, now)
+    with announcing(engine, now, caller.guard) as ctx:
+        c = svc.add_commitment(
+            engine,
+            deal_id,
+            now=now,
+            actor=caller.user.name,
+            party=body.party,
+            action=body.action,
+            kind=body.kind,
+            person=body.person,
+            due=body.due,
+            status=Status(body.status),
+            interaction=body.interaction,
+            ctx=ctx,
+        )
     return _json(views.commitment_view(c), 201)
 
 
@@ -260,16 +242,14 @@ def update_commitment(
     deal_id: DealId,
     number: Number,
     body: CommitmentUpdate,
-    request: Request,
     engine: EngineDep,
     caller: CallerDep,
     now: NowDep,
 ) -> Any:
-    ctx = _ctx(caller, request)
-    c = svc.update_commitment_status(
-        engine, deal_id, number, body.status, now=now, actor=caller.user.name, ctx=ctx
-    )
-    _publish(engine, ctx, now)
+    with announcing(engine, now, caller.guard) as ctx:
+        c = svc.update_commitment_status(
+            engine, deal_id, number, body.status, now=now, actor=caller.user.name, ctx=ctx
+        )
     return views.commitment_view(c)
 
 
@@ -282,26 +262,24 @@ def update_commitment(
 def add_interaction(
     deal_id: DealId,
     body: InteractionCreate,
-    request: Request,
     engine: EngineDep,
     caller: CallerDep,
     now: NowDep,
 ) -> Any:
-    ctx = _ctx(caller, request)
-    logged = svc.add_interaction(
-        engine,
-        deal_id,
-        now=now,
-        actor=caller.user.name,
-        kind=body.kind,
-        on=body.on,
-        summary=body.summary,
-        client_declined=body.client_declined,
-        infer=body.extract,
-        author=body.author,
-        ctx=ctx,
-    )
-    _publish(engine, ctx, now)
+    with announcing(engine, now, caller.guard) as ctx:
+        logged = svc.add_interaction(
+            engine,
+            deal_id,
+            now=now,
+            actor=caller.user.name,
+            kind=body.kind,
+            on=body.on,
+            summary=body.summary,
+            client_declined=body.client_declined,
+            infer=body.extract,
+            author=body.author,
+            ctx=ctx,
+        )
     return _json(
         {
             **views.interaction_view(logged.interaction, logged.outcome),
@@ -340,7 +318,6 @@ def _if_match(value: str | None) -> int | None:
 def advance(
     deal_id: DealId,
     body: AdvanceRequest,
-    request: Request,
     engine: EngineDep,
     caller: CallerDep,
     now: NowDep,
@@ -348,18 +325,17 @@ def advance(
 ) -> Any:
     if body.override_reason is not None:
         caller.require_override_right()
-    ctx = _ctx(caller, request)
-    deal, _ = svc.advance(
-        engine,
-        deal_id,
-        now=now,
-        actor=caller.user.name,
-        to=body.to,
-        override_reason=body.override_reason,
-        expected_version=_if_match(if_match),
-        ctx=ctx,
-    )
-    _publish(engine, ctx, now)
+    with announcing(engine, now, caller.guard) as ctx:
+        deal, _ = svc.advance(
+            engine,
+            deal_id,
+            now=now,
+            actor=caller.user.name,
+            to=body.to,
+            override_reason=body.override_reason,
+            expected_version=_if_match(if_match),
+            ctx=ctx,
+        )
     return JSONResponse(views.deal_summary(deal), headers={"ETag": f'"{deal.version}"'})
 
 
@@ -367,28 +343,26 @@ def advance(
 def close(
     deal_id: DealId,
     body: CloseRequest,
-    request: Request,
     engine: EngineDep,
     caller: CallerDep,
     now: NowDep,
 ) -> Any:
-    ctx = _ctx(caller, request)
-    if body.outcome == "won":
-        if body.override_reason is not None:
-            caller.require_override_right()
-        deal, _ = svc.close_won(
-            engine,
-            deal_id,
-            now=now,
-            actor=caller.user.name,
-            override_reason=body.override_reason,
-            ctx=ctx,
-        )
-    else:
-        deal, _ = svc.close_lost(
-            engine, deal_id, body.reason or "", now=now, actor=caller.user.name, ctx=ctx
-        )
-    _publish(engine, ctx, now)
+    with announcing(engine, now, caller.guard) as ctx:
+        if body.outcome == "won":
+            if body.override_reason is not None:
+                caller.require_override_right()
+            deal, _ = svc.close_won(
+                engine,
+                deal_id,
+                now=now,
+                actor=caller.user.name,
+                override_reason=body.override_reason,
+                ctx=ctx,
+            )
+        else:
+            deal, _ = svc.close_lost(
+                engine, deal_id, body.reason or "", now=now, actor=caller.user.name, ctx=ctx
+            )
     return views.deal_summary(deal)
 
 

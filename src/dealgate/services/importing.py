@@ -25,7 +25,7 @@ from dealgate.extract import extract
 from dealgate.io.records import ImportedActivity, ImportedDeal, RowError, SourceData
 from dealgate.store import bulk
 from dealgate.store import tables as t
-from dealgate.store.review_sql import review_pipeline
+from dealgate.store.review_sql import HELD, review_pipeline
 from dealgate.store.signals_sql import refresh_signals
 from dealgate.store.unit_of_work import UnitOfWork
 
@@ -127,14 +127,7 @@ def _import(
     _analyze(engine)
     for deal_key, origin in history_origins.items():
         if deal_key not in ledger.deal_ids:
-            summary.rejected.append(
-                RowError(
-                    origin[0],
-                    origin[1],
-                    "OpportunityId",
-                    f"its deal {deal_key.split(':', 1)[1]} was not imported",
-                )
-            )
+            summary.rejected.append(_deal_not_imported(origin, "OpportunityId", deal_key))
     for contacts in _batches(data.contacts(), batch):
         _write_contacts(engine, contacts, ledger, summary, now)
         step("contacts", len(contacts))
@@ -198,6 +191,12 @@ def _history(
     for changes in grouped.values():
         changes.sort()
     return grouped, origins
+
+
+def _deal_not_imported(origin: tuple[str, int], column: str | None, deal_key: str) -> RowError:
+    return RowError(
+        origin[0], origin[1], column, f"its deal {deal_key.split(':', 1)[1]} was not imported"
+    )
 
 
 def _unmapped(origin: tuple[str, int], column: str, name: str) -> RowError:
@@ -305,14 +304,7 @@ def _write_contacts(
                 continue
             deal_id = ledger.deal_ids.get(c.deal_key)
             if deal_id is None:
-                summary.rejected.append(
-                    RowError(
-                        c.origin[0],
-                        c.origin[1],
-                        None,
-                        f"its deal {c.deal_key.split(':', 1)[1]} was not imported",
-                    )
-                )
+                summary.rejected.append(_deal_not_imported(c.origin, None, c.deal_key))
                 continue
             number = ledger.number("stakeholders", deal_id)
             rows.append(
@@ -357,14 +349,7 @@ def _write_activities(
                 continue
             deal_id = ledger.deal_ids.get(a.deal_key)
             if deal_id is None:
-                summary.rejected.append(
-                    RowError(
-                        a.origin[0],
-                        a.origin[1],
-                        "WhatId",
-                        f"its deal {a.deal_key.split(':', 1)[1]} was not imported",
-                    )
-                )
+                summary.rejected.append(_deal_not_imported(a.origin, "WhatId", a.deal_key))
                 continue
             rows.append(
                 {
@@ -452,9 +437,7 @@ def import_review(engine: Engine, process: Process, source: str, now: datetime) 
         held = {
             r.deal_id
             for r in conn.execute(
-                select(c.c.deal_id)
-                .where(c.c.party == "buyer", c.c.status.in_(("obtained", "kept")))
-                .distinct()
+                select(c.c.deal_id).where(c.c.party == "buyer", c.c.status.in_(HELD)).distinct()
             )
         }
         inferred = {

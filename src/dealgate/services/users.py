@@ -61,11 +61,10 @@ def recall(engine: Engine, token: str) -> tuple[User, Visibility] | None:
 
 
 def authenticate(engine: Engine, token: str) -> tuple[User, Visibility] | None:
-    key = (id(engine), token)
-    now = time.monotonic()
-    hit = _recent.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
+    hit = recall(engine, token)
+    if hit is not None:
+        return hit
+    key, now = (id(engine), token), time.monotonic()
     with UnitOfWork(engine, write=False) as uow:
         user = uow.users.by_token(token)
         if user is None:

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import httpx
 from sqlalchemy import Engine, and_, insert, select, update
 
+from dealgate.domain.deal import Deal
 from dealgate.domain.errors import invalid
 from dealgate.services.deals import ChangeContext
 from dealgate.store import tables as t
@@ -57,10 +58,13 @@ def subscribed_events(engine: Engine) -> frozenset[str]:
 
 
 @contextmanager
-def announcing(engine: Engine, now: datetime) -> Iterator[ChangeContext]:
-    """A change's context whose events go to the outbox once the change is saved (a front end
-    without its own guard: the CLI). A change that fails announces nothing."""
-    ctx = ChangeContext(as_of=now, wanted=subscribed_events(engine))
+def announcing(
+    engine: Engine, now: datetime, guard: Callable[[Deal], None] | None = None
+) -> Iterator[ChangeContext]:
+    """A change's context, for every front end: `guard` hides deals the caller may not see,
+    and the events webhooks listen to go to the outbox once the change is saved. A change
+    that fails announces nothing."""
+    ctx = ChangeContext(guard=guard, as_of=now, wanted=subscribed_events(engine))
     yield ctx
     enqueue(engine, ctx.outbox, now)
 

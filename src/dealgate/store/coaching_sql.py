@@ -16,9 +16,9 @@ from dealgate.domain.coaching import NOT_ASKED, RepMetrics
 from dealgate.domain.ladder import Rung
 from dealgate.domain.process import Process
 from dealgate.store import tables as t
+from dealgate.store.review_sql import HELD
 
 d, c, i = t.deals, t.commitments, t.interactions
-HELD = ("obtained", "kept")
 
 
 def team_metrics(conn: Connection, process: Process, since: datetime | None) -> list[RepMetrics]:

@@ -31,7 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dealgate.domain.events import STAGE_EVENTS
 from dealgate.store import tables as t
-from dealgate.store.types import UTCDateTime, as_utc
+from dealgate.store.types import UTCDateTime, as_utc, from_driver
 
 # name, table, extra condition, sort key (JSON aggregates keep no order on SQLite 3.40).
 CHILDREN: tuple[tuple[str, Table, Callable[[Table], Any] | None, Callable[[Any], Any]], ...] = (
@@ -147,7 +147,7 @@ class _Prepared:
             found = cursor.fetchone()
             if self.processors is None:
                 self.processors = [
-                    c.type.dialect_impl(conn.dialect).result_processor(conn.dialect, d[1])
+                    from_driver(c.type, conn.dialect, d[1])
                     for c, d in zip(self.columns, cursor.description, strict=True)
                 ]
         finally:

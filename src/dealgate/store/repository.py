@@ -28,9 +28,11 @@ class Document:
 
 
 class DealRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, *, tracks_changes: bool = True) -> None:
         self.conn = connection
-        # The child rows of each deal as read, so that save() writes only the difference.
+        # The child rows of each deal as read, so that save() writes only the difference;
+        # a unit of work that only reads does not keep them.
+        self.tracks_changes = tracks_changes
         self._read: dict[int, dict[Table, dict[int, dict[str, Any]]]] = {}
 
     # --- reads --------------------------------------------------------------------------------
@@ -45,7 +47,8 @@ class DealRepository:
             raise not_found("deal", deal_id, "List deals with `dealgate deal list`.")
         children = {name: {row.id: rows} for name, rows in document.children_of(row).items()}
         deal = self._deal(row, children)
-        self._read[row.id] = _child_rows(deal)
+        if self.tracks_changes:
+            self._read[row.id] = _child_rows(deal)
         return Document(deal, row.process_name, row.process_source)
 
     def find_by_external_id(self, external_id: str) -> Deal | None:

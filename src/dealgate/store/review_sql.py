@@ -29,6 +29,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
+from dealgate.domain.commitment import HELD as HELD_STATUSES
 from dealgate.domain.ladder import Rung
 from dealgate.domain.process import CLOSED_STAGES, Process
 from dealgate.domain.review import (
@@ -46,10 +47,10 @@ from dealgate.domain.review import (
     Flag,
 )
 from dealgate.store import tables as t
-from dealgate.store.types import UTCDateTime, as_utc
+from dealgate.store.types import UTCDateTime, as_utc, from_driver
 
 d, c, i = t.deals, t.commitments, t.interactions
-HELD = ("obtained", "kept")
+HELD = tuple(sorted(status.value for status in HELD_STATUSES))  # as the domain holds them
 LOST = ("broken", "withdrawn")
 
 
@@ -118,8 +119,8 @@ def review_pipeline(
             ).order_by(d.c.id)
         ),
     )
-    as_decimal = _processor(d.c.amount.type, conn, coltypes[5])
-    as_date = _processor(d.c.open_due_min.type, conn, coltypes[11])
+    as_decimal = from_driver(d.c.amount.type, conn.dialect, coltypes[5]) or _same
+    as_date = from_driver(d.c.open_due_min.type, conn.dialect, coltypes[11]) or _same
     overdue_since = {r[0]: as_date(r[11]) for r in rows if r[13]}
     facts = {
         OVERDUE: _overdue(conn, scope, today, overdue_since) if overdue_since else {},
@@ -277,10 +278,8 @@ def _overdue(
     }
 
 
-def _processor(column_type: Any, conn: Connection, coltype: Any) -> Any:
-    """How SQLAlchemy would turn this column's driver value into Python, for one value."""
-    process = column_type.dialect_impl(conn.dialect).result_processor(conn.dialect, coltype)
-    return process if process is not None else (lambda value: value)
+def _same(value: Any) -> Any:
+    return value
 
 
 def _unprocessed(conn: Connection, query: Any) -> tuple[list[tuple[Any, ...]], list[Any]]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
@@ -34,3 +35,10 @@ def as_utc(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def from_driver(column_type: Any, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+    """How SQLAlchemy turns one driver value of this column into Python (None: as it comes),
+    for the reads that skip its per-row machinery. `coltype` is the driver's type code."""
+    process = column_type.dialect_impl(dialect).result_processor(dialect, coltype)
+    return cast("Callable[[Any], Any] | None", process)

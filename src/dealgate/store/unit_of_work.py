@@ -45,7 +45,7 @@ class UnitOfWork:
         else:
             # SQLite: one deferred transaction gives the reads one snapshot (WAL).
             self.connection.begin()
-        self.deals = DealRepository(self.connection)
+        self.deals = DealRepository(self.connection, tracks_changes=self.write)
         self.processes = ProcessStore(self.connection)
         self.users = UserRepository(self.connection)
         return self

@@ -31,7 +31,7 @@ from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
 from dealgate.services import views
 from dealgate.services.review import review as run_review
-from dealgate.services.webhooks import enqueue, subscribed_events
+from dealgate.services.webhooks import announcing
 from dealgate.store import board as board_model
 from dealgate.store.review_sql import review_pipeline
 from dealgate.store.unit_of_work import UnitOfWork
@@ -229,16 +229,15 @@ def advance(
     back: Annotated[str, Form()] = "deal",
 ) -> Response:
     p.check(csrf)
-    ctx = svc.ChangeContext(guard=p.guard, as_of=now, wanted=subscribed_events(engine))
     try:
-        deal, move = svc.advance(engine, deal_id, now=now, actor=p.user.name, ctx=ctx)
+        with announcing(engine, now, p.guard) as ctx:
+            deal, move = svc.advance(engine, deal_id, now=now, actor=p.user.name, ctx=ctx)
     except DealgateError as e:
         if back == "board":
             return _board(
                 request, engine, p, now, None, None, refused=(deal_id, e.details), status=422
             )
         return _deal_page(request, engine, p, now, deal_id, e.details, status=422)
-    enqueue(engine, ctx.outbox, now)
     message = quote(f"{deal.name} moved to {move.to_stage}.")
     return redirect(
         f"/?notice={message}" if back == "board" else f"/deals/{deal_id}?notice={message}"
@@ -384,12 +383,11 @@ def deal_page(
 def _after(
     request: Request, engine: Engine, p: Page, now: datetime, deal_id: int, change: Any, done: str
 ) -> Response:
-    ctx = svc.ChangeContext(guard=p.guard, as_of=now, wanted=subscribed_events(engine))
     try:
-        change(ctx)
+        with announcing(engine, now, p.guard) as ctx:
+            change(ctx)
     except DealgateError as e:
         return _deal_page(request, engine, p, now, deal_id, e.details, status=e.status)
-    enqueue(engine, ctx.outbox, now)
     return redirect(f"/deals/{deal_id}?notice={quote(done)}")
 
 
