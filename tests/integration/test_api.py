@@ -9,7 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from tests.api_support import Api, running_api
+from dealgate.api.app import create_app
+from tests.api_support import Api, make_users, running_api, serve
+from tests.builders import T0
 
 
 @pytest.fixture
@@ -201,3 +203,28 @@ def test_a_new_token_revokes_the_old_one(api: Api, engine: Engine) -> None:
 def test_a_review_date_out_of_range_is_refused_not_a_500(api: Api) -> None:
     response = api.client().get("/review", params={"as_of": "0001-01-01"})
     assert response.status_code == 422 and codes(response) == ["invalid_date"]
+
+
+def test_deal_reads_on_postgresql_run_on_the_event_loop_and_agree_with_the_thread_pool_read(
+    engine: Engine,
+) -> None:
+    tokens = make_users(engine)
+    app = create_app(engine, clock=lambda: T0, webhooks=False)
+    headers = {"Authorization": f"Bearer {tokens['alice']}"}
+    with serve(app) as base, httpx.Client(base_url=base + "/api/v1", headers=headers) as alice:
+        deal = new_deal(alice)
+        alice.post(f"/deals/{deal['id']}/stakeholders", json={"name": "Raj", "role": "champion"})
+        on_loop = app.state.documents is not None
+        assert on_loop == (engine.dialect.name == "postgresql")
+        read = alice.get(f"/deals/{deal['id']}").json()
+        gate = alice.get(f"/deals/{deal['id']}/gate").json()
+        missing = alice.get("/deals/999999")
+        # The same deal read in the thread pool, as on SQLite or without the lifespan.
+        app.state.documents, reader = None, app.state.documents
+        assert alice.get(f"/deals/{deal['id']}").json() == read
+        assert alice.get(f"/deals/{deal['id']}/gate").json() == gate
+        assert alice.get("/deals/999999").json() == missing.json()
+        app.state.documents = reader
+    assert missing.status_code == 404 and codes(missing) == ["not_found"]
+    assert [s["name"] for s in read["stakeholders"]] == ["Raj"]
+    assert app.state.documents is None  # the lifespan closed the pool

@@ -3,14 +3,17 @@ over random deal histories."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
@@ -25,6 +28,7 @@ from dealgate.domain.stakeholder import Role
 from dealgate.processes import load_process
 from dealgate.services.setup import init_database
 from dealgate.store import tables as t
+from dealgate.store.async_documents import AsyncDocuments
 from dealgate.store.coaching_sql import team_metrics
 from dealgate.store.review_sql import review_pipeline
 from dealgate.store.signals_sql import refresh_signals
@@ -144,7 +148,28 @@ def apply(deal: Deal, name: str, args: list[Any], now: datetime) -> None:
         deal.close_lost("Went elsewhere", now=now, actor="alice")
 
 
-def check(engine: Engine, generated: tuple[str, list[tuple[int, Any]], int, int]) -> None:
+AsyncRead = Callable[[int], Deal] | None
+
+
+@pytest.fixture
+def read_on_event_loop(engine: Engine) -> Iterator[AsyncRead]:
+    """The API's event-loop read of one deal (PostgreSQL only), over one pool for the test."""
+    with asyncio.Runner() as runner:
+        documents = runner.run(AsyncDocuments.open(_engine_with_process(engine)))
+        if documents is None:
+            yield None
+            return
+        try:
+            yield lambda deal_id: runner.run(documents.read(deal_id)).deal
+        finally:
+            runner.run(documents.close())
+
+
+def check(
+    engine: Engine,
+    generated: tuple[str, list[tuple[int, Any]], int, int],
+    read_async: AsyncRead = None,
+) -> None:
     start_stage, ops, days_later, hours_later = generated
     deal, last = build(start_stage, ops)
     deal.owner = f"rep-{uuid.uuid4().hex[:12]}"  # the coaching counts below see this deal alone
@@ -156,6 +181,8 @@ def check(engine: Engine, generated: tuple[str, list[tuple[int, Any]], int, int]
         # The one-statement read (JSON children) builds the same aggregate as the
         # table-by-table read used for lists.
         assert stored == uow.deals.find(ids=[stored.id or 0])[0]
+        if read_async is not None:  # and so does the API's read through asyncpg
+            assert read_async(stored.id or 0) == stored
         expected = review_deal(stored, PROCESS, as_of)
         in_memory = review_deal(deal, PROCESS, as_of)
         found = review_pipeline(uow.connection, PROCESS, as_of, deal_ids=[stored.id or 0])
@@ -201,5 +228,7 @@ def _engine_with_process(engine: Engine) -> Engine:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(generated=history)
-def test_set_based_review_equals_the_pure_rules(engine: Engine, generated: Any) -> None:
-    check(_engine_with_process(engine), generated)
+def test_set_based_review_equals_the_pure_rules(
+    engine: Engine, read_on_event_loop: AsyncRead, generated: Any
+) -> None:
+    check(_engine_with_process(engine), generated, read_on_event_loop)

@@ -20,6 +20,7 @@ from dealgate.api.routes_pipeline import router as pipeline_router
 from dealgate.clock import now as wall_clock
 from dealgate.domain.errors import DealgateError, invalid
 from dealgate.services.webhooks import Dispatcher
+from dealgate.store.async_documents import AsyncDocuments
 from dealgate.store.db import make_engine
 from dealgate.web.routes import router as web_router
 
@@ -90,9 +91,15 @@ def create_app(
         dispatcher = Dispatcher(app.state.engine, clock) if webhooks else None
         if dispatcher is not None:
             dispatcher.start()
-        yield
-        if dispatcher is not None:
-            dispatcher.stop()
+        app.state.documents = await AsyncDocuments.open(app.state.engine)
+        try:
+            yield
+        finally:
+            if app.state.documents is not None:
+                await app.state.documents.close()
+                app.state.documents = None
+            if dispatcher is not None:
+                dispatcher.stop()
 
     app = FastAPI(
         title="dealgate",
@@ -104,6 +111,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.engine = engine or make_engine()
+    app.state.documents = None  # reads on the event loop, once the lifespan opens them
     app.state.clock = clock
     errors.install(app)
     app.add_middleware(BodyLimit)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dealgate.api.responses import FastJSONResponse
 from dealgate.domain.errors import DealgateError, ErrorDetail
 
 log = logging.getLogger("dealgate.api")
@@ -37,7 +38,7 @@ VALIDATION_CODES = {
 
 
 def error_response(error: DealgateError, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
+    return FastJSONResponse(error.to_dict(), status_code=error.status, headers=headers)
 
 
 def _validation_detail(item: dict[str, Any]) -> ErrorDetail:

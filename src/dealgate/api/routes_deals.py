@@ -6,10 +6,12 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from dealgate.api.deps import Caller, CallerDep, EngineDep, NowDep
+from dealgate.api.responses import FastJSONResponse
 from dealgate.api.schemas import (
     AdvanceRequest,
     CloseRequest,
@@ -31,8 +33,10 @@ from dealgate.api.schemas import (
 )
 from dealgate.domain.access import UserRole
 from dealgate.domain.commitment import Status
+from dealgate.domain.deal import Deal
 from dealgate.domain.errors import invalid
 from dealgate.domain.events import STAGE_EVENTS
+from dealgate.domain.process import Process
 from dealgate.services import deals as svc
 from dealgate.services import views
 from dealgate.services.review import review as run_review
@@ -51,7 +55,19 @@ SafeText = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
 def _json(data: Any, status: int = 200) -> JSONResponse:
     """The views already have the documented shape: returning the response skips
     re-validating it against the model (the schemathesis test holds them to the schema)."""
-    return JSONResponse(data, status)
+    return FastJSONResponse(data, status)
+
+
+async def _read(request: Request, caller: Caller, deal_id: int) -> tuple[Deal, Process]:
+    """A deal the caller may see, read on the event loop where the database allows it
+    (PostgreSQL, once the app's lifespan has opened its reader), else in the thread pool."""
+    documents = request.app.state.documents
+    if documents is not None:
+        deal, process = await svc.read_deal(documents, deal_id)
+    else:
+        deal, process = await run_in_threadpool(svc.load_deal, request.app.state.engine, deal_id)
+    caller.guard(deal)
+    return deal, process
 
 
 def _detail(
@@ -145,9 +161,9 @@ def list_deals(
 
 
 @router.get("/deals/{deal_id}", response_model=DealDetailOut, tags=["deals"])
-def get_deal(deal_id: DealId, engine: EngineDep, caller: CallerDep) -> Any:
-    d = _detail(engine, caller, deal_id)
-    return _json(views.deal_detail(d.deal, d.process, d.verdict))
+async def get_deal(deal_id: DealId, request: Request, caller: CallerDep) -> Any:
+    deal, process = await _read(request, caller, deal_id)
+    return _json(views.deal_detail(deal, process, deal.gate(process)))
 
 
 @router.patch("/deals/{deal_id}", response_model=DealOut, tags=["deals"])
@@ -290,14 +306,14 @@ def add_interaction(
 
 
 @router.get("/deals/{deal_id}/gate", response_model=GateOut, tags=["gate"])
-def gate(
+async def gate(
     deal_id: DealId,
-    engine: EngineDep,
+    request: Request,
     caller: CallerDep,
     to: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")] = None,
 ) -> Any:
-    d = _detail(engine, caller, deal_id)
-    return _json(views.verdict_view(d.deal.gate(d.process, to), d.process))
+    deal, process = await _read(request, caller, deal_id)
+    return _json(views.verdict_view(deal.gate(process, to), process))
 
 
 def _if_match(value: str | None) -> int | None:

@@ -20,6 +20,8 @@ from dealgate.domain.process import Process
 from dealgate.domain.review import review_deal
 from dealgate.domain.stakeholder import Role, Stakeholder
 from dealgate.extract import extract
+from dealgate.store.async_documents import AsyncDocuments
+from dealgate.store.process_store import parsed
 from dealgate.store.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -147,6 +149,18 @@ def get_deal(engine: Engine, deal_id: int, *, with_events: bool = False) -> Deal
         deal, process = uow.load_deal(deal_id)
         events = uow.deals.events(deal_id) if with_events else []
         return DealDetail(deal, process, deal.gate(process), events)
+
+
+async def read_deal(documents: AsyncDocuments, deal_id: int) -> tuple[Deal, Process]:
+    """A deal and its process read on the event loop (PostgreSQL; see `AsyncDocuments`)."""
+    found = await documents.read(deal_id)
+    return found.deal, parsed(found.process_name, found.process_source)
+
+
+def load_deal(engine: Engine, deal_id: int) -> tuple[Deal, Process]:
+    """A deal and its process, for callers that judge it themselves."""
+    with UnitOfWork(engine, write=False) as uow:
+        return uow.load_deal(deal_id)
 
 
 def active_process(engine: Engine) -> Process:

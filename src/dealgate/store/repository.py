@@ -27,6 +27,14 @@ class Document:
     process_source: str | None
 
 
+def document_of(row: Any, deal_id: int) -> Document:
+    """The deal of a document row (`deal_document`), whichever driver read it."""
+    if row is None:
+        raise not_found("deal", deal_id, "List deals with `dealgate deal list`.")
+    children = {name: {row.id: rows} for name, rows in document.children_of(row).items()}
+    return Document(DealRepository._deal(row, children), row.process_name, row.process_source)
+
+
 class DealRepository:
     def __init__(self, connection: Connection, *, tracks_changes: bool = True) -> None:
         self.conn = connection
@@ -42,14 +50,10 @@ class DealRepository:
 
     def read(self, deal_id: int) -> Document:
         """The deal with its children and the active process's source, in one statement."""
-        row = document.read_row(self.conn, deal_id)
-        if row is None:
-            raise not_found("deal", deal_id, "List deals with `dealgate deal list`.")
-        children = {name: {row.id: rows} for name, rows in document.children_of(row).items()}
-        deal = self._deal(row, children)
+        found = document_of(document.read_row(self.conn, deal_id), deal_id)
         if self.tracks_changes:
-            self._read[row.id] = _child_rows(deal)
-        return Document(deal, row.process_name, row.process_source)
+            self._read[deal_id] = _child_rows(found.deal)
+        return found
 
     def find_by_external_id(self, external_id: str) -> Deal | None:
         deals = self._load(select(t.deals).where(t.deals.c.external_id == external_id))
