@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
@@ -305,7 +305,8 @@ def _update_child(table: Table) -> Any:
 
 def _deal_values(deal: Deal) -> dict[str, Any]:
     return {
-        **asdict(signals_of(deal)),
+        # Shallow: asdict() deep-copies every date, a tenth of a save's CPU.
+        **vars(signals_of(deal)),
         "name": deal.name,
         "account": deal.account,
         "owner": deal.owner,
