@@ -33,7 +33,10 @@ class AsyncDocuments:
         self.row = deal_document.row_type()
 
     @classmethod
-    async def open(cls, engine: Engine, size: int = 16) -> AsyncDocuments | None:
+    async def open(cls, engine: Engine, size: int = 8) -> AsyncDocuments | None:
+        """`size` connections at most: a read holds one for ~0.3 ms, so eight serve far more
+        reads than a worker's CPU can answer, and PostgreSQL's 100 connections stay shared
+        with the workers' write pools."""
         if engine.dialect.name != "postgresql":
             return None
         dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
