@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -149,20 +150,33 @@ def apply(deal: Deal, name: str, args: list[Any], now: datetime) -> None:
 
 
 AsyncRead = Callable[[int], Deal] | None
+T = TypeVar("T")
 
 
 @pytest.fixture
 def read_on_event_loop(engine: Engine) -> Iterator[AsyncRead]:
-    """The API's event-loop read of one deal (PostgreSQL only), over one pool for the test."""
-    with asyncio.Runner() as runner:
-        documents = runner.run(AsyncDocuments.open(_engine_with_process(engine)))
+    """The API's event-loop read of one deal (PostgreSQL only), over one pool for the test.
+    The loop runs in its own thread: a browser test's Playwright may hold this one's."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    def run(coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=60)
+
+    try:
+        documents = run(AsyncDocuments.open(_engine_with_process(engine)))
         if documents is None:
             yield None
             return
         try:
-            yield lambda deal_id: runner.run(documents.read(deal_id)).deal
+            yield lambda deal_id: run(documents.read(deal_id)).deal
         finally:
-            runner.run(documents.close())
+            run(documents.close())
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
 
 
 def check(
