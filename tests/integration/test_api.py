@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from dealgate.api.app import create_app
+from dealgate.store.async_documents import APPLICATION_NAME
+from dealgate.store.db import make_engine
 from tests.api_support import Api, make_users, running_api, serve
 from tests.builders import T0
 
@@ -228,3 +231,32 @@ def test_deal_reads_on_postgresql_run_on_the_event_loop_and_agree_with_the_threa
     assert missing.status_code == 404 and codes(missing) == ["not_found"]
     assert [s["name"] for s in read["stakeholders"]] == ["Raj"]
     assert app.state.documents is None  # the lifespan closed the pool
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # the event-loop reads are PostgreSQL's
+def test_a_read_after_postgresql_dropped_the_connections_is_answered(engine: Engine) -> None:
+    with running_api(engine) as api, api.client("alice") as alice:
+        deal = new_deal(alice)
+        assert alice.get(f"/deals/{deal['id']}").status_code == 200
+        with engine.connect() as conn:
+            dropped = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = :name"
+                ),
+                {"name": APPLICATION_NAME},
+            ).scalar_one()
+        assert dropped >= 1
+        again = alice.get(f"/deals/{deal['id']}")
+        assert again.status_code == 200 and again.json()["id"] == deal["id"]
+
+
+def test_a_server_started_while_postgresql_is_down_answers_503_in_the_one_shape() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens here once the socket is closed
+    app = create_app(make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/x"))
+    with serve(app) as base, httpx.Client(base_url=base + "/api/v1") as client:
+        answer = client.get("/deals/1", headers={"Authorization": "Bearer not-checked-yet"})
+    assert answer.status_code == 503 and codes(answer) == ["database_unavailable"]
+    assert app.state.documents is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -24,6 +25,7 @@ from dealgate.store.async_documents import AsyncDocuments
 from dealgate.store.db import make_engine
 from dealgate.web.routes import router as web_router
 
+log = logging.getLogger("dealgate.api")
 STATIC = Path(__file__).parents[1] / "web" / "static"
 
 MAX_BODY = 256 * 1024  # bytes; a deal, a note or an email fits many times over
@@ -80,6 +82,18 @@ class BodyLimit:
         await self.app(scope, counting, answering)
 
 
+async def _event_loop_reads(engine: Engine) -> AsyncDocuments | None:
+    """The event-loop reader, or None: a database down at startup leaves the reads in the
+    thread pool (answering 503 until it is back) rather than stopping the server."""
+    try:
+        return await AsyncDocuments.open(engine)
+    except Exception:
+        log.warning(
+            "PostgreSQL unreachable at startup: deal reads use the thread pool", exc_info=True
+        )
+        return None
+
+
 def create_app(
     engine: Engine | None = None,
     *,
@@ -91,7 +105,7 @@ def create_app(
         dispatcher = Dispatcher(app.state.engine, clock) if webhooks else None
         if dispatcher is not None:
             dispatcher.start()
-        app.state.documents = await AsyncDocuments.open(app.state.engine)
+        app.state.documents = await _event_loop_reads(app.state.engine)
         try:
             yield
         finally:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dealgate.api.responses import FastJSONResponse
-from dealgate.domain.errors import DealgateError, ErrorDetail
+from dealgate.domain.errors import DealgateError, ErrorDetail, unavailable
 
 log = logging.getLogger("dealgate.api")
 
@@ -85,10 +85,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def database_down(_: Request, exc: OperationalError) -> JSONResponse:
         log.exception("database unavailable")
-        message = "The database is unavailable; try again shortly."
-        return error_response(
-            DealgateError(message, [ErrorDetail("database_unavailable", message, None)], 503)
-        )
+        return error_response(unavailable())
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -51,3 +51,10 @@ def not_found(what: str, ident: object, hint: str) -> DealgateError:
 
 def conflict(message: str) -> DealgateError:
     return invalid("conflict", message, "version", status=409)
+
+
+def unavailable() -> DealgateError:
+    """The database could not be reached; nothing was changed."""
+    return invalid(
+        "database_unavailable", "The database is unavailable; try again shortly.", None, 503
+    )

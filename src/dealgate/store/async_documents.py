@@ -15,11 +15,20 @@ import asyncpg
 from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
+from dealgate.domain.errors import unavailable
 from dealgate.store import deal_document
 from dealgate.store.repository import Document, document_of
 from dealgate.store.types import from_driver
 
 Processor = Callable[[Any], Any] | None
+APPLICATION_NAME = "dealgate-reads"  # how these connections show in pg_stat_activity
+LOST_CONNECTION = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,  # "connection is closed"
+    asyncpg.InternalClientError,  # a dropped connection's protocol, reused
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
+)
 
 
 class AsyncDocuments:
@@ -45,7 +54,13 @@ class AsyncDocuments:
         values = compiled.construct_params({"deal_id": None})
         params = [values[name] for name in compiled.positiontup or []]
         dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, reset=_as_it_is)
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=1,
+            max_size=size,
+            reset=_as_it_is,
+            server_settings={"application_name": APPLICATION_NAME},
+        )
         try:
             async with pool.acquire() as conn:
                 attributes = (await conn.prepare(str(compiled))).get_attributes()
@@ -60,15 +75,27 @@ class AsyncDocuments:
 
     async def read(self, deal_id: int) -> Document:
         params = [deal_id if p is None else p for p in self.params]
-        async with self.pool.acquire() as conn:
-            # asyncpg prepares the statement once per connection and keeps it.
-            record = await conn.fetchrow(self.sql, *params)
+        record = await self._fetch(params)
         if record is None:
             return document_of(None, deal_id)
         typed = zip(self.processors, record, strict=True)
         return document_of(
             self.row(*(v if f is None or v is None else f(v) for f, v in typed)), deal_id
         )
+
+    async def _fetch(self, params: list[Any]) -> Any:
+        # Connections the server dropped (a restart, an administrator) fail once: they are
+        # all replaced and the read, safe to run again, is retried on a fresh one.
+        for attempt in (1, 2):
+            try:
+                async with self.pool.acquire() as conn:
+                    # asyncpg prepares the statement once per connection and keeps it.
+                    return await conn.fetchrow(self.sql, *params)
+            except LOST_CONNECTION as exc:
+                await self.pool.expire_connections()
+                if attempt == 2:
+                    raise unavailable() from exc
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         await self.pool.close()

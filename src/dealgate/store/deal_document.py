@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable
 from datetime import date
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -122,16 +123,11 @@ def children_of(row: Any) -> dict[str, list[SimpleNamespace]]:
     return out
 
 
+@cache
 def row_type() -> Any:
     """The row of a document as the repository reads it, whichever driver fetched it."""
-    global _ROW
-    if _ROW is None:
-        names = [str(c.key) for c in statement("sqlite").selected_columns]
-        _ROW = namedtuple("DocumentRow", names)  # type: ignore[misc]
-    return _ROW
-
-
-_ROW: Any = None
+    names = [str(c.key) for c in statement("sqlite").selected_columns]
+    return namedtuple("DocumentRow", names)
 
 
 class _Prepared:
