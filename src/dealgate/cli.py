@@ -821,6 +821,7 @@ def serve(
                 status=409,
             )
     os.environ["DEALGATE_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    os.environ["DEALGATE_SERVER_WORKERS"] = str(workers)  # the workers share the connections
     uvicorn.run(
         "dealgate.api.app:create_app_from_env",
         factory=True,

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from dealgate.domain.errors import unavailable
 from dealgate.store import deal_document
+from dealgate.store.db import configured_pool_sizes
 from dealgate.store.repository import Document, document_of
 from dealgate.store.types import from_driver
 
@@ -42,10 +43,9 @@ class AsyncDocuments:
         self.row = deal_document.row_type()
 
     @classmethod
-    async def open(cls, engine: Engine, size: int = 8) -> AsyncDocuments | None:
-        """`size` connections at most: a read holds one for ~0.3 ms, so eight serve far more
-        reads than a worker's CPU can answer, and PostgreSQL's 100 connections stay shared
-        with the workers' write pools."""
+    async def open(cls, engine: Engine, size: int | None = None) -> AsyncDocuments | None:
+        """`size` connections at most (`db.pool_sizes`): a read holds one for ~0.3 ms, so
+        eight serve more reads than a worker's CPU can answer."""
         if engine.dialect.name != "postgresql":
             return None
         dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
@@ -57,7 +57,7 @@ class AsyncDocuments:
         pool = await asyncpg.create_pool(
             dsn,
             min_size=1,
-            max_size=size,
+            max_size=size or configured_pool_sizes().reads,
             reset=_as_it_is,
             server_settings={"application_name": APPLICATION_NAME},
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,42 @@ from dealgate.domain.errors import invalid
 
 DEFAULT_URL = "sqlite:///dealgate.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
+# PostgreSQL's default max_connections is 100: leave room for the CLI and maintenance.
+DEFAULT_CONNECTIONS = 90
+
+
+@dataclass(frozen=True)
+class PoolSizes:
+    """One process's PostgreSQL connections: the thread pool's, and the event loop's reads."""
+
+    pool: int
+    overflow: int
+    reads: int
+
+
+def pool_sizes(workers: int = 1, budget: int = DEFAULT_CONNECTIONS) -> PoolSizes:
+    """Share `budget` connections among `workers` server processes. One process holds as many
+    as requests run at once (20, with 10 more at a peak, and 8 for the event-loop reads);
+    more workers get fewer each, so together they stay within what PostgreSQL accepts."""
+    share = max(budget // max(workers, 1), 4)
+    reads = max(min(8, share // 5), 1)
+    pool = max(min(20, (share - reads) * 2 // 3), 2)
+    overflow = max(min(10, share - reads - pool), 0)
+    return PoolSizes(pool, overflow, reads)
+
+
+def configured_pool_sizes() -> PoolSizes:
+    """From `DEALGATE_DB_CONNECTIONS` (the budget) and the worker count `dealgate serve` sets."""
+    try:
+        workers = int(os.environ.get("DEALGATE_SERVER_WORKERS", "1"))
+        budget = int(os.environ.get("DEALGATE_DB_CONNECTIONS", str(DEFAULT_CONNECTIONS)))
+    except ValueError:
+        raise invalid(
+            "invalid_setting",
+            "DEALGATE_DB_CONNECTIONS and DEALGATE_SERVER_WORKERS take whole numbers.",
+            "environment",
+        ) from None
+    return pool_sizes(workers, budget)
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -51,7 +88,10 @@ def make_engine(url: str | None = None) -> Engine:
         # No pre-ping: it costs a round trip on every checkout; stale connections are recycled.
         # The pool holds as many connections as requests run at once (the thread pool runs
         # up to 40): an overflow connection is opened and closed per request, a fork in PG.
-        return create_engine(resolved, pool_recycle=1800, pool_size=20, max_overflow=10)
+        sizes = configured_pool_sizes()
+        return create_engine(
+            resolved, pool_recycle=1800, pool_size=sizes.pool, max_overflow=sizes.overflow
+        )
     raise invalid(
         "invalid_database_url",
         f"Database '{parsed.get_backend_name()}' is not supported; use SQLite or PostgreSQL.",
