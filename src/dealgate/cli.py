@@ -39,7 +39,7 @@ from dealgate.services import review as review_svc
 from dealgate.services import users as users_svc
 from dealgate.services import webhooks as hooks_svc
 from dealgate.services.demo import DEMO_PASSWORD, demo_users, fill_demo
-from dealgate.services.importing import run_import
+from dealgate.services.importing import COMMIT_ROWS, run_import
 from dealgate.services.setup import init_database
 from dealgate.services.webhooks import announcing
 from dealgate.store.db import make_engine, schema_is_current
@@ -602,6 +602,14 @@ SuggestOpt = Annotated[
 AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="Date next steps were written (default: today).")
 ]
+CommitOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--commit-every",
+        help="Rows per transaction (default 50,000, and at least once a second): fewer lose "
+        "less to a crash and hold the database for less time, more import faster.",
+    ),
+]
 
 
 def _run_import(
@@ -611,8 +619,15 @@ def _run_import(
     suggest: Path | None,
     as_of: str | None,
     as_json: bool,
+    commit_every: int | None = None,
 ) -> None:
     engine = State.engine()
+    if commit_every is not None and commit_every < 1:
+        raise invalid(
+            "invalid_commit_every",
+            "--commit-every takes a number of rows of 1 or more.",
+            "commit_every",
+        )
     process = svc.active_process(engine)
     keys = list(process.stage_keys)
     if suggest is not None:
@@ -631,7 +646,16 @@ def _run_import(
     stages = load_stage_mapping(mapping, keys)
     written = parse_date(as_of, "as_of")
     with import_progress(enabled=not as_json) as tick:
-        summary = run_import(engine, source, data, stages, now=now(), as_of=written, tick=tick)
+        summary = run_import(
+            engine,
+            source,
+            data,
+            stages,
+            now=now(),
+            as_of=written,
+            tick=tick,
+            commit_every=commit_every or COMMIT_ROWS,
+        )
     if as_json:
         emit_json(summary.to_dict())
     else:
@@ -645,10 +669,19 @@ def import_salesforce(
     suggest: SuggestOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    commit_every: CommitOpt = None,
 ) -> None:
     """Opportunities, their history, contact roles, tasks and events from a Salesforce export."""
     with errors_as_shape():
-        _run_import("salesforce", readers.salesforce(directory), mapping, suggest, as_of, as_json)
+        _run_import(
+            "salesforce",
+            readers.salesforce(directory),
+            mapping,
+            suggest,
+            as_of,
+            as_json,
+            commit_every,
+        )
 
 
 @import_app.command("hubspot")
@@ -658,10 +691,13 @@ def import_hubspot(
     suggest: SuggestOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    commit_every: CommitOpt = None,
 ) -> None:
     """A HubSpot deals export."""
     with errors_as_shape():
-        _run_import("hubspot", readers.hubspot(file), mapping, suggest, as_of, as_json)
+        _run_import(
+            "hubspot", readers.hubspot(file), mapping, suggest, as_of, as_json, commit_every
+        )
 
 
 @import_app.command("pipedrive")
@@ -671,10 +707,13 @@ def import_pipedrive(
     suggest: SuggestOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    commit_every: CommitOpt = None,
 ) -> None:
     """A Pipedrive deals export."""
     with errors_as_shape():
-        _run_import("pipedrive", readers.pipedrive(file), mapping, suggest, as_of, as_json)
+        _run_import(
+            "pipedrive", readers.pipedrive(file), mapping, suggest, as_of, as_json, commit_every
+        )
 
 
 @import_app.command("csv")
@@ -685,12 +724,19 @@ def import_csv(
     suggest: SuggestOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    commit_every: CommitOpt = None,
 ) -> None:
     """Any CRM's CSV, with a column mapping file."""
     with errors_as_shape():
         spec = readers.load_columns(columns)
         _run_import(
-            spec["source"], readers.single_file(file, spec), mapping, suggest, as_of, as_json
+            spec["source"],
+            readers.single_file(file, spec),
+            mapping,
+            suggest,
+            as_of,
+            as_json,
+            commit_every,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
 import signal
@@ -14,11 +15,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
 
+from dealgate.cli import app
 from dealgate.domain.errors import DealgateError
 from dealgate.io import readers
 from dealgate.services.importing import ImportSummary, run_import
+from dealgate.services.setup import init_database
 from dealgate.store import tables as t
+from dealgate.store.db import make_engine
 from dealgate.store.unit_of_work import UnitOfWork
 from tests.builders import T0
 
@@ -215,12 +220,12 @@ def _big_export(folder: Path, deals: int) -> None:
     importlib.import_module("bench.import").write_export(folder, deals, seed=11)
 
 
-def _written(engine: Engine) -> int:
+def _written(engine: Engine, *tables: Any) -> int:
     """How far an import has got: the activity rows and source keys committed so far."""
     with engine.connect() as conn:
         return sum(
             conn.execute(select(func.count()).select_from(table)).scalar_one()
-            for table in (t.interactions, t.import_keys)
+            for table in (tables or (t.interactions, t.import_keys))
         )
 
 
@@ -243,22 +248,27 @@ def test_an_import_killed_midway_and_run_again_equals_one_clean_run(
         "--mapping",
         str(DATA / "salesforce-mapping.toml"),
         "--json",
+        # Small transactions, so the kill lands among the activities' commits.
+        "--commit-every",
+        "2000",
     ]
     victim = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if _written(engine) > 0:
+        if _written(engine, t.interactions) > 0:
             break
-        time.sleep(0.05)
+        time.sleep(0.02)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     written_at_kill = _written(engine)
+    activities_at_kill = _written(engine, t.interactions)
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
     killed_then_rerun = snapshot(engine)
-    assert 0 < written_at_kill < _written(engine)  # it stopped midway
+    assert 0 < written_at_kill < _written(engine)  # it stopped midway,
+    assert 0 < activities_at_kill < _written(engine, t.interactions)  # among the activities
 
     clean_url = _fresh_database(backend, tmp_path, pg_url_or_none)
     clean = subprocess.run(
@@ -269,7 +279,6 @@ def test_an_import_killed_midway_and_run_again_equals_one_clean_run(
         timeout=300,
     )
     assert clean.returncode == 0, clean.stderr
-    from dealgate.store.db import make_engine
 
     clean_engine = make_engine(clean_url)
     try:
@@ -279,9 +288,6 @@ def test_an_import_killed_midway_and_run_again_equals_one_clean_run(
 
 
 def _fresh_database(backend: str, tmp_path: Path, pg_url: str | None) -> str:
-    from dealgate.services.setup import init_database
-    from dealgate.store.db import make_engine
-
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'clean.db'}"
     else:
@@ -291,3 +297,48 @@ def _fresh_database(backend: str, tmp_path: Path, pg_url: str | None) -> str:
     init_database(engine, T0)
     engine.dispose()
     return url
+
+
+def test_any_transaction_size_imports_the_same_data(
+    engine: Engine, backend: str, tmp_path: Path, pg_url_or_none: str | None
+) -> None:
+    mapping = readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS)
+    other = make_engine(_fresh_database(backend, tmp_path, pg_url_or_none))
+    try:
+        for target, every in ((engine, 1), (other, 50_000)):
+            run_import(
+                target,
+                "salesforce",
+                readers.salesforce(DATA / "salesforce"),
+                mapping,
+                now=T0,
+                as_of=T0.date(),
+                commit_every=every,
+            )
+        assert snapshot(engine) == snapshot(other)
+    finally:
+        other.dispose()
+
+
+def test_a_commit_size_below_one_row_is_refused_before_anything_is_read(
+    engine: Engine,
+) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "--db",
+            engine.url.render_as_string(hide_password=False),
+            "import",
+            "salesforce",
+            str(DATA / "salesforce"),
+            "--mapping",
+            str(DATA / "salesforce-mapping.toml"),
+            "--commit-every",
+            "0",
+            "--json",
+        ],
+    )
+    assert result.exit_code != 0
+    body = json.loads(result.stdout or result.output)
+    assert [e["code"] for e in body["errors"]] == ["invalid_commit_every"]
+    assert _written(engine, t.deals) == 0

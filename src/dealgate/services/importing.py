@@ -95,11 +95,12 @@ COMMIT_SECONDS = 1.0
 
 
 class _Transaction:
-    """The import's writes, committed every COMMIT_ROWS rows or COMMIT_SECONDS, and at the
-    end; each commit holds its rows with their source keys, so any prefix is a clean state."""
+    """The import's writes, committed every `every` rows or COMMIT_SECONDS, and at the end;
+    each commit holds its rows with their source keys, so any prefix is a clean state."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, every: int) -> None:
         self.uow = UnitOfWork(engine)
+        self.every = every
         self.rows = 0
         self.since = time.monotonic()
 
@@ -110,7 +111,7 @@ class _Transaction:
 
     def wrote(self, rows: int) -> None:
         self.rows += rows
-        if self.rows >= COMMIT_ROWS or time.monotonic() - self.since >= COMMIT_SECONDS:
+        if self.rows >= self.every or time.monotonic() - self.since >= COMMIT_SECONDS:
             self.uow.commit()
             self.rows, self.since = 0, time.monotonic()
 
@@ -131,9 +132,12 @@ def run_import(
     batch: int = 2000,
     read_text: bool = True,
     tick: Tick | None = None,
+    commit_every: int = COMMIT_ROWS,
 ) -> ImportSummary:
     with _no_cyclic_gc():
-        return _import(engine, source, data, mapping, now, as_of, batch, read_text, tick)
+        return _import(
+            engine, source, data, mapping, now, as_of, batch, read_text, tick, commit_every
+        )
 
 
 def _import(
@@ -146,6 +150,7 @@ def _import(
     batch: int,
     read_text: bool,
     tick: Tick | None,
+    commit_every: int,
 ) -> ImportSummary:
     summary = ImportSummary(source)
     step = tick or (lambda _phase, _n: None)
@@ -155,7 +160,7 @@ def _import(
 
     started = time.perf_counter()
     history, history_origins = _history(data, mapping, summary)
-    with _Transaction(engine) as txn:
+    with _Transaction(engine, commit_every) as txn:
         for deals in _batches(data.deals(), batch):
             _write_deals(txn.connection, deals, history, mapping, ledger, summary, data)
             txn.wrote(len(deals))
@@ -164,7 +169,7 @@ def _import(
     for deal_key, origin in history_origins.items():
         if deal_key not in ledger.deal_ids:
             summary.rejected.append(_deal_not_imported(origin, "OpportunityId", deal_key))
-    with _Transaction(engine) as txn:
+    with _Transaction(engine, commit_every) as txn:
         for contacts in _batches(data.contacts(), batch):
             _write_contacts(txn.connection, contacts, ledger, summary, now)
             txn.wrote(len(contacts))
@@ -179,7 +184,7 @@ def _import(
     if read_text:
         started = time.perf_counter()
         written = as_of or now.date()
-        with _Transaction(engine) as txn:
+        with _Transaction(engine, commit_every) as txn:
             for deals in _batches(data.deals(), batch):
                 texts: list[Text] = [
                     (f"text:{d.key}", d.key, None, d.next_step, written)
