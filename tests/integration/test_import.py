@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from dealgate.cli import app
 from dealgate.domain.errors import DealgateError
 from dealgate.io import readers
-from dealgate.services.importing import ImportSummary, run_import
+from dealgate.services.importing import COMMIT_ROWS, ImportSummary, run_import
 from dealgate.services.setup import init_database
 from dealgate.store import tables as t
 from dealgate.store.db import make_engine
@@ -31,7 +31,7 @@ DATA = Path(__file__).parents[1] / "data"
 KEYS = ["prospect", "discover", "change", "design", "propose", "resolve", "decide", "won", "lost"]
 
 
-def salesforce(engine: Engine) -> ImportSummary:
+def salesforce(engine: Engine, commit_every: int = COMMIT_ROWS, batch: int = 2000) -> ImportSummary:
     mapping = readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS)
     return run_import(
         engine,
@@ -40,6 +40,8 @@ def salesforce(engine: Engine) -> ImportSummary:
         mapping,
         now=T0,
         as_of=T0.date(),
+        commit_every=commit_every,
+        batch=batch,
     )
 
 
@@ -302,19 +304,10 @@ def _fresh_database(backend: str, tmp_path: Path, pg_url: str | None) -> str:
 def test_any_transaction_size_imports_the_same_data(
     engine: Engine, backend: str, tmp_path: Path, pg_url_or_none: str | None
 ) -> None:
-    mapping = readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS)
     other = make_engine(_fresh_database(backend, tmp_path, pg_url_or_none))
     try:
-        for target, every in ((engine, 1), (other, 50_000)):
-            run_import(
-                target,
-                "salesforce",
-                readers.salesforce(DATA / "salesforce"),
-                mapping,
-                now=T0,
-                as_of=T0.date(),
-                commit_every=every,
-            )
+        salesforce(engine, commit_every=1, batch=1)  # a commit after every row
+        salesforce(other, commit_every=50_000)
         assert snapshot(engine) == snapshot(other)
     finally:
         other.dispose()
