@@ -52,10 +52,10 @@ Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="The commitment's n
 SafeText = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
 
 
-def _json(data: Any, status: int = 200) -> JSONResponse:
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
     """The views already have the documented shape: returning the response skips
     re-validating it against the model (the schemathesis test holds them to the schema)."""
-    return FastJSONResponse(data, status)
+    return FastJSONResponse(data, status, headers)
 
 
 async def _read(request: Request, caller: Caller, deal_id: int) -> tuple[Deal, Process]:
@@ -352,7 +352,7 @@ def advance(
             expected_version=_if_match(if_match),
             ctx=ctx,
         )
-    return JSONResponse(views.deal_summary(deal), headers={"ETag": f'"{deal.version}"'})
+    return _json(views.deal_summary(deal), headers={"ETag": f'"{deal.version}"'})
 
 
 @router.post("/deals/{deal_id}/close", response_model=DealOut, tags=["gate"])

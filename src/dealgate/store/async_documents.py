@@ -8,7 +8,6 @@ works. Only this read goes this way: writes keep their units of work in the thre
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -21,7 +20,6 @@ from dealgate.store.db import configured_pool_sizes
 from dealgate.store.repository import Document, document_of
 from dealgate.store.types import from_driver
 
-Processor = Callable[[Any], Any] | None
 APPLICATION_NAME = "dealgate-reads"  # how these connections show in pg_stat_activity
 LOST_CONNECTION = (
     OSError,
@@ -35,12 +33,13 @@ LOST_CONNECTION = (
 class AsyncDocuments:
     """A small asyncpg pool that reads deal documents; `open` gives None off PostgreSQL."""
 
-    def __init__(self, pool: Any, sql: str, params: list[Any], processors: list[Processor]) -> None:
+    def __init__(
+        self, pool: Any, sql: str, params: list[Any], processors: list[deal_document.Processor]
+    ) -> None:
         self.pool = pool
         self.sql = sql
         self.params = params  # the statement's parameters in order, the deal id as None
         self.processors = processors
-        self.row = deal_document.row_type()
 
     @classmethod
     async def open(cls, engine: Engine, size: int | None = None) -> AsyncDocuments | None:
@@ -78,10 +77,7 @@ class AsyncDocuments:
         record = await self._fetch(params)
         if record is None:
             return document_of(None, deal_id)
-        typed = zip(self.processors, record, strict=True)
-        return document_of(
-            self.row(*(v if f is None or v is None else f(v) for f, v in typed)), deal_id
-        )
+        return document_of(deal_document.typed_row(self.processors, record), deal_id)
 
     async def _fetch(self, params: list[Any]) -> Any:
         # Connections the server dropped (a restart, an administrator) fail once: they are

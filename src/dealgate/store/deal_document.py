@@ -123,11 +123,21 @@ def children_of(row: Any) -> dict[str, list[SimpleNamespace]]:
     return out
 
 
+Processor = Callable[[Any], Any] | None
+
+
 @cache
 def row_type() -> Any:
     """The row of a document as the repository reads it, whichever driver fetched it."""
     names = [str(c.key) for c in statement("sqlite").selected_columns]
     return namedtuple("DocumentRow", names)
+
+
+def typed_row(processors: list[Processor], values: Any) -> Any:
+    """A driver's row of the statement, each value turned into Python by its column's
+    processor (None: as the driver gives it)."""
+    typed = zip(processors, values, strict=True)
+    return row_type()(*(v if f is None or v is None else f(v) for f, v in typed))
 
 
 class _Prepared:
@@ -142,8 +152,7 @@ class _Prepared:
         self.params = compiled.construct_params({"deal_id": 0})
         self.positions = compiled.positiontup  # None for named parameter styles
         self.columns = list(query.selected_columns)
-        self.row = row_type()
-        self.processors: list[Callable[[Any], Any] | None] | None = None
+        self.processors: list[Processor] | None = None
 
     def run(self, conn: Connection, deal_id: int) -> Any:
         params = {**self.params, "deal_id": deal_id}
@@ -164,8 +173,7 @@ class _Prepared:
             cursor.close()
         if found is None:
             return None
-        typed = zip(self.processors, found, strict=True)
-        return self.row(*(v if f is None or v is None else f(v) for f, v in typed))
+        return typed_row(self.processors, found)
 
 
 _PREPARED: dict[tuple[str, str], _Prepared] = {}
