@@ -199,6 +199,32 @@ def test_an_error_midway_writes_nothing(engine: Engine) -> None:
     assert len(deal.stakeholders) == 2 and deal.version == 1
 
 
+def test_a_refused_change_leaves_the_connection_its_prepared_statements(
+    pg_engine: Engine,
+) -> None:
+    # psycopg deallocates every prepared statement after a ROLLBACK: a gate's refusal
+    # ending that way made the next requests on the connection plan the deal's read again.
+    engine = create_engine(pg_engine.url, pool_size=1, max_overflow=0)
+    try:
+        deal_id = _stored_deal(engine)
+        for _ in range(6):  # psycopg prepares a statement on its fifth execution
+            svc.load_deal(engine, deal_id)
+
+        def prepared() -> int:
+            # In autocommit: a transaction of its own would end in the ROLLBACK it checks.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                return int(
+                    conn.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar_one()
+                )
+
+        before = prepared()
+        with pytest.raises(DealgateError):
+            svc.advance(engine, deal_id, now=at(4), actor="alice", to="won")
+        assert before > 0 and prepared() == before
+    finally:
+        engine.dispose()
+
+
 def test_a_stale_write_fails_with_conflict_and_writes_nothing(engine: Engine) -> None:
     deal_id = _stored_deal(engine)
     with UnitOfWork(engine, write=False) as reader:

