@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,10 +12,13 @@ import pytest
 from sqlalchemy import Engine, text
 
 from dealgate.api.app import create_app
+from dealgate.services.setup import init_database
 from dealgate.store.async_documents import APPLICATION_NAME
 from dealgate.store.db import make_engine
 from tests.api_support import Api, make_users, running_api, serve
 from tests.builders import T0
+
+DATA = Path(__file__).parents[1] / "data"
 
 
 @pytest.fixture
@@ -231,6 +235,28 @@ def test_deal_reads_on_postgresql_run_on_the_event_loop_and_agree_with_the_threa
     assert missing.status_code == 404 and codes(missing) == ["not_found"]
     assert [s["name"] for s in read["stakeholders"]] == ["Raj"]
     assert app.state.documents is None  # the lifespan closed the pool
+
+
+def test_a_process_loaded_while_serving_judges_the_next_read_on_both_read_paths(
+    engine: Engine,
+) -> None:
+    tokens = make_users(engine)
+    app = create_app(engine, clock=lambda: T0, webhooks=False)
+    headers = {"Authorization": f"Bearer {tokens['alice']}"}
+    with serve(app) as base, httpx.Client(base_url=base + "/api/v1", headers=headers) as alice:
+        gate = f"/deals/{new_deal(alice)['id']}/gate"
+        before = alice.get(gate).json()
+        # Loaded by another command: this server has never parsed the new process.
+        init_database(engine, T0, DATA / "review_process.toml")
+        after = alice.get(gate).json()
+        app.state.documents, reader = None, app.state.documents
+        in_thread_pool = alice.get(gate).json()
+        app.state.documents = reader
+    assert before["exit_menu"] != after["exit_menu"] == in_thread_pool["exit_menu"]
+    assert [k["kind"] for k in after["exit_menu"]] == [
+        "first_meeting_accepted",
+        "intro_call_booked",
+    ]
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])  # the event-loop reads are PostgreSQL's

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, func, select, text
@@ -16,9 +18,10 @@ from dealgate.domain.commitment import Party, Status
 from dealgate.domain.errors import DealgateError
 from dealgate.domain.interaction import InteractionKind
 from dealgate.domain.stakeholder import Role
+from dealgate.processes import DEFAULT_PROCESS_PATH
 from dealgate.services import deals as svc
 from dealgate.store import tables
-from dealgate.store.db import make_engine, schema_is_current
+from dealgate.store.db import alembic_config, make_engine, schema_is_current, upgrade
 from dealgate.store.unit_of_work import UnitOfWork
 from tests.builders import PROCESS, a_deal, at, buyer_commits, seller_promises
 
@@ -298,3 +301,25 @@ def test_the_process_is_stored_for_every_command(engine: Engine) -> None:
     with UnitOfWork(engine) as uow:
         process = uow.processes.active()
     assert [s.key for s in process] == [s.key for s in PROCESS]
+
+
+def test_a_database_made_before_process_digests_gets_them_on_upgrade(
+    pg_url_or_none: str | None, tmp_path: Path
+) -> None:
+    engine = make_engine(pg_url_or_none or f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        command.upgrade(alembic_config(engine), "0006")
+        source = DEFAULT_PROCESS_PATH.read_text(encoding="utf-8")
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO processes (name, source, loaded_at) VALUES ('Old', :s, :at)"),
+                {"s": source, "at": at(0)},
+            )
+        upgrade(engine)
+        with UnitOfWork(engine, write=False) as uow:
+            digest = uow.connection.execute(select(tables.processes.c.digest)).scalar_one()
+            process = uow.processes.active()
+        assert digest == hashlib.sha256(source.encode()).hexdigest()
+        assert [s.key for s in process] == [s.key for s in PROCESS]
+    finally:
+        engine.dispose()

@@ -21,7 +21,7 @@ from dealgate.domain.review import review_deal
 from dealgate.domain.stakeholder import Role, Stakeholder
 from dealgate.extract import extract
 from dealgate.store.async_documents import AsyncDocuments
-from dealgate.store.process_store import parsed
+from dealgate.store.process_store import cached
 from dealgate.store.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -154,7 +154,8 @@ def get_deal(engine: Engine, deal_id: int, *, with_events: bool = False) -> Deal
 async def read_deal(documents: AsyncDocuments, deal_id: int) -> tuple[Deal, Process]:
     """A deal and its process read on the event loop (PostgreSQL; see `AsyncDocuments`)."""
     found = await documents.read(deal_id)
-    return found.deal, parsed(found.process_name, found.process_source)
+    process = cached(found.process_digest) or await documents.process(found.process_digest)
+    return found.deal, process
 
 
 def load_deal(engine: Engine, deal_id: int) -> tuple[Deal, Process]:

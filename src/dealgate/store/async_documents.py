@@ -15,11 +15,14 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from dealgate.domain.errors import unavailable
+from dealgate.domain.process import Process
 from dealgate.store import deal_document
 from dealgate.store.db import configured_pool_sizes
+from dealgate.store.process_store import SOURCE_BY_DIGEST, not_initialized, parsed
 from dealgate.store.repository import Document, document_of
 from dealgate.store.types import from_driver
 
+_DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 APPLICATION_NAME = "dealgate-reads"  # how these connections show in pg_stat_activity
 LOST_CONNECTION = (
     OSError,
@@ -40,6 +43,7 @@ class AsyncDocuments:
         self.sql = sql
         self.params = params  # the statement's parameters in order, the deal id as None
         self.processors = processors
+        self.process_sql = str(SOURCE_BY_DIGEST.compile(dialect=_DIALECT))
 
     @classmethod
     async def open(cls, engine: Engine, size: int | None = None) -> AsyncDocuments | None:
@@ -47,7 +51,7 @@ class AsyncDocuments:
         eight serve more reads than a worker's CPU can answer."""
         if engine.dialect.name != "postgresql":
             return None
-        dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+        dialect = _DIALECT
         query = deal_document.statement("postgresql")
         compiled = query.compile(dialect=dialect)
         values = compiled.construct_params({"deal_id": None})
@@ -74,19 +78,28 @@ class AsyncDocuments:
 
     async def read(self, deal_id: int) -> Document:
         params = [deal_id if p is None else p for p in self.params]
-        record = await self._fetch(params)
+        record = await self._fetch(self.sql, params)
         if record is None:
             return document_of(None, deal_id)
         return document_of(deal_document.typed_row(self.processors, record), deal_id)
 
-    async def _fetch(self, params: list[Any]) -> Any:
+    async def process(self, digest: str | None) -> Process:
+        """The process a read named, when this worker has not parsed it yet."""
+        if digest is None:
+            raise not_initialized()
+        row = await self._fetch(self.process_sql, [digest])
+        if row is None:
+            raise not_initialized()
+        return parsed(row["name"], row["source"])
+
+    async def _fetch(self, sql: str, params: list[Any]) -> Any:
         # Connections the server dropped (a restart, an administrator) fail once: they are
         # all replaced and the read, safe to run again, is retried on a fresh one.
         for attempt in (1, 2):
             try:
                 async with self.pool.acquire() as conn:
                     # asyncpg prepares the statement once per connection and keeps it.
-                    return await conn.fetchrow(self.sql, *params)
+                    return await conn.fetchrow(sql, *params)
             except LOST_CONNECTION as exc:
                 await self.pool.expire_connections()
                 if attempt == 2:

@@ -1,4 +1,4 @@
-"""One deal, its children and the active process in one statement.
+"""One deal, its children and the active process's digest in one statement.
 
 Reading a deal one table at a time costs a round trip per table; on PostgreSQL those round
 trips were nine tenths of a request (measured: 2.2 ms against 0.19 ms for this statement).
@@ -32,6 +32,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dealgate.domain.events import STAGE_EVENTS
 from dealgate.store import tables as t
+from dealgate.store.process_store import ACTIVE_DIGEST
 from dealgate.store.types import UTCDateTime, as_utc, from_driver
 
 # name, table, extra condition, sort key (JSON aggregates keep no order on SQLite 3.40).
@@ -86,15 +87,13 @@ _STATEMENTS: dict[str, Select[Any]] = {}
 
 
 def statement(dialect: str) -> Select[Any]:
-    """The deal row, the active process and one JSON list per child table."""
+    """The deal row, the active process's digest and one JSON list per child table."""
     cached = _STATEMENTS.get(dialect)
     if cached is not None:
         return cached
-    active = select(t.processes).order_by(t.processes.c.id.desc()).limit(1).subquery()
-    columns: list[Any] = [
-        select(active.c.name).scalar_subquery().label("process_name"),
-        select(active.c.source).scalar_subquery().label("process_source"),
-    ]
+    # The process by its digest: its 4 KB source in every read was a third of PostgreSQL's
+    # work per read (measured: 0.125 -> 0.087 ms); it is read once per process and kept.
+    columns: list[Any] = [ACTIVE_DIGEST.label("process_digest")]
     for name, table, extra, _ in CHILDREN:
         query = select(_as_json(table, dialect)).where(table.c.deal_id == t.deals.c.id)
         if extra is not None:

@@ -2,35 +2,59 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
-from dealgate.domain.errors import invalid
+from dealgate.domain.errors import DealgateError, invalid
 from dealgate.domain.process import Process
 from dealgate.processes import parse_process
 from dealgate.store import tables as t
 
-_PARSED: dict[str, Process] = {}
+_PARSED: dict[str, Process] = {}  # by the source's digest
+
+
+def digest_of(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+def not_initialized() -> DealgateError:
+    return invalid(
+        "not_initialized",
+        "The database has no process yet; run `dealgate init` first.",
+        "db",
+        status=409,
+    )
+
+
+def cached(digest: str | None) -> Process | None:
+    """The process parsed from the source with this digest, if this process parsed it."""
+    return None if digest is None else _PARSED.get(digest)
 
 
 def parsed(name: str | None, source: str | None) -> Process:
     """The process stored with this source; None means the database has none yet."""
     if source is None:
-        raise invalid(
-            "not_initialized",
-            "The database has no process yet; run `dealgate init` first.",
-            "db",
-            status=409,
-        )
+        raise not_initialized()
     # Parsing is the cost, not reading: reuse the parsed process for the same source.
-    cached = _PARSED.get(source)
-    if cached is None:
-        cached = parse_process(source, f"process '{name}' in the database")
+    digest = digest_of(source)
+    found = _PARSED.get(digest)
+    if found is None:
+        found = parse_process(source, f"process '{name}' in the database")
         if len(_PARSED) > 32:
             _PARSED.clear()
-        _PARSED[source] = cached
-    return cached
+        _PARSED[digest] = found
+    return found
+
+
+ACTIVE_DIGEST = (
+    select(t.processes.c.digest).order_by(t.processes.c.id.desc()).limit(1).scalar_subquery()
+)
+# No LIMIT (a bind parameter more): a source loaded twice has equal rows; the first is taken.
+SOURCE_BY_DIGEST = select(t.processes.c.name, t.processes.c.source).where(
+    t.processes.c.digest == bindparam("digest")
+)
 
 
 class ProcessStore:
@@ -38,12 +62,19 @@ class ProcessStore:
         self.conn = connection
 
     def active(self) -> Process:
-        row = self.conn.execute(
-            select(t.processes.c.source, t.processes.c.name)
-            .order_by(t.processes.c.id.desc())
-            .limit(1)
-        ).first()
-        return parsed(row.name if row else None, row.source if row else None)
+        return self.by_digest(self.conn.execute(select(ACTIVE_DIGEST)).scalar())
+
+    def by_digest(self, digest: str | None) -> Process:
+        """The process a deal's read named: parsed once per source, read only when new."""
+        found = cached(digest)
+        if found is not None:
+            return found
+        if digest is None:
+            raise not_initialized()
+        row = self.conn.execute(SOURCE_BY_DIGEST, {"digest": digest}).first()
+        if row is None:
+            raise not_initialized()
+        return parsed(row.name, row.source)
 
     def active_source(self) -> str | None:
         row = self.conn.execute(
@@ -56,7 +87,7 @@ class ProcessStore:
         process_id = int(
             self.conn.execute(
                 insert(t.processes)
-                .values(name=process.name, source=source, loaded_at=now)
+                .values(name=process.name, source=source, loaded_at=now, digest=digest_of(source))
                 .returning(t.processes.c.id)
             ).scalar_one()
         )

@@ -23,8 +23,7 @@ from dealgate.store import tables as t
 @dataclass(frozen=True)
 class Document:
     deal: Deal
-    process_name: str | None
-    process_source: str | None
+    process_digest: str | None  # of the active process (`ProcessStore.by_digest`)
 
 
 def document_of(row: Any, deal_id: int) -> Document:
@@ -32,7 +31,7 @@ def document_of(row: Any, deal_id: int) -> Document:
     if row is None:
         raise not_found("deal", deal_id, "List deals with `dealgate deal list`.")
     children = {name: {row.id: rows} for name, rows in document.children_of(row).items()}
-    return Document(DealRepository._deal(row, children), row.process_name, row.process_source)
+    return Document(DealRepository._deal(row, children), row.process_digest)
 
 
 class DealRepository:
@@ -49,7 +48,7 @@ class DealRepository:
         return self.read(deal_id).deal
 
     def read(self, deal_id: int) -> Document:
-        """The deal with its children and the active process's source, in one statement."""
+        """The deal with its children and the active process's digest, in one statement."""
         found = document_of(document.read_row(self.conn, deal_id), deal_id)
         if self.tracks_changes:
             self._read[deal_id] = _child_rows(found.deal)

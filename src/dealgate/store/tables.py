@@ -31,6 +31,8 @@ processes = Table(
     Column("name", String(200), nullable=False),
     Column("source", Text, nullable=False),
     Column("loaded_at", UTCDateTime, nullable=False),
+    # SHA-256 of the source: what a deal's read carries to name its process (migration 0007).
+    Column("digest", String(64), nullable=True),
 )
 
 stages = Table(

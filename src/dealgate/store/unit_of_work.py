@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Engine
 
 from dealgate.domain.deal import Deal
 from dealgate.domain.process import Process
-from dealgate.store.process_store import ProcessStore, parsed
+from dealgate.store.process_store import ProcessStore
 from dealgate.store.repository import DealRepository
 from dealgate.store.users import UserRepository
 
@@ -64,7 +64,7 @@ class UnitOfWork:
     def load_deal(self, deal_id: int) -> tuple[Deal, Process]:
         """A deal and the process it is judged by, read together."""
         found = self.deals.read(deal_id)
-        return found.deal, parsed(found.process_name, found.process_source)
+        return found.deal, self.processes.by_digest(found.process_digest)
 
     def commit(self) -> None:
         self.connection.commit()
