@@ -1,14 +1,17 @@
 """Benchmark: the API under a bounded load from a second process, against a bare endpoint.
 
     python bench/api.py [--deals 100000] [--requests 20000] [--concurrency 16] [--workers 2]
-                        [--rounds 3]
+                        [--rounds 3] [--writes 2000]
 
 Serves dealgate with uvicorn on loopback over a PostgreSQL database of N deals (vacuumed and
 analyzed after the load, as autovacuum keeps a live one), drives it from this process with a
 mixed load (reads of a deal and of its gate, writes of commitments and advances) that stops by
 itself, and the same number of requests against a bare FastAPI endpoint that returns a
 constant, in alternating rounds. Prints requests/s and p50/p99 per endpoint of the median
-round and the throughput ratio; the last line is one JSON object with every figure.
+round and the throughput ratio. Then writes alone, for the issue's comparison with a Django
+REST CRM: `--writes` deals created, then each moved one stage on a buyer commitment. The
+16 connections are spread evenly over the workers (`balanced_connections`). The last line is
+one JSON object with every figure.
 """
 
 from __future__ import annotations
@@ -283,6 +286,58 @@ def summarize(
     }
 
 
+# The reference in the issue: a Django REST CRM on this kind of machine (gunicorn, 3 workers).
+DJANGO_CREATES_PER_S = 100
+DJANGO_STAGE_CHANGES_PER_S = (50, 130)
+
+
+def writes_only(
+    base: str, url: str, headers: dict[str, str], n: int, concurrency: int, workers: int
+) -> dict[str, Any]:
+    """The issue's comparison with a Django REST CRM: `n` deals created, then each moved one
+    stage on a buyer commitment (its stakeholder and commitment recorded first, untimed)."""
+    creates = [
+        ("POST /deals", "POST", "/api/v1/deals", {"name": f"Bench {i}", "account": "Acme"})
+        for i in range(n)
+    ]
+    created = summarize(*asyncio.run(drive(base, creates, concurrency, headers, workers)))
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        ids = list(conn.scalars(text("SELECT id FROM deals WHERE account = 'Acme' ORDER BY id")))
+    engine.dispose()
+    evidence: list[tuple[str, str, str, Any]] = []
+    for deal in ids:
+        evidence.append(
+            (
+                "prepare",
+                "POST",
+                f"/api/v1/deals/{deal}/stakeholders",
+                {"name": "Raj Patel", "role": "champion"},
+            )
+        )
+        evidence.append(
+            (
+                "prepare",
+                "POST",
+                f"/api/v1/deals/{deal}/commitments",
+                {
+                    "party": "buyer",
+                    "action": "Meet the team",
+                    "kind": "first_meeting_accepted",
+                    "person": "Raj Patel",
+                    "due": "2026-12-15",
+                },
+            )
+        )
+    # One connection: a deal's stakeholder must be stored before its commitment names them.
+    asyncio.run(drive(base, evidence, 1, headers, 1))
+    moves: list[tuple[str, str, str, Any]] = [
+        ("POST /deals/{id}/advance", "POST", f"/api/v1/deals/{d}/advance", {}) for d in ids
+    ]
+    moved = summarize(*asyncio.run(drive(base, moves, concurrency, headers, workers)))
+    return {"creates": created, "stage_changes": moved}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="API load benchmark.")
     parser.add_argument("--deals", type=int, default=100_000)
@@ -291,6 +346,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each server")
+    parser.add_argument(
+        "--writes", type=int, default=2_000, help="deals created, then moved, after the rounds"
+    )
     args = parser.parse_args()
 
     base_url = make_url(PG_URL)
@@ -341,6 +399,7 @@ def main() -> None:
                 )
             )
         dealgate, bare = median_round(app_rounds), median_round(bare_rounds)
+        writes = writes_only(app_base, url, headers, args.writes, args.concurrency, args.workers)
     finally:
         for proc in procs:
             proc.terminate()
@@ -363,6 +422,17 @@ def main() -> None:
             )
     ratio = round(bare["requests_per_s"] / dealgate["requests_per_s"], 2)
     print(f"bare / dealgate throughput: {ratio}", file=sys.stderr)
+    creates, moves = writes["creates"], writes["stage_changes"]
+    for label, figures, reference in (
+        ("creates", creates, f"{DJANGO_CREATES_PER_S}"),
+        ("stage changes", moves, "{}-{}".format(*DJANGO_STAGE_CHANGES_PER_S)),
+    ):
+        (e,) = figures["endpoints"].values()
+        print(
+            f"writes only, {label}: {figures['requests_per_s']} requests/s, p50 {e['p50_ms']} ms, "
+            f"p99 {e['p99_ms']} ms {e['statuses']} (the Django REST CRM: {reference}/s)",
+            file=sys.stderr,
+        )
     print(
         json.dumps(
             {
@@ -372,6 +442,13 @@ def main() -> None:
                 "dealgate": dealgate,
                 "bare": bare,
                 "bare_over_dealgate": ratio,
+                "writes_only": writes,
+                "over_django": {
+                    "creates": round(creates["requests_per_s"] / DJANGO_CREATES_PER_S, 1),
+                    "stage_changes": round(
+                        moves["requests_per_s"] / max(DJANGO_STAGE_CHANGES_PER_S), 1
+                    ),
+                },
             }
         )
     )
