@@ -154,7 +154,9 @@ def get_deal(engine: Engine, deal_id: int, *, with_events: bool = False) -> Deal
 async def read_deal(documents: AsyncDocuments, deal_id: int) -> tuple[Deal, Process]:
     """A deal and its process read on the event loop (PostgreSQL; see `AsyncDocuments`)."""
     found = await documents.read(deal_id)
-    process = cached(found.process_digest) or await documents.process(found.process_digest)
+    process = cached(found.process_digest)
+    if process is None:
+        process = await documents.process(found.process_digest)
     return found.deal, process
 
 
