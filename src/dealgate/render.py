@@ -247,6 +247,8 @@ def import_summary(console: Console, s: ImportSummary) -> None:
                     d["evidenced_stage"],
                 )
             console.print(table)
+    for warning in s.warnings:
+        console.print(f"[yellow]Warning:[/] {escape(warning)}")
     if s.rejected:
         table = Table(title=f"{len(s.rejected)} rows not imported", title_justify="left")
         for column in ("file", "line", "column", "reason"):

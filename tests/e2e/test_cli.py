@@ -451,3 +451,20 @@ def test_a_change_made_in_the_cli_is_announced_to_webhooks(cli: Cli, engine: Eng
         queued = conn.execute(select(t.deliveries.c.event, t.deliveries.c.body)).all()
     assert [row.event for row in queued] == ["deal.advanced"]
     assert json.loads(queued[0].body)["data"]["deal"] == int(deal_id)
+
+
+def test_an_import_in_several_currencies_says_so_after_its_summary(
+    cli: Cli, tmp_path: Path
+) -> None:
+    data = Path(__file__).parents[1] / "data"
+    header = (data / "pipedrive-deals.csv").read_text(encoding="utf-8").splitlines()[0]
+    export = tmp_path / "deals.csv"
+    export.write_text(
+        header
+        + "\n1,A,1000,EUR,Lead In,Sales,Alice Morgan,open,2026-10-02,,,Acme,"
+        + "\n2,B,2000,USD,Lead In,Sales,Alice Morgan,open,2026-10-02,,,Acme,\n",
+        encoding="utf-8",
+    )
+    mapping = str(data / "pipedrive-mapping.toml")
+    printed = cli("import", "pipedrive", str(export), "--mapping", mapping).stdout
+    assert "Warning:" in printed and "2 currencies" in " ".join(printed.split())

@@ -170,6 +170,42 @@ def test_hubspot_and_pipedrive_exports(
     assert {"won"} <= stages_seen
 
 
+def test_an_export_in_one_currency_comes_in_without_a_warning(engine: Engine) -> None:
+    stages = readers.load_stage_mapping(DATA / "pipedrive-mapping.toml", KEYS)
+    data = readers.pipedrive(DATA / "pipedrive-deals.csv")
+    summary = run_import(engine, "pipedrive", data, stages, now=T0, as_of=T0.date())
+    assert summary.currencies == {"EUR": 5} and summary.warnings == []
+
+
+def test_amounts_in_several_currencies_come_in_as_they_are_with_a_warning_naming_them(
+    engine: Engine, tmp_path: Path
+) -> None:
+    export = tmp_path / "deals.csv"
+    header = (DATA / "pipedrive-deals.csv").read_text(encoding="utf-8").splitlines()[0]
+    export.write_text(
+        header
+        + "\n1,A,1000,EUR,Lead In,Sales,Alice Morgan,open,2026-10-02,,,Acme,"
+        + "\n2,B,2000,usd,Lead In,Sales,Alice Morgan,open,2026-10-02,,,Acme,"
+        + "\n3,C,3000,EUR,Lead In,Sales,Alice Morgan,open,2026-10-02,,,Acme,\n",
+        encoding="utf-8",
+    )
+    stages = readers.load_stage_mapping(DATA / "pipedrive-mapping.toml", KEYS)
+    summary = run_import(
+        engine, "pipedrive", readers.pipedrive(export), stages, now=T0, as_of=T0.date()
+    )
+    assert summary.deals_created == 3 and summary.rejected == []
+    assert summary.to_dict()["currencies"] == {"EUR": 2, "USD": 1}
+    (warning,) = summary.to_dict()["warnings"]
+    assert "2 currencies (EUR 2, USD 1)" in warning and "unconverted" in warning
+    with engine.connect() as conn:
+        amounts = sorted(conn.execute(select(t.deals.c.amount)).scalars())
+    assert amounts == [1000, 2000, 3000]  # as the export has them
+    again = run_import(
+        engine, "pipedrive", readers.pipedrive(export), stages, now=T0, as_of=T0.date()
+    )
+    assert again.deals_created == 0 and again.warnings == []  # nothing new came in
+
+
 def test_a_generic_csv_with_a_column_mapping(engine: Engine) -> None:
     columns = readers.load_columns(DATA / "generic-columns.toml")
     stages = readers.load_stage_mapping(DATA / "generic-mapping.toml", KEYS)

@@ -91,6 +91,13 @@ def _require(path: Path, needs: list[str | tuple[str, ...]]) -> dict[str, str]:
     return chosen
 
 
+def _currency(row: Row, column: str | None) -> str | None:
+    """The amount's currency code as the export spells it, upper-cased; None when not given."""
+    if column is None:
+        return None
+    return (row.get(column) or "").strip().upper()[:10] or None
+
+
 def _guard(errors: list[RowError], path: Path, line: int, build: Callable[[], T]) -> T | None:
     try:
         return build()
@@ -184,6 +191,10 @@ def salesforce(directory: Path) -> SourceData:
                     ),
                     next_step=_text(row, "NextStep", required=False, limit=2000),
                     closed=closed,
+                    # Multi-currency orgs export it; others have one currency and no column.
+                    currency=_currency(
+                        row, "CurrencyIsoCode" if "CurrencyIsoCode" in row else None
+                    ),
                 )
 
             deal = _guard(errors, opportunity, line, build)
@@ -324,6 +335,7 @@ HUBSPOT = {
     "next_step": "Next step",
     "account": "Associated Company",
     "contact": "Associated Contact",
+    "currency": "Currency",  # only in multi-currency accounts' exports
 }
 PIPEDRIVE = {
     "source": "pipedrive",
@@ -337,6 +349,7 @@ PIPEDRIVE = {
     "account": "Organization",
     "contact": "Contact person",
     "status": "Status",
+    "currency": "Currency",
 }
 FIELDS = (
     "id",
@@ -350,6 +363,7 @@ FIELDS = (
     "next_step",
     "contact",
     "status",
+    "currency",
 )
 REQUIRED = ("id", "name", "account", "owner", "stage", "created")
 
@@ -408,6 +422,7 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
                     closed = status if status in ("won", "lost") else None
                 amount_col, close_col = col("amount"), col("close_date")
                 next_col, contact_col = col("next_step"), col("contact")
+                currency_col = col("currency")
                 deal = ImportedDeal(
                     key=key,
                     origin=(path.name, line),
@@ -426,6 +441,7 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
                     if next_col
                     else None,
                     closed=closed,
+                    currency=_currency(row, currency_col),
                 )
                 if contact_col:
                     for name in (row.get(contact_col) or "").replace(",", ";").split(";"):

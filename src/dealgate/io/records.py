@@ -35,6 +35,7 @@ class ImportedDeal:
     close_date: date | None = None
     next_step: str | None = None
     closed: str | None = None  # "won" or "lost" when the source says it is closed
+    currency: str | None = None  # the amount's, where the export says (Pipedrive's Currency)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,6 +48,21 @@ class ImportSummary:
     rejected: list[RowError] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     review: dict[str, Any] = field(default_factory=dict)
+    currencies: Counter[str] = field(default_factory=Counter)  # of the deals created
+
+    @property
+    def warnings(self) -> list[str]:
+        """What was imported but deserves a look before anyone trusts the totals."""
+        if len(self.currencies) < 2:
+            return []
+        counts = ", ".join(f"{code} {n}" for code, n in self.currencies.most_common())
+        return [
+            f"The amounts are in {len(self.currencies)} currencies ({counts}) and were "
+            "imported as they are: a dealgate database keeps one currency, so its pipeline "
+            "totals add them up unconverted. Convert the amounts in the export to one "
+            "currency before importing it into a new database, or import each currency's "
+            "deals into a database of its own."
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +75,8 @@ class ImportSummary:
             "inferred_commitments": self.inferred_commitments,
             "texts_read": self.texts_read,
             "rejected": [e.to_dict() for e in self.rejected],
+            "currencies": dict(self.currencies.most_common()),
+            "warnings": self.warnings,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "review": self.review,
         }
@@ -295,6 +312,8 @@ def _write_deals(
         )
         events[d.key] = moves
         summary.stage_changes += len(moves) - 1
+        if d.currency is not None:
+            summary.currencies[d.currency] += 1
     ids = bulk.insert_deals(conn, rows)
     bulk.insert_rows(
         conn,
