@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from dealgate.api.app import create_app
@@ -212,13 +214,30 @@ def test_a_review_date_out_of_range_is_refused_not_a_500(api: Api) -> None:
     assert response.status_code == 422 and codes(response) == ["invalid_date"]
 
 
-def test_deal_reads_on_postgresql_run_on_the_event_loop_and_agree_with_the_thread_pool_read(
-    engine: Engine,
-) -> None:
+@contextmanager
+def served_to_alice(engine: Engine) -> Iterator[tuple[FastAPI, httpx.Client]]:
+    """The app with its lifespan (so the event-loop reader on PostgreSQL), and Alice's client."""
     tokens = make_users(engine)
     app = create_app(engine, clock=lambda: T0, webhooks=False)
     headers = {"Authorization": f"Bearer {tokens['alice']}"}
     with serve(app) as base, httpx.Client(base_url=base + "/api/v1", headers=headers) as alice:
+        yield app, alice
+
+
+@contextmanager
+def reading_in_the_thread_pool(app: FastAPI) -> Iterator[None]:
+    """Reads as on SQLite or without the lifespan: the event-loop reader set aside."""
+    app.state.documents, reader = None, app.state.documents
+    try:
+        yield
+    finally:
+        app.state.documents = reader
+
+
+def test_deal_reads_on_postgresql_run_on_the_event_loop_and_agree_with_the_thread_pool_read(
+    engine: Engine,
+) -> None:
+    with served_to_alice(engine) as (app, alice):
         deal = new_deal(alice)
         alice.post(f"/deals/{deal['id']}/stakeholders", json={"name": "Raj", "role": "champion"})
         on_loop = app.state.documents is not None
@@ -226,12 +245,10 @@ def test_deal_reads_on_postgresql_run_on_the_event_loop_and_agree_with_the_threa
         read = alice.get(f"/deals/{deal['id']}").json()
         gate = alice.get(f"/deals/{deal['id']}/gate").json()
         missing = alice.get("/deals/999999")
-        # The same deal read in the thread pool, as on SQLite or without the lifespan.
-        app.state.documents, reader = None, app.state.documents
-        assert alice.get(f"/deals/{deal['id']}").json() == read
-        assert alice.get(f"/deals/{deal['id']}/gate").json() == gate
-        assert alice.get("/deals/999999").json() == missing.json()
-        app.state.documents = reader
+        with reading_in_the_thread_pool(app):
+            assert alice.get(f"/deals/{deal['id']}").json() == read
+            assert alice.get(f"/deals/{deal['id']}/gate").json() == gate
+            assert alice.get("/deals/999999").json() == missing.json()
     assert missing.status_code == 404 and codes(missing) == ["not_found"]
     assert [s["name"] for s in read["stakeholders"]] == ["Raj"]
     assert app.state.documents is None  # the lifespan closed the pool
@@ -240,18 +257,14 @@ def test_deal_reads_on_postgresql_run_on_the_event_loop_and_agree_with_the_threa
 def test_a_process_loaded_while_serving_judges_the_next_read_on_both_read_paths(
     engine: Engine,
 ) -> None:
-    tokens = make_users(engine)
-    app = create_app(engine, clock=lambda: T0, webhooks=False)
-    headers = {"Authorization": f"Bearer {tokens['alice']}"}
-    with serve(app) as base, httpx.Client(base_url=base + "/api/v1", headers=headers) as alice:
+    with served_to_alice(engine) as (app, alice):
         gate = f"/deals/{new_deal(alice)['id']}/gate"
         before = alice.get(gate).json()
         # Loaded by another command: this server has never parsed the new process.
         init_database(engine, T0, DATA / "review_process.toml")
         after = alice.get(gate).json()
-        app.state.documents, reader = None, app.state.documents
-        in_thread_pool = alice.get(gate).json()
-        app.state.documents = reader
+        with reading_in_the_thread_pool(app):
+            in_thread_pool = alice.get(gate).json()
     assert before["exit_menu"] != after["exit_menu"] == in_thread_pool["exit_menu"]
     assert [k["kind"] for k in after["exit_menu"]] == [
         "first_meeting_accepted",
