@@ -272,6 +272,59 @@ def test_a_process_loaded_while_serving_judges_the_next_read_on_both_read_paths(
     ]
 
 
+def test_the_hot_read_path_answers_every_read_as_the_routes_do(engine: Engine) -> None:
+    tokens = make_users(engine)
+    hot = create_app(engine, clock=lambda: T0, webhooks=False)
+    routed = create_app(engine, clock=lambda: T0, webhooks=False, hot_reads=False)
+
+    def as_(user: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[user]}"} if user else {}
+
+    with serve(hot) as hot_base, serve(routed) as routed_base:
+        with httpx.Client(base_url=hot_base + "/api/v1", headers=as_("alice")) as alice:
+            deal = new_deal(alice)["id"]
+            alice.post(f"/deals/{deal}/stakeholders", json={"name": "Raj", "role": "champion"})
+            alice.post(
+                f"/deals/{deal}/commitments",
+                json={"party": "buyer", "action": "Meet", "kind": "first_meeting_accepted"},
+            )
+        asked = [
+            ("alice", f"/deals/{deal}"),
+            ("alice", f"/deals/{deal}/gate"),
+            ("maria", f"/deals/{deal}"),  # her team's deal
+            ("bruno", f"/deals/{deal}"),  # another rep's: 404
+            ("bruno", f"/deals/{deal}/gate"),
+            ("alice", "/deals/999999"),
+            ("alice", "/deals/999999/gate"),
+            ("alice", f"/deals/{deal}/gate?to=won"),  # a query: the routes answer
+            ("alice", "/deals/0"),
+            ("alice", "/deals/2147483648"),
+            ("alice", f"/deals/{deal}/"),
+            (None, f"/deals/{deal}"),
+        ]
+        answers = []
+        for base in (hot_base, routed_base):
+            for user, path in asked:
+                with httpx.Client(base_url=base + "/api/v1", headers=as_(user)) as client:
+                    r = client.get(path)
+                answers.append((path, r.status_code, r.headers.get("content-type"), r.text))
+        # A token nobody issued, on the hot path's own kind of request.
+        with httpx.Client(headers={"Authorization": "Bearer nope"}) as stranger:
+            unknown = [stranger.get(f"{b}/api/v1/deals/{deal}") for b in (hot_base, routed_base)]
+    assert answers[: len(asked)] == answers[len(asked) :]
+    assert [r.status_code for r in unknown] == [401, 401]
+    assert unknown[0].json() == unknown[1].json()
+    statuses = [status for _, status, _, _ in answers[: len(asked)]]
+    assert statuses == [200, 200, 200, 404, 404, 404, 404, 200, 422, 422, 307, 401]
+    # The hot path answers on PostgreSQL, for tokens seen in the last second (so not each
+    # user's first request); on SQLite every read goes through the routes.
+    if engine.dialect.name == "postgresql":
+        assert hot.state.hot_reads_answered > 0
+    else:
+        assert hot.state.hot_reads_answered == 0
+    assert routed.state.hot_reads_answered == 0
+
+
 @pytest.mark.parametrize("backend", ["postgresql"])  # the event-loop reads are PostgreSQL's
 def test_a_read_after_postgresql_dropped_the_connections_is_answered(engine: Engine) -> None:
     with running_api(engine) as api, api.client("alice") as alice:

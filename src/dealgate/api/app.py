@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dealgate import __version__
 from dealgate.api import errors
 from dealgate.api.errors import error_response
+from dealgate.api.hot_reads import HotReads
 from dealgate.api.routes_deals import router as deals_router
 from dealgate.api.routes_pipeline import router as pipeline_router
 from dealgate.clock import now as wall_clock
@@ -99,6 +100,7 @@ def create_app(
     *,
     clock: Callable[[], datetime] = wall_clock,
     webhooks: bool = True,
+    hot_reads: bool = True,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -127,7 +129,10 @@ def create_app(
     app.state.engine = engine or make_engine()
     app.state.documents = None  # reads on the event loop, once the lifespan opens them
     app.state.clock = clock
+    app.state.hot_reads = hot_reads  # False: every request goes through the routes
+    app.state.hot_reads_answered = 0
     errors.install(app)
+    app.add_middleware(HotReads)
     app.add_middleware(BodyLimit)
 
     app.include_router(deals_router)
