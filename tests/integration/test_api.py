@@ -272,35 +272,6 @@ def test_a_process_loaded_while_serving_judges_the_next_read_on_both_read_paths(
     ]
 
 
-def test_an_advance_is_refused_alike_on_the_event_loop_and_in_its_transaction(
-    engine: Engine,
-) -> None:
-    with served_to_alice(engine) as (app, alice):
-        deal = new_deal(alice)["id"]
-        asked: list[tuple[str, dict[str, str], dict[str, str]]] = [
-            (f"/deals/{deal}/advance", {}, {}),  # no buyer commitment: 422
-            (f"/deals/{deal}/advance", {"If-Match": '"99"'}, {}),  # stale version: 409
-            (f"/deals/{deal}/advance", {}, {"to": "won"}),
-            (f"/deals/{deal}/advance", {}, {"to": "no-such-stage"}),
-            (f"/deals/{deal}/advance", {}, {"override_reason": "Trust me"}),  # a rep: 403
-            ("/deals/999999/advance", {}, {}),  # 404
-        ]
-
-        def answers() -> list[tuple[int, str]]:
-            return [
-                (r.status_code, r.text)
-                for r in (alice.post(path, headers=h, json=body) for path, h, body in asked)
-            ]
-
-        judged_on_the_loop = answers()
-        with reading_in_the_thread_pool(app):
-            judged_in_the_transaction = answers()
-        version = alice.get(f"/deals/{deal}").json()["version"]
-    assert judged_on_the_loop == judged_in_the_transaction
-    assert [status for status, _ in judged_on_the_loop] == [422, 409, 422, 422, 403, 404]
-    assert version == 1  # nothing was written
-
-
 def test_the_hot_read_path_answers_every_read_as_the_routes_do(engine: Engine) -> None:
     tokens = make_users(engine)
     hot = create_app(engine, clock=lambda: T0, webhooks=False)

@@ -332,10 +332,9 @@ def _if_match(value: str | None) -> int | None:
 
 
 @router.post("/deals/{deal_id}/advance", response_model=DealOut, tags=["gate"])
-async def advance(
+def advance(
     deal_id: DealId,
     body: AdvanceRequest,
-    request: Request,
     engine: EngineDep,
     caller: CallerDep,
     now: NowDep,
@@ -343,36 +342,17 @@ async def advance(
 ) -> Any:
     if body.override_reason is not None:
         caller.require_override_right()
-    expected_version = _if_match(if_match)
-    documents = request.app.state.documents
-    if documents is not None:
-        # A refusal, the usual answer, is judged on the event loop without a transaction.
-        await svc.refuse_advance(
-            documents,
+    with announcing(engine, now, caller.guard) as ctx:
+        deal, _ = svc.advance(
+            engine,
             deal_id,
             now=now,
             actor=caller.user.name,
             to=body.to,
             override_reason=body.override_reason,
-            expected_version=expected_version,
-            guard=caller.guard,
+            expected_version=_if_match(if_match),
+            ctx=ctx,
         )
-
-    def advance_and_announce() -> Deal:
-        with announcing(engine, now, caller.guard) as ctx:
-            deal, _ = svc.advance(
-                engine,
-                deal_id,
-                now=now,
-                actor=caller.user.name,
-                to=body.to,
-                override_reason=body.override_reason,
-                expected_version=expected_version,
-                ctx=ctx,
-            )
-        return deal
-
-    deal = await run_in_threadpool(advance_and_announce)
     return _json(views.deal_summary(deal), headers={"ETag": f'"{deal.version}"'})
 
 

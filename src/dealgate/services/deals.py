@@ -182,7 +182,13 @@ def _change(
     with UnitOfWork(engine) as uow:
         try:
             deal, process = uow.load_deal(deal_id)
-            _admit(deal, None if ctx is None else ctx.guard, expected_version)
+            if ctx is not None and ctx.guard is not None:
+                ctx.guard(deal)
+            if expected_version is not None and expected_version != deal.version:
+                raise conflict(
+                    f"Deal {deal_id} is at version {deal.version}, not {expected_version}; "
+                    "reload it and try again."
+                )
             before = _codes(deal, process, ctx)
             stage_before = deal.stage
             result = change(deal, process)
@@ -194,18 +200,6 @@ def _change(
     if ctx is not None:
         _collect_events(deal, process, ctx, before, stage_before)
     return result
-
-
-def _admit(deal: Deal, guard: Callable[[Deal], None] | None, expected_version: int | None) -> None:
-    """What a change checks before it runs: the caller may see the deal, and it is at the
-    version they read."""
-    if guard is not None:
-        guard(deal)
-    if expected_version is not None and expected_version != deal.version:
-        raise conflict(
-            f"Deal {deal.id} is at version {deal.version}, not {expected_version}; "
-            "reload it and try again."
-        )
 
 
 def _codes(deal: Deal, process: Process, ctx: ChangeContext | None) -> set[str]:
@@ -488,27 +482,6 @@ def advance(
         )
 
     return _change(engine, deal_id, move, expected_version, ctx)
-
-
-async def refuse_advance(
-    documents: AsyncDocuments,
-    deal_id: int,
-    *,
-    now: datetime,
-    actor: str,
-    to: str | None = None,
-    override_reason: str | None = None,
-    expected_version: int | None = None,
-    guard: Callable[[Deal], None] | None = None,
-) -> None:
-    """Raise the refusal `advance` would raise, judging the deal as read on the event loop.
-
-    Most advances a busy API is asked for are refused by the gate, and a refusal needs no
-    transaction nor a thread; an advance that passes here is made by `advance`, which reads
-    and judges the deal again in its transaction."""
-    deal, process = await read_deal(documents, deal_id)
-    _admit(deal, guard, expected_version)
-    deal.advance(process, now=now, actor=actor, to=to, override_reason=override_reason)
 
 
 def close_won(
