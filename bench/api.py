@@ -368,6 +368,7 @@ def main() -> None:
         # the first read of every page also writes its hint bits.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
+            conn.execute(text("CHECKPOINT"))
         print(
             f"loaded {args.deals:,} deals in {time.perf_counter() - started:.1f} s", file=sys.stderr
         )

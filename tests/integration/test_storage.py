@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import threading
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import asyncpg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from dealgate.domain.commitment import Party, Status
 from dealgate.domain.errors import DealgateError
@@ -20,7 +24,8 @@ from dealgate.domain.interaction import InteractionKind
 from dealgate.domain.stakeholder import Role
 from dealgate.processes import DEFAULT_PROCESS_PATH
 from dealgate.services import deals as svc
-from dealgate.store import tables
+from dealgate.store import deal_document, tables
+from dealgate.store.async_documents import SESSION_SETTINGS
 from dealgate.store.db import alembic_config, make_engine, schema_is_current, upgrade
 from dealgate.store.unit_of_work import UnitOfWork
 from tests.builders import PROCESS, a_deal, at, buyer_commits, seller_promises
@@ -323,3 +328,36 @@ def test_a_database_made_before_process_digests_gets_them_on_upgrade(
         assert [s.key for s in process] == [s.key for s in PROCESS]
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # the event-loop reads are PostgreSQL's
+def test_the_event_loop_reads_reach_every_table_by_its_index_even_while_it_is_empty(
+    engine: Engine,
+) -> None:
+    # A plan cached while a table is empty would scan it whole for the connection's life.
+    dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+    query = deal_document.statement("postgresql").compile(dialect=dialect)
+    values = query.construct_params({"deal_id": 1})
+    params = [values[name] for name in query.positiontup or []]
+    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))  # the statistics now say the child tables are empty
+
+    async def scanned_whole(settings: dict[str, str]) -> set[str]:
+        conn = await asyncpg.connect(dsn, server_settings=settings)
+        try:
+            await conn.execute("SET plan_cache_mode = force_generic_plan")
+            plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {query}", *params))
+        finally:
+            await conn.close()
+        found: set[str] = set()
+        nodes = [plan[0]["Plan"]]
+        while nodes:
+            node = nodes.pop()
+            if node["Node Type"] == "Seq Scan":
+                found.add(node["Relation Name"])
+            nodes.extend(node.get("Plans", []))
+        return found
+
+    assert asyncio.run(scanned_whole(SESSION_SETTINGS)) == set()
+    assert "events" in asyncio.run(scanned_whole({}))  # what PostgreSQL plans by default

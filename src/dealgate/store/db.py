@@ -85,12 +85,13 @@ def make_engine(url: str | None = None) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        # No pre-ping: it costs a round trip on every checkout; stale connections are recycled.
+        # No pre-ping: it costs a round trip on every checkout; stale connections are recycled,
+        # and with them the plans psycopg prepared (one made while a table was small stays).
         # The pool holds as many connections as requests run at once (the thread pool runs
         # up to 40): an overflow connection is opened and closed per request, a fork in PG.
         sizes = configured_pool_sizes()
         return create_engine(
-            resolved, pool_recycle=1800, pool_size=sizes.pool, max_overflow=sizes.overflow
+            resolved, pool_recycle=300, pool_size=sizes.pool, max_overflow=sizes.overflow
         )
     raise invalid(
         "invalid_database_url",
