@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dealgate.domain.errors import invalid
 from dealgate.domain.ladder import Rung
@@ -40,6 +40,14 @@ class Process:
     name: str
     kinds: dict[str, CommitmentKind]
     stages: tuple[Stage, ...]
+    # Worked out once: the gate asks for positions several times per deal judged.
+    _keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _positions: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        keys = (*(s.key for s in self.stages), *CLOSED_STAGES)
+        object.__setattr__(self, "_keys", keys)
+        object.__setattr__(self, "_positions", {k: keys.index(k) for k in keys})
 
     def __iter__(self) -> Iterator[Stage]:
         return iter(self.stages)
@@ -47,7 +55,7 @@ class Process:
     @property
     def stage_keys(self) -> tuple[str, ...]:
         """Open stages in order, then the two closed ones."""
-        return (*(s.key for s in self.stages), *CLOSED_STAGES)
+        return self._keys
 
     def has_stage(self, key: str) -> bool:
         return key in self.stage_keys
@@ -64,10 +72,11 @@ class Process:
 
     def position(self, key: str) -> int:
         """Index in the process; `won` sits after the last open stage, `lost` after that."""
-        keys = self.stage_keys
-        if key not in keys:
+        found = self._positions.get(key)
+        if found is None:
             self.stage(key)  # raises the helpful error
-        return keys.index(key)
+            raise AssertionError(key)  # unreachable: an open stage has a position
+        return found
 
     def next_stage(self, key: str) -> str | None:
         if key in CLOSED_STAGES:

@@ -144,14 +144,14 @@ class DealRepository:
             version=r.version,
             external_id=r.external_id,
             stakeholders=[
-                Stakeholder(s.number, s.name, Role(s.role), s.title, s.notes)
+                Stakeholder(s.number, s.name, _ROLES[s.role], s.title, s.notes)
                 for s in children["stakeholders"].get(r.id, [])
             ],
             commitments=[_commitment(c) for c in children["commitments"].get(r.id, [])],
             interactions=[
                 Interaction(
                     i.number,
-                    InteractionKind(i.kind),
+                    _INTERACTION_KINDS[i.kind],
                     i.on_date,
                     i.summary,
                     i.created_at,
@@ -340,12 +340,19 @@ def _commitment_values(deal: Deal, c: Commitment) -> dict[str, Any]:
     }
 
 
+# Stored values to members by dictionary: calling the Enum class costs more, once per row read.
+_ROLES = {m.value: m for m in Role}
+_INTERACTION_KINDS = {m.value: m for m in InteractionKind}
+_PARTIES = {m.value: m for m in Party}
+_STATUSES = {m.value: m for m in Status}
+
+
 def _commitment(c: Any) -> Commitment:
     return Commitment(
         number=c.number,
-        party=Party(c.party),
+        party=_PARTIES[c.party],
         action=c.action,
-        status=Status(c.status),
+        status=_STATUSES[c.status],
         created_at=c.created_at,
         kind=c.kind,
         rung_level=c.rung_level,
