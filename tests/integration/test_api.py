@@ -334,7 +334,7 @@ def test_a_read_after_postgresql_dropped_the_connections_is_answered(engine: Eng
             dropped = conn.execute(
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE application_name = :name"
+                    "WHERE application_name = :name AND datname = current_database()"
                 ),
                 {"name": APPLICATION_NAME},
             ).scalar_one()

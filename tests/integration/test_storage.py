@@ -25,8 +25,9 @@ from dealgate.domain.stakeholder import Role
 from dealgate.processes import DEFAULT_PROCESS_PATH
 from dealgate.services import deals as svc
 from dealgate.store import deal_document, tables
-from dealgate.store.async_documents import SESSION_SETTINGS
+from dealgate.store.async_documents import APPLICATION_NAME, SESSION_SETTINGS, AsyncDocuments
 from dealgate.store.db import alembic_config, make_engine, schema_is_current, upgrade
+from dealgate.store.repository import Document
 from dealgate.store.unit_of_work import UnitOfWork
 from tests.builders import PROCESS, a_deal, at, buyer_commits, seller_promises
 
@@ -361,3 +362,48 @@ def test_the_event_loop_reads_reach_every_table_by_its_index_even_while_it_is_em
 
     assert asyncio.run(scanned_whole(SESSION_SETTINGS)) == set()
     assert "events" in asyncio.run(scanned_whole({}))  # what PostgreSQL plans by default
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # the event-loop reads are PostgreSQL's
+def test_the_event_loop_reads_share_few_connections_among_many_readers_and_cancellations(
+    engine: Engine,
+) -> None:
+    deal_id = _stored_deal(engine)
+
+    def connections_open() -> int:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE application_name = :n AND datname = current_database()"
+                    ),
+                    {"n": APPLICATION_NAME},
+                ).scalar_one()
+            )
+
+    async def scenario() -> tuple[int, int, int]:
+        documents = await AsyncDocuments.open(engine, size=2)
+        assert documents is not None
+        try:
+            read = await asyncio.gather(*(documents.read(deal_id) for _ in range(50)))
+            assert {d.deal.id for d in read} == {deal_id}
+            at_most = connections_open()
+            # Readers given up while they wait (a client hung up) hold nothing afterwards.
+            readers = [asyncio.create_task(documents.read(deal_id)) for _ in range(20)]
+            await asyncio.sleep(0)
+            for reader in readers[::2]:
+                reader.cancel()
+            outcomes = await asyncio.gather(*readers, return_exceptions=True)
+            cancelled = sum(isinstance(o, asyncio.CancelledError) for o in outcomes)
+            served = [o.deal.id for o in outcomes if isinstance(o, Document)]
+            assert len(served) + cancelled == len(readers) and set(served) <= {deal_id}
+            again = await asyncio.gather(*(documents.read(deal_id) for _ in range(10)))
+            assert {d.deal.id for d in again} == {deal_id}
+            return at_most, cancelled, connections_open()
+        finally:
+            await documents.close()
+
+    at_most, cancelled, after = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert at_most == after == 2 and cancelled > 0  # never more, and back to two after
+    assert connections_open() == 0  # closed with the reader
