@@ -29,6 +29,7 @@ from dealgate.store.async_documents import APPLICATION_NAME, SESSION_SETTINGS, A
 from dealgate.store.db import alembic_config, make_engine, schema_is_current, upgrade
 from dealgate.store.repository import Document
 from dealgate.store.unit_of_work import UnitOfWork
+from tests.async_support import run_apart
 from tests.builders import PROCESS, a_deal, at, buyer_commits, seller_promises
 
 
@@ -360,8 +361,8 @@ def test_the_event_loop_reads_reach_every_table_by_its_index_even_while_it_is_em
             nodes.extend(node.get("Plans", []))
         return found
 
-    assert asyncio.run(scanned_whole(SESSION_SETTINGS)) == set()
-    assert "events" in asyncio.run(scanned_whole({}))  # what PostgreSQL plans by default
+    assert run_apart(scanned_whole(SESSION_SETTINGS)) == set()
+    assert "events" in run_apart(scanned_whole({}))  # what PostgreSQL plans by default
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])  # the event-loop reads are PostgreSQL's
@@ -404,6 +405,6 @@ def test_the_event_loop_reads_share_few_connections_among_many_readers_and_cance
         finally:
             await documents.close()
 
-    at_most, cancelled, after = asyncio.run(asyncio.wait_for(scenario(), 60))
+    at_most, cancelled, after = run_apart(asyncio.wait_for(scenario(), 60))
     assert at_most == after == 2 and cancelled > 0  # never more, and back to two after
     assert connections_open() == 0  # closed with the reader
