@@ -9,6 +9,7 @@ import threading
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -405,6 +406,19 @@ def test_the_event_loop_reads_share_few_connections_among_many_readers_and_cance
         finally:
             await documents.close()
 
+    async def closed_while_waiting() -> list[Any]:
+        documents = await AsyncDocuments.open(engine, size=1)
+        assert documents is not None
+        readers = [asyncio.create_task(documents.read(deal_id)) for _ in range(5)]
+        await asyncio.sleep(0)
+        await documents.close()
+        return await asyncio.gather(*readers, return_exceptions=True)
+
     at_most, cancelled, after = run_apart(asyncio.wait_for(scenario(), 60))
+    # Closing the reader (a worker stopping) leaves nobody waiting for a connection forever.
+    ends = run_apart(asyncio.wait_for(closed_while_waiting(), 60))
+    assert all(
+        isinstance(e, Document) or (isinstance(e, DealgateError) and e.status == 503) for e in ends
+    )
     assert at_most == after == 2 and cancelled > 0  # never more, and back to two after
     assert connections_open() == 0  # closed with the reader

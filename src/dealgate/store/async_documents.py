@@ -122,7 +122,8 @@ class Connections:
         for conn in idle:
             self._open -= 1
             await conn.close()
-        self._hand_over(None)  # the waiting find the pool closed
+        while self._hand_over(None):  # each one waiting finds the pool closed
+            pass
 
 
 class AsyncDocuments:
