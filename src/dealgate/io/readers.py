@@ -192,9 +192,7 @@ def salesforce(directory: Path) -> SourceData:
                     next_step=_text(row, "NextStep", required=False, limit=2000),
                     closed=closed,
                     # Multi-currency orgs export it; others have one currency and no column.
-                    currency=_currency(
-                        row, "CurrencyIsoCode" if "CurrencyIsoCode" in row else None
-                    ),
+                    currency=_currency(row, "CurrencyIsoCode"),
                 )
 
             deal = _guard(errors, opportunity, line, build)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from dealgate.domain.process import Process
 from dealgate.processes import DEFAULT_PROCESS_PATH, load_process
 from dealgate.store.db import upgrade
+from dealgate.store.process_store import digest_of
 from dealgate.store.unit_of_work import UnitOfWork
 
 
@@ -33,7 +34,7 @@ def init_database(engine: Engine, now: datetime, process_file: Path | None = Non
     ]
     with UnitOfWork(engine) as uow:
         loaded = False
-        if uow.processes.active_source() != source:
+        if uow.processes.active_digest() != digest_of(source):
             uow.processes.load(process, source, now)
             loaded = True
         uow.commit()

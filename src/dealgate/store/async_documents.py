@@ -186,7 +186,7 @@ class AsyncDocuments:
         row = await self._fetch(self.process_sql, [digest])
         if row is None:
             raise not_initialized()
-        return parsed(row["name"], row["source"])
+        return parsed(row["name"], row["source"], digest)
 
     async def _fetch(self, sql: str, params: list[Any]) -> Any:
         # Connections the server dropped (a restart, an administrator) fail once: they are

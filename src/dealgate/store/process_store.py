@@ -33,12 +33,13 @@ def cached(digest: str | None) -> Process | None:
     return None if digest is None else _PARSED.get(digest)
 
 
-def parsed(name: str | None, source: str | None) -> Process:
-    """The process stored with this source; None means the database has none yet."""
+def parsed(name: str | None, source: str | None, digest: str | None = None) -> Process:
+    """The process stored with this source (and this digest of it, when the row gave one);
+    None means the database has none yet."""
     if source is None:
         raise not_initialized()
     # Parsing is the cost, not reading: reuse the parsed process for the same source.
-    digest = digest_of(source)
+    digest = digest or digest_of(source)
     found = _PARSED.get(digest)
     if found is None:
         found = parse_process(source, f"process '{name}' in the database")
@@ -62,7 +63,7 @@ class ProcessStore:
         self.conn = connection
 
     def active(self) -> Process:
-        return self.by_digest(self.conn.execute(select(ACTIVE_DIGEST)).scalar())
+        return self.by_digest(self.active_digest())
 
     def by_digest(self, digest: str | None) -> Process:
         """The process a deal's read named: parsed once per source, read only when new."""
@@ -74,13 +75,12 @@ class ProcessStore:
         row = self.conn.execute(SOURCE_BY_DIGEST, {"digest": digest}).first()
         if row is None:
             raise not_initialized()
-        return parsed(row.name, row.source)
+        return parsed(row.name, row.source, digest)
 
-    def active_source(self) -> str | None:
-        row = self.conn.execute(
-            select(t.processes.c.source).order_by(t.processes.c.id.desc()).limit(1)
-        ).first()
-        return None if row is None else str(row.source)
+    def active_digest(self) -> str | None:
+        """The digest of the active process's source (None before `dealgate init`)."""
+        found = self.conn.execute(select(ACTIVE_DIGEST)).scalar()
+        return None if found is None else str(found)
 
     def load(self, process: Process, source: str, now: datetime) -> int:
         """Make `process` the active one; its stages and kinds are written for set-based SQL."""
