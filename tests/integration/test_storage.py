@@ -136,6 +136,17 @@ def test_any_text_comes_back_exactly_from_the_one_statement_read(engine: Engine)
     assert stored.interactions[-1].summary == text
     assert stored.commitments[-1].action == text
     assert stored.dissatisfaction[-1].text == text
+    if engine.dialect.name == "postgresql":  # and so does the API's read on the event loop
+        assert run_apart(_read_on_event_loop(engine, deal.id or 0)) == stored
+
+
+async def _read_on_event_loop(engine: Engine, deal_id: int) -> Any:
+    documents = await AsyncDocuments.open(engine, size=1)
+    assert documents is not None
+    try:
+        return (await documents.read(deal_id)).deal
+    finally:
+        await documents.close()
 
 
 def test_times_read_back_in_utc_whatever_the_sessions_time_zone(engine: Engine) -> None:
