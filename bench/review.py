@@ -33,6 +33,7 @@ from dealgate.processes import default_process
 from dealgate.services.setup import init_database
 from dealgate.store import tables as t
 from dealgate.store.db import make_engine
+from dealgate.store.deal_document import fill_documents
 from dealgate.store.review_sql import review_pipeline
 from dealgate.store.signals_sql import refresh_signals
 
@@ -179,8 +180,10 @@ def load(engine: Engine, deals: int, seed: int) -> int:
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     with engine.begin() as conn:
-        # Bulk rows bypass the repository, so their review signals are computed in SQL.
+        # Bulk rows bypass the repository, so their review signals and documents are
+        # computed in SQL.
         refresh_signals(conn)
+        fill_documents(conn)
     return count
 
 

@@ -45,6 +45,23 @@ def salesforce(engine: Engine, commit_every: int = COMMIT_ROWS, batch: int = 200
     )
 
 
+def _document(text: str | None) -> Any:
+    """A deal's children document as what it holds: its JSON lists come in the order the
+    rows were found, and carry our row ids."""
+    if text is None:
+        return None
+    lists = json.loads(text)
+    return {
+        name: sorted(
+            (
+                json.dumps({k: v for k, v in row.items() if k != "deal_id"}, sort_keys=True)
+                for row in rows or ()
+            ),
+        )
+        for name, rows in sorted(lists.items())
+    }
+
+
 def snapshot(engine: Engine) -> dict[str, Any]:
     """Everything an import wrote, keyed by the source's ids rather than our row ids."""
     with engine.connect() as conn:
@@ -66,6 +83,8 @@ def snapshot(engine: Engine) -> dict[str, Any]:
                 item.pop("id", None)
                 if "deal_id" in item:
                     item["deal_id"] = external.get(item["deal_id"])
+                if table is t.deals:
+                    item["children"] = _document(item["children"])
                 rows.append(tuple(sorted((k, str(v)) for k, v in item.items())))
             out[table.name] = sorted(rows)
         return out

@@ -26,9 +26,10 @@ from dealgate.domain.interaction import InteractionKind
 from dealgate.domain.stakeholder import Role
 from dealgate.processes import DEFAULT_PROCESS_PATH
 from dealgate.services import deals as svc
-from dealgate.store import deal_document, tables
+from dealgate.store import bulk, deal_document, tables
 from dealgate.store.async_documents import APPLICATION_NAME, SESSION_SETTINGS, AsyncDocuments
 from dealgate.store.db import alembic_config, make_engine, schema_is_current, upgrade
+from dealgate.store.deal_document import fill_documents
 from dealgate.store.repository import Document
 from dealgate.store.unit_of_work import UnitOfWork
 from tests.async_support import run_apart
@@ -110,11 +111,16 @@ def test_a_save_keeps_every_change_and_rewrites_no_unchanged_row(engine: Engine)
         uow.commit()
     with UnitOfWork(engine, write=False) as uow:
         stored = uow.deals.get(deal_id)
+        title = uow.connection.execute(
+            select(tables.stakeholders.c.title).where(
+                tables.stakeholders.c.deal_id == deal_id, tables.stakeholders.c.number == 1
+            )
+        ).scalar_one()
     assert stored.version == 4
     assert stored.commitments == deal.commitments and len(stored.commitments) == 3
     assert stored.commitments[0].status is Status.KEPT
     assert [s.name for s in stored.stakeholders] == ["Raj Patel", "Lena Ross", "Ola Berg"]
-    assert stored.stakeholders[0].title == "Head of Ops"
+    assert title == "Head of Ops"
     assert [i.summary for i in stored.interactions] == ["Intro call", "Recap"]
     assert stored.dissatisfaction == deal.dissatisfaction
 
@@ -147,6 +153,42 @@ async def _read_on_event_loop(engine: Engine, deal_id: int) -> Any:
         return (await documents.read(deal_id)).deal
     finally:
         await documents.close()
+
+
+def test_rows_written_in_bulk_beside_the_repository_are_read_with_the_deal(
+    engine: Engine,
+) -> None:
+    deal_id = _stored_deal(engine)
+    row = {
+        "deal_id": deal_id,
+        "number": 2,
+        "kind": "email",
+        "on_date": at(5).date(),
+        "summary": "Imported later",
+        "created_at": at(5),
+        "client_declined": False,
+    }
+
+    def document() -> str | None:
+        query = select(tables.deals.c.children).where(tables.deals.c.id == deal_id)
+        with engine.connect() as conn:
+            found: str | None = conn.execute(query).scalar_one()
+            return found
+
+    written = document()
+    assert written is not None and "Intro call" in written  # the repository wrote one
+    with UnitOfWork(engine) as uow:
+        bulk.insert_rows(uow.connection, tables.interactions, [row])
+        uow.commit()
+    assert document() is None  # it no longer holds every row
+    with UnitOfWork(engine, write=False) as uow:
+        read = uow.deals.get(deal_id)
+    assert [i.summary for i in read.interactions] == ["Intro call", "Imported later"]
+    with UnitOfWork(engine) as uow:
+        fill_documents(uow.connection)
+        uow.commit()
+        assert uow.deals.get(deal_id) == read
+    assert "Imported later" in (document() or "")
 
 
 def test_times_read_back_in_utc_whatever_the_sessions_time_zone(engine: Engine) -> None:

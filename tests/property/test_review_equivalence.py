@@ -31,6 +31,7 @@ from dealgate.services.setup import init_database
 from dealgate.store import tables as t
 from dealgate.store.async_documents import AsyncDocuments
 from dealgate.store.coaching_sql import team_metrics
+from dealgate.store.deal_document import fill_documents, forget_documents
 from dealgate.store.review_sql import review_pipeline
 from dealgate.store.signals_sql import refresh_signals
 from dealgate.store.unit_of_work import UnitOfWork
@@ -197,6 +198,23 @@ def check(
         assert stored == uow.deals.find(ids=[stored.id or 0])[0]
         if read_async is not None:  # and so does the API's read through asyncpg
             assert read_async(stored.id or 0) == stored
+        # A document the database builds (after bulk writes), and none at all, read as the
+        # one the repository wrote.
+        deal_id = stored.id or 0
+        written_document = _document_of(uow, deal_id)
+        forget_documents(uow.connection, [deal_id])
+        assert _document_of(uow, deal_id) is None
+        assert uow.deals.get(deal_id) == stored
+        fill_documents(uow.connection, [deal_id])
+        assert _document_of(uow, deal_id) is not None
+        assert uow.deals.get(deal_id) == stored
+        if read_async is not None:
+            uow.commit()
+            assert read_async(deal_id) == stored
+            forget_documents(uow.connection, [deal_id])
+            uow.commit()
+            assert read_async(deal_id) == stored
+        assert written_document is not None
         expected = review_deal(stored, PROCESS, as_of)
         in_memory = review_deal(deal, PROCESS, as_of)
         found = review_pipeline(uow.connection, PROCESS, as_of, deal_ids=[stored.id or 0])
@@ -221,6 +239,12 @@ def check(
             expected.highest_rung,
             expected.evidenced_stage,
         )
+
+
+def _document_of(uow: UnitOfWork, deal_id: int) -> str | None:
+    query = select(t.deals.c.children).where(t.deals.c.id == deal_id)
+    found: str | None = uow.connection.execute(query).scalar_one()
+    return found
 
 
 def _signals_row(uow: UnitOfWork, deal_id: int) -> tuple[Any, ...]:

@@ -25,6 +25,7 @@ from dealgate.extract import extract
 from dealgate.io.records import ImportedActivity, ImportedDeal, RowError, SourceData
 from dealgate.store import bulk
 from dealgate.store import tables as t
+from dealgate.store.deal_document import fill_documents
 from dealgate.store.review_sql import HELD, review_pipeline
 from dealgate.store.signals_sql import refresh_signals
 from dealgate.store.unit_of_work import UnitOfWork
@@ -222,7 +223,9 @@ def _import(
 
     started = time.perf_counter()
     with UnitOfWork(engine) as uow:
-        refresh_signals(uow.connection)  # bulk rows bypass the repository that keeps them
+        # Bulk rows bypass the repository that keeps these.
+        refresh_signals(uow.connection)
+        fill_documents(uow.connection)
         uow.commit()
     summary.seconds["signals"] = time.perf_counter() - started
     summary.rejected = list(dict.fromkeys([*data.errors, *summary.rejected]))

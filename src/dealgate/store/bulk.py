@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Date, Numeric, Table, func, select
 
 from dealgate.store import tables as t
+from dealgate.store.deal_document import DOCUMENT_TABLES, forget_documents
 from dealgate.store.types import UTCDateTime
 
 
@@ -99,6 +100,8 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     processing costs more than the database's own work at import sizes."""
     if not rows:
         return
+    if table in DOCUMENT_TABLES:
+        forget_documents(conn, {row["deal_id"] for row in rows})
     names = list(rows[0])
     if conn.dialect.name == "sqlite":
         convert = [_sqlite_value(table.c[n]) for n in names]

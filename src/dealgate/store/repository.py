@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
 
 from dealgate.domain.commitment import Commitment, Party, Status
@@ -169,12 +170,16 @@ class DealRepository:
     # --- writes -------------------------------------------------------------------------------
 
     def add(self, deal: Deal) -> Deal:
-        result = self.conn.execute(
-            insert(t.deals).values(**_deal_values(deal), version=1).returning(t.deals.c.id)
-        )
+        rows = _child_rows(deal)
+        values = {**_deal_values(deal), "children": _document(rows), "version": 1}
+        result = self.conn.execute(insert(t.deals).values(**values).returning(t.deals.c.id))
         deal.id = int(result.scalar_one())
         deal.version = 1
-        self._write_children(deal)
+        for table, by_number in rows.items():
+            if by_number:
+                for row in by_number.values():
+                    row["deal_id"] = deal.id
+                self.conn.execute(insert(table), list(by_number.values()))
         self._write_events(deal)
         return deal
 
@@ -184,8 +189,15 @@ class DealRepository:
         Only the child rows that differ from what was read are written: a commitment added
         to a deal is one insert, not a rewrite of everything the deal holds."""
         assert deal.id is not None, "save() is for stored deals; use add() for new ones"
+        now = _child_rows(deal)
         result = self.conn.execute(
-            _UPDATE_DEAL, {**_deal_values(deal), "b_id": deal.id, "b_version": deal.version}
+            _UPDATE_DEAL,
+            {
+                **_deal_values(deal),
+                "children": _document(now),
+                "b_id": deal.id,
+                "b_version": deal.version,
+            },
         )
         if result.rowcount != 1:
             raise conflict(
@@ -194,7 +206,6 @@ class DealRepository:
             )
         deal.version += 1
         read = self._read.pop(deal.id, None)
-        now = _child_rows(deal)
         # Deletes child-first and inserts parent-first: commitments point at interactions.
         for table in reversed(now):
             gone = None if read is None else [n for n in read[table] if n not in now[table]]
@@ -216,11 +227,6 @@ class DealRepository:
         self._read[deal.id] = now
         self._write_events(deal)
         return deal
-
-    def _write_children(self, deal: Deal) -> None:
-        for table, rows in _child_rows(deal).items():
-            if rows:
-                self.conn.execute(insert(table), list(rows.values()))
 
     def _write_events(self, deal: Deal) -> None:
         if deal.new_events:
@@ -287,6 +293,19 @@ def _child_rows(deal: Deal) -> dict[Table, dict[int, dict[str, Any]]]:
             for n, note in enumerate(deal.dissatisfaction, start=1)
         },
     }
+
+
+def _document(rows: dict[Table, dict[int, dict[str, Any]]]) -> str:
+    """`deals.children`: the child rows as `deal_document` reads them (what the database
+    builds from the tables), less the deal id they all share."""
+    return orjson.dumps(
+        {
+            str(table.name): [
+                {k: v for k, v in row.items() if k != "deal_id"} for row in by.values()
+            ]
+            for table, by in rows.items()
+        }
+    ).decode()
 
 
 _UPDATE_DEAL = (

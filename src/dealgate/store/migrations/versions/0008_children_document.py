@@ -1,0 +1,30 @@
+"""Deals carry their child rows as one JSON document, so a deal's read is one row: the
+correlated reads of four tables were half of PostgreSQL's work per read (measured: PostgreSQL
+CPU per read 0.17 -> 0.10 ms, reads +15% on two workers).
+
+Deals stored before this have none (NULL) and are read from the tables, as before, until
+their next change or `dealgate import` writes theirs.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-27
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("deals", sa.Column("children", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("deals") as batch:
+        batch.drop_column("children")
