@@ -191,6 +191,30 @@ def test_rows_written_in_bulk_beside_the_repository_are_read_with_the_deal(
     assert "Imported later" in (document() or "")
 
 
+def test_the_document_written_with_each_change_reads_as_the_tables_do(engine: Engine) -> None:
+    deal_id = _stored_deal(engine)  # moved one stage at day 2
+    with UnitOfWork(engine) as uow:
+        deal = uow.deals.get(deal_id)
+        buyer_commits(deal, "data_shared", when=3)
+        deal.advance(PROCESS, now=at(3), actor="bob")
+        uow.deals.save(deal)
+        # A second change in the same unit of work, its move at the same moment: the table
+        # orders the two by id, and so must the document.
+        buyer_commits(deal, "change_priority_confirmed", when=3)
+        deal.advance(PROCESS, now=at(3), actor="carol")
+        uow.deals.save(deal)
+        uow.commit()
+    with UnitOfWork(engine, write=False) as uow:
+        from_document = uow.deals.get(deal_id)
+        from_tables = uow.deals.find(ids=[deal_id])[0]
+        written = uow.connection.execute(
+            select(tables.deals.c.children).where(tables.deals.c.id == deal_id)
+        ).scalar_one()
+    assert written is not None  # read from the document, not built from the tables
+    assert from_document == from_tables
+    assert [m.actor for m in from_document.history][-3:] == ["alice", "bob", "carol"]
+
+
 def test_times_read_back_in_utc_whatever_the_sessions_time_zone(engine: Engine) -> None:
     deal_id = _stored_deal(engine)
     with UnitOfWork(engine, write=False) as uow:

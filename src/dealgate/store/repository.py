@@ -25,14 +25,16 @@ from dealgate.store import tables as t
 class Document:
     deal: Deal
     process_digest: str | None  # of the active process (`ProcessStore.by_digest`)
+    stage_events: list[Any]  # the rows of the deal's stage events, in order
 
 
 def document_of(row: Any, deal_id: int) -> Document:
     """The deal of a document row (`deal_document`), whichever driver read it."""
     if row is None:
         raise not_found("deal", deal_id, "List deals with `dealgate deal list`.")
-    children = {name: {row.id: rows} for name, rows in document.children_of(row).items()}
-    return Document(DealRepository._deal(row, children), row.process_digest)
+    lists = document.children_of(row)
+    children = {name: {row.id: rows} for name, rows in lists.items()}
+    return Document(DealRepository._deal(row, children), row.process_digest, lists["events"])
 
 
 class DealRepository:
@@ -42,6 +44,8 @@ class DealRepository:
         # a unit of work that only reads does not keep them.
         self.tracks_changes = tracks_changes
         self._read: dict[int, dict[Table, dict[int, dict[str, Any]]]] = {}
+        # Its stage events as read, which the document written with it holds as well.
+        self._events: dict[int, list[dict[str, Any]]] = {}
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -53,6 +57,10 @@ class DealRepository:
         found = document_of(document.read_row(self.conn, deal_id), deal_id)
         if self.tracks_changes:
             self._read[deal_id] = _child_rows(found.deal)
+            self._events[deal_id] = [
+                {"type": e.type, "at": e.at, "actor": e.actor, "payload": e.payload}
+                for e in found.stage_events
+            ]
         return found
 
     def find_by_external_id(self, external_id: str) -> Deal | None:
@@ -171,7 +179,8 @@ class DealRepository:
 
     def add(self, deal: Deal) -> Deal:
         rows = _child_rows(deal)
-        values = {**_deal_values(deal), "children": _document(rows), "version": 1}
+        events = _stage_events([], deal)
+        values = {**_deal_values(deal), "children": _document(rows, events), "version": 1}
         result = self.conn.execute(insert(t.deals).values(**values).returning(t.deals.c.id))
         deal.id = int(result.scalar_one())
         deal.version = 1
@@ -190,11 +199,16 @@ class DealRepository:
         to a deal is one insert, not a rewrite of everything the deal holds."""
         assert deal.id is not None, "save() is for stored deals; use add() for new ones"
         now = _child_rows(deal)
+        read = self._read.pop(deal.id, None)
+        prior = self._events.pop(deal.id, None)
+        # A deal not read through this repository is written whole, its document left to
+        # be built from the tables.
+        events = None if read is None or prior is None else _stage_events(prior, deal)
         result = self.conn.execute(
             _UPDATE_DEAL,
             {
                 **_deal_values(deal),
-                "children": _document(now),
+                "children": None if events is None else _document(now, events),
                 "b_id": deal.id,
                 "b_version": deal.version,
             },
@@ -205,7 +219,6 @@ class DealRepository:
                 f"(version {deal.version}); reload it and try again."
             )
         deal.version += 1
-        read = self._read.pop(deal.id, None)
         # Deletes child-first and inserts parent-first: commitments point at interactions.
         for table in reversed(now):
             gone = None if read is None else [n for n in read[table] if n not in now[table]]
@@ -225,6 +238,8 @@ class DealRepository:
             if fresh:
                 self.conn.execute(insert(table), fresh)
         self._read[deal.id] = now
+        if events is not None:
+            self._events[deal.id] = events
         self._write_events(deal)
         return deal
 
@@ -295,17 +310,26 @@ def _child_rows(deal: Deal) -> dict[Table, dict[int, dict[str, Any]]]:
     }
 
 
-def _document(rows: dict[Table, dict[int, dict[str, Any]]]) -> str:
+def _stage_events(prior: list[dict[str, Any]], deal: Deal) -> list[dict[str, Any]]:
+    """The deal's stage events once its new ones are written, in the order the table gives
+    them: by time, then by id, which grows with each insert (the sort is stable)."""
+    added = [
+        {"type": e.type, "at": e.at, "actor": e.actor, "payload": e.payload}
+        for e in deal.new_events
+        if e.type in STAGE_EVENTS
+    ]
+    return sorted([*prior, *added], key=lambda e: e["at"])
+
+
+def _document(rows: dict[Table, dict[int, dict[str, Any]]], events: list[dict[str, Any]]) -> str:
     """`deals.children`: the child rows as `deal_document` reads them (what the database
-    builds from the tables), less the deal id they all share."""
-    return orjson.dumps(
-        {
-            str(table.name): [
-                {k: v for k, v in row.items() if k != "deal_id"} for row in by.values()
-            ]
-            for table, by in rows.items()
-        }
-    ).decode()
+    builds from the tables), less the deal id they all share; events numbered in order."""
+    lists: dict[str, list[dict[str, Any]]] = {
+        str(table.name): [{k: v for k, v in row.items() if k != "deal_id"} for row in by.values()]
+        for table, by in rows.items()
+    }
+    lists["events"] = [{"id": n, **e} for n, e in enumerate(events, start=1)]
+    return orjson.dumps(lists).decode()
 
 
 _UPDATE_DEAL = (
