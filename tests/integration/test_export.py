@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from dealgate.domain.commitment import Party
 from dealgate.services import deals as svc
 from dealgate.services.demo import fill_demo
 from dealgate.services.exporting import commitments_calendar, export_tables, import_tables
 from dealgate.services.setup import init_database
+from dealgate.store import tables as t
 from dealgate.store.db import make_engine
 from tests.api_support import running_api
 from tests.builders import T0
@@ -39,6 +40,9 @@ def test_an_export_reimports_without_loss(
     assert first["deals"] == 64 and first["events"] > 500
     loaded = import_tables(second, tmp_path / "one")
     assert loaded == first
+    with second.connect() as conn:  # each deal's document of its rows, made from the rows
+        missing = select(func.count()).where(t.deals.c.children.is_(None))
+        assert conn.execute(missing).scalar_one() == 0
     export_tables(second, tmp_path / "two", fmt)
     for path in sorted((tmp_path / "one").iterdir()):
         assert path.read_bytes() == (tmp_path / "two" / path.name).read_bytes(), path.name

@@ -15,6 +15,7 @@ from sqlalchemy.types import JSON, Boolean
 
 from dealgate.domain.errors import invalid
 from dealgate.store import tables as t
+from dealgate.store.deal_document import fill_documents
 from dealgate.store.types import UTCDateTime
 from dealgate.store.unit_of_work import UnitOfWork
 
@@ -47,10 +48,12 @@ def export_tables(engine: Engine, folder: Path, fmt: str) -> dict[str, int]:
     # meanwhile; rows stream rather than each table being held in memory.
     with UnitOfWork(engine, write=False, snapshot=True) as uow:
         for table in TABLES:
-            names = [c.name for c in table.columns]
+            # A deal's document of its rows is not exported: the rows are, and make it again.
+            columns = t.deal_columns if table is t.deals else tuple(table.columns)
+            names = [c.name for c in columns]
             order = [table.c[k] for k in names if table.c[k].primary_key]
             rows = uow.connection.execution_options(stream_results=True, yield_per=2000).execute(
-                select(table).order_by(*order)
+                select(*columns).order_by(*order)
             )
             path = folder / f"{table.name}.{'csv' if fmt == 'csv' else 'jsonl'}"
             with path.open("w", newline="", encoding="utf-8") as handle:
@@ -125,6 +128,7 @@ def import_tables(engine: Engine, folder: Path) -> dict[str, int]:
             for start in range(0, len(rows), 1000):
                 conn.execute(insert(table), rows[start : start + 1000])
             counts[table.name] = len(rows)
+        fill_documents(conn)  # each deal's document of its rows, from the rows loaded
         if conn.dialect.name == "postgresql":
             for name in ("deals", "events"):
                 conn.execute(

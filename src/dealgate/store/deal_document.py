@@ -122,7 +122,7 @@ def statement(dialect: str) -> Select[Any]:
         return cached
     # The process by its digest: its 4 KB source in every read was a third of PostgreSQL's
     # work per read (measured: 0.125 -> 0.087 ms); it is read once per process and kept.
-    columns: list[Any] = [c for c in t.deals.columns if c.name != "children"]
+    columns: list[Any] = list(t.deal_columns)
     columns.append(ACTIVE_DIGEST.label("process_digest"))
     # Both databases evaluate COALESCE's second argument only when the first is NULL.
     document = func.coalesce(t.deals.c.children, children_document(dialect))

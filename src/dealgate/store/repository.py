@@ -64,7 +64,7 @@ class DealRepository:
         return found
 
     def find_by_external_id(self, external_id: str) -> Deal | None:
-        deals = self._load(select(t.deals).where(t.deals.c.external_id == external_id))
+        deals = self._load(select(*t.deal_columns).where(t.deals.c.external_id == external_id))
         return deals[0] if deals else None
 
     def find(
@@ -78,7 +78,7 @@ class DealRepository:
         ids: Iterable[int] | None = None,
     ) -> list[Deal]:
         """Deals in id order; `owners` limits to what a user may see, `after_id` pages."""
-        query = select(t.deals).order_by(t.deals.c.id)
+        query = select(*t.deal_columns).order_by(t.deals.c.id)
         if stage is not None:
             query = query.where(t.deals.c.stage == stage)
         if owner is not None:

@@ -89,6 +89,9 @@ deals = Table(
     Index("ix_deals_stage", "stage"),
 )
 
+# A deal's own columns, without the document of its rows that only its read takes.
+deal_columns = tuple(c for c in deals.columns if c.name != "children")
+
 stakeholders = Table(
     "stakeholders",
     metadata,
