@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -323,6 +324,80 @@ def test_the_hot_read_path_answers_every_read_as_the_routes_do(engine: Engine) -
     else:
         assert hot.state.hot_reads_answered == 0
     assert routed.state.hot_reads_answered == 0
+
+
+MEET = {
+    "party": "buyer",
+    "action": "Meet",
+    "kind": "first_meeting_accepted",
+    "person": "Raj",
+    "due": "2026-03-20",
+}
+# (who, path after the deal's, body as sent, headers): each sent to a deal of its own.
+WRITES: list[tuple[str | None, str, str, dict[str, str]]] = [
+    ("alice", "/commitments", json.dumps(MEET), {}),
+    ("maria", "/commitments", json.dumps({**MEET, "status": "asked"}), {}),  # her team's
+    ("bruno", "/commitments", json.dumps(MEET), {}),  # another rep's deal: 404
+    ("alice", "/commitments", json.dumps({**MEET, "color": "red"}), {}),  # unknown field
+    ("alice", "/commitments", json.dumps({**MEET, "party": "someone"}), {}),
+    ("alice", "/commitments", json.dumps({**MEET, "due": "soon"}), {}),
+    ("alice", "/commitments", json.dumps({**MEET, "interaction": 7}), {}),  # no such one
+    ("alice", "/commitments", '{"party": "buyer",', {}),  # not JSON
+    ("alice", "/commitments", "[]", {}),
+    ("alice", "/commitments", json.dumps(MEET), {"content-type": "text/plain"}),
+    ("alice", "/commitments?x=1", json.dumps(MEET), {}),
+    (None, "/commitments", json.dumps(MEET), {}),
+    ("alice", "/advance", "{}", {}),  # evidenced below: moves
+    ("alice", "/advance", json.dumps({"to": "won"}), {}),  # skips stages: refused
+    ("alice", "/advance", json.dumps({"override_reason": "Board call"}), {}),  # a rep: 403
+    ("maria", "/advance", json.dumps({"to": "won", "override_reason": "Board call"}), {}),
+    ("alice", "/advance", json.dumps({"to": "nowhere"}), {}),
+    ("alice", "/advance", "{}", {"if-match": "1"}),  # stale: the routes' 409
+    ("bruno", "/advance", "{}", {}),
+]
+
+
+def test_the_hot_write_path_answers_every_write_as_the_routes_do(engine: Engine) -> None:
+    tokens = make_users(engine)
+    hot = create_app(engine, clock=lambda: T0, webhooks=False)
+    routed = create_app(engine, clock=lambda: T0, webhooks=False, hot_reads=False)
+    answers: dict[str, list[tuple[int, str | None, str]]] = {}
+    with serve(hot) as hot_base, serve(routed) as routed_base:
+        for label, base in (("hot", hot_base), ("routed", routed_base)):
+            clients: dict[str | None, httpx.Client] = {
+                user: httpx.Client(
+                    base_url=base + "/api/v1",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                for user, token in tokens.items()
+            }
+            clients[None] = httpx.Client(base_url=base + "/api/v1")
+            for client in clients.values():  # tokens seen in the last second
+                client.get("/process")
+            answers[label] = []
+            for user, path, body, headers in WRITES:
+                deal = new_deal(clients["alice"])["id"]
+                clients["alice"].post(
+                    f"/deals/{deal}/stakeholders", json={"name": "Raj", "role": "champion"}
+                )
+                if path == "/advance":
+                    clients["alice"].post(f"/deals/{deal}/commitments", json=MEET)
+                sent = {"content-type": "application/json", **headers}
+                r = clients[user].post(f"/deals/{deal}{path}", content=body, headers=sent)
+                # The deal's id and the time are the only things that differ between runs.
+                text = r.text
+                for this in (f"/deals/{deal}", f"deal {deal}.", f"Deal {deal} ", f'"id":{deal},'):
+                    text = text.replace(this, this.replace(str(deal), "ID"))
+                answers[label].append((r.status_code, r.headers.get("content-type"), text))
+            for client in clients.values():
+                client.close()
+    assert answers["hot"] == answers["routed"]
+    assert [status for status, _, _ in answers["hot"]] == [
+        *(201, 201, 404, 422, 422, 422, 422, 422, 422, 422, 201, 401),  # commitments
+        *(200, 422, 403, 200, 422, 409, 404),  # advances
+    ]
+    assert hot.state.hot_writes_answered >= 9  # every plain one, on both databases
+    assert routed.state.hot_writes_answered == 0
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])  # the event-loop reads are PostgreSQL's

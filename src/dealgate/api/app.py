@@ -17,6 +17,7 @@ from dealgate import __version__
 from dealgate.api import errors
 from dealgate.api.errors import error_response
 from dealgate.api.hot_reads import HotReads
+from dealgate.api.hot_writes import HotWrites
 from dealgate.api.routes_deals import router as deals_router
 from dealgate.api.routes_pipeline import router as pipeline_router
 from dealgate.clock import now as wall_clock
@@ -129,9 +130,12 @@ def create_app(
     app.state.engine = engine or make_engine()
     app.state.documents = None  # reads on the event loop, once the lifespan opens them
     app.state.clock = clock
-    app.state.hot_reads = hot_reads  # False: every request goes through the routes
+    # False: every request goes through the routes (`hot_reads`, `hot_writes`).
+    app.state.hot_reads = hot_reads
     app.state.hot_reads_answered = 0
+    app.state.hot_writes_answered = 0
     errors.install(app)
+    app.add_middleware(HotWrites)
     app.add_middleware(HotReads)
     app.add_middleware(BodyLimit)
 

@@ -57,11 +57,25 @@ def _validation_detail(item: dict[str, Any]) -> ErrorDetail:
     )
 
 
+def known_error_response(exc: Exception) -> JSONResponse | None:
+    """The answer to an error a use case raises (refused, not found, database down), as
+    the routes give it; None for anything else. Shared with the layers that call the
+    routes' functions before FastAPI routes a request (`hot_writes`)."""
+    if isinstance(exc, DealgateError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc, headers)
+    if isinstance(exc, OperationalError):
+        log.exception("database unavailable")
+        return error_response(unavailable())
+    return None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DealgateError)
     async def dealgate_error(_: Request, exc: DealgateError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc, headers)
+        answer = known_error_response(exc)
+        assert answer is not None
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -84,8 +98,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def database_down(_: Request, exc: OperationalError) -> JSONResponse:
-        log.exception("database unavailable")
-        return error_response(unavailable())
+        answer = known_error_response(exc)
+        assert answer is not None
+        return answer
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -47,7 +47,7 @@ class HotReads:
         state = scope["app"].state
         if state.documents is None or not state.hot_reads:
             return None
-        caller = _caller(scope, state.engine)
+        caller = caller_of(scope, state.engine)
         if caller is None:
             return None
         try:
@@ -61,7 +61,7 @@ class HotReads:
         return FastJSONResponse(views.deal_detail(deal, process, verdict))
 
 
-def _caller(scope: Scope, engine: Any) -> Caller | None:
+def caller_of(scope: Scope, engine: Any) -> Caller | None:
     """The caller of a token seen in the last second; None sends the request to the routes,
     which authenticate it (and answer 401 in the one shape when they cannot)."""
     for name, value in scope["headers"]:
