@@ -52,6 +52,7 @@ def parsed(name: str | None, source: str | None, digest: str | None = None) -> P
 ACTIVE_DIGEST = (
     select(t.processes.c.digest).order_by(t.processes.c.id.desc()).limit(1).scalar_subquery()
 )
+_SELECT_ACTIVE_DIGEST = select(ACTIVE_DIGEST)  # built once: SQLAlchemy keys its cache on it
 # No LIMIT (a bind parameter more): a source loaded twice has equal rows; the first is taken.
 SOURCE_BY_DIGEST = select(t.processes.c.name, t.processes.c.source).where(
     t.processes.c.digest == bindparam("digest")
@@ -79,7 +80,7 @@ class ProcessStore:
 
     def active_digest(self) -> str | None:
         """The digest of the active process's source (None before `dealgate init`)."""
-        found = self.conn.execute(select(ACTIVE_DIGEST)).scalar()
+        found = self.conn.execute(_SELECT_ACTIVE_DIGEST).scalar()
         return None if found is None else str(found)
 
     def load(self, process: Process, source: str, now: datetime) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import orjson
@@ -181,14 +182,14 @@ class DealRepository:
         rows = _child_rows(deal)
         events = _stage_events([], deal)
         values = {**_deal_values(deal), "children": _document(rows, events), "version": 1}
-        result = self.conn.execute(insert(t.deals).values(**values).returning(t.deals.c.id))
+        result = self.conn.execute(_INSERT_DEAL, values)
         deal.id = int(result.scalar_one())
         deal.version = 1
         for table, by_number in rows.items():
             if by_number:
                 for row in by_number.values():
                     row["deal_id"] = deal.id
-                self.conn.execute(insert(table), list(by_number.values()))
+                self.conn.execute(_insert(table), list(by_number.values()))
         self._write_events(deal)
         return deal
 
@@ -236,7 +237,7 @@ class DealRepository:
                 self.conn.execute(_update_child(table), changed)
             fresh = [row for n, row in rows.items() if n not in before]
             if fresh:
-                self.conn.execute(insert(table), fresh)
+                self.conn.execute(_insert(table), fresh)
         self._read[deal.id] = now
         if events is not None:
             self._events[deal.id] = events
@@ -246,7 +247,7 @@ class DealRepository:
     def _write_events(self, deal: Deal) -> None:
         if deal.new_events:
             self.conn.execute(
-                insert(t.events),
+                _insert(t.events),
                 [
                     {
                         "deal_id": deal.id,
@@ -264,7 +265,7 @@ class DealRepository:
             for stage, number in e.payload.get("exits", ())
         ]
         if exits:
-            self.conn.execute(insert(t.stage_exits), exits)
+            self.conn.execute(_insert(t.stage_exits), exits)
         deal.new_events = []
 
 
@@ -332,6 +333,10 @@ def _document(rows: dict[Table, dict[int, dict[str, Any]]], events: list[dict[st
     return orjson.dumps(lists).decode()
 
 
+# Statements built once: values given as parameters, not in the statement, so SQLAlchemy
+# finds it in its cache without walking every value (a fifth of a deal's creation).
+_INSERT_DEAL = insert(t.deals).returning(t.deals.c.id)
+
 _UPDATE_DEAL = (
     update(t.deals)
     .where(t.deals.c.id == bindparam("b_id"), t.deals.c.version == bindparam("b_version"))
@@ -339,6 +344,12 @@ _UPDATE_DEAL = (
 )
 
 
+@cache
+def _insert(table: Table) -> Any:
+    return insert(table)
+
+
+@cache
 def _update_child(table: Table) -> Any:
     return update(table).where(
         table.c.deal_id == bindparam("b_deal_id"), table.c.number == bindparam("b_number")
