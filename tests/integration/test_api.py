@@ -277,7 +277,7 @@ def test_a_process_loaded_while_serving_judges_the_next_read_on_both_read_paths(
 def test_the_hot_read_path_answers_every_read_as_the_routes_do(engine: Engine) -> None:
     tokens = make_users(engine)
     hot = create_app(engine, clock=lambda: T0, webhooks=False)
-    routed = create_app(engine, clock=lambda: T0, webhooks=False, hot_reads=False)
+    routed = create_app(engine, clock=lambda: T0, webhooks=False, hot_paths=False)
 
     def as_(user: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {tokens[user]}"} if user else {}
@@ -370,7 +370,7 @@ WRITES: list[tuple[str | None, str, str, dict[str, str]]] = [
 def test_the_hot_write_path_answers_every_write_as_the_routes_do(engine: Engine) -> None:
     tokens = make_users(engine)
     hot = create_app(engine, clock=lambda: T0, webhooks=False)
-    routed = create_app(engine, clock=lambda: T0, webhooks=False, hot_reads=False)
+    routed = create_app(engine, clock=lambda: T0, webhooks=False, hot_paths=False)
     answers: dict[str, list[tuple[int, str | None, str]]] = {}
     with serve(hot) as hot_base, serve(routed) as routed_base:
         for label, base in (("hot", hot_base), ("routed", routed_base)):

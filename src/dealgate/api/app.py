@@ -101,7 +101,7 @@ def create_app(
     *,
     clock: Callable[[], datetime] = wall_clock,
     webhooks: bool = True,
-    hot_reads: bool = True,
+    hot_paths: bool = True,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -131,7 +131,7 @@ def create_app(
     app.state.documents = None  # reads on the event loop, once the lifespan opens them
     app.state.clock = clock
     # False: every request goes through the routes (`hot_reads`, `hot_writes`).
-    app.state.hot_reads = hot_reads
+    app.state.hot_paths = hot_paths
     app.state.hot_reads_answered = 0
     app.state.hot_writes_answered = 0
     errors.install(app)

@@ -45,7 +45,7 @@ class HotReads:
 
     async def _answer(self, scope: Scope, deal_id: int, gate: bool) -> Any:
         state = scope["app"].state
-        if state.documents is None or not state.hot_reads:
+        if state.documents is None or not state.hot_paths:
             return None
         caller = caller_of(scope, state.engine)
         if caller is None:

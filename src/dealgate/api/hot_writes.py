@@ -75,10 +75,13 @@ class HotWrites:
         route: Route,
     ) -> None:
         state = scope["app"].state
-        caller = caller_of(scope, state.engine) if state.hot_reads else None
+        caller = caller_of(scope, state.engine) if state.hot_paths else None
+        if caller is None:  # the routes authenticate it, or answer 401
+            await self.app(scope, receive, send)
+            return
         body, messages = await _body(receive)
         replay = _replaying(messages, receive)
-        if caller is None or body is None:
+        if body is None:
             await self.app(scope, replay, send)
             return
         try:
