@@ -42,7 +42,7 @@ from dealgate.services.demo import DEMO_PASSWORD, demo_users, fill_demo
 from dealgate.services.importing import COMMIT_ROWS, run_import
 from dealgate.services.setup import init_database
 from dealgate.services.webhooks import announcing
-from dealgate.store.db import make_engine, schema_is_current
+from dealgate.store.db import make_engine, schema_state
 
 app = typer.Typer(
     help="dealgate: a pipeline where a deal advances only on the buyer's commitment.",
@@ -859,10 +859,19 @@ def serve(
 
     with errors_as_shape():
         engine = State.engine()
-        if not schema_is_current(engine):
+        state = schema_state(engine)
+        if state == "empty":
             raise invalid(
                 "not_initialized",
                 "The database is not set up; run `dealgate init` first.",
+                "db",
+                status=409,
+            )
+        if state == "older":
+            raise invalid(
+                "schema_older",
+                "The database's schema is older than this dealgate's; run `dealgate init` to "
+                "upgrade it (everything stored is kept).",
                 "db",
                 status=409,
             )

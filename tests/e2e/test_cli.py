@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner, Result
 
 from dealgate.cli import app
 from dealgate.store import tables as t
+from dealgate.store.db import alembic_config, make_engine
 
 runner = CliRunner()
 
@@ -468,3 +470,13 @@ def test_an_import_in_several_currencies_says_so_after_its_summary(
     mapping = str(data / "pipedrive-mapping.toml")
     printed = cli("import", "pipedrive", str(export), "--mapping", mapping).stdout
     assert "Warning:" in printed and "2 currencies" in " ".join(printed.split())
+
+
+def test_serve_says_how_to_bring_an_empty_or_older_database_up_to_date(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    assert codes(Cli(url).error("serve")) == ["not_initialized"]
+    engine = make_engine(url)
+    command.upgrade(alembic_config(engine), "0007")
+    engine.dispose()
+    body = Cli(url).error("serve")
+    assert codes(body) == ["schema_older"] and "dealgate init" in body["error"]

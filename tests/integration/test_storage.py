@@ -28,7 +28,7 @@ from dealgate.processes import DEFAULT_PROCESS_PATH
 from dealgate.services import deals as svc
 from dealgate.store import bulk, deal_document, tables
 from dealgate.store.async_documents import APPLICATION_NAME, SESSION_SETTINGS, AsyncDocuments
-from dealgate.store.db import alembic_config, make_engine, schema_is_current, upgrade
+from dealgate.store.db import alembic_config, make_engine, schema_state, upgrade
 from dealgate.store.deal_document import fill_documents
 from dealgate.store.repository import Document
 from dealgate.store.unit_of_work import UnitOfWork
@@ -63,7 +63,7 @@ def _stored_deal(engine: Engine) -> int:
 
 
 def test_migrations_create_exactly_the_declared_tables(engine: Engine) -> None:
-    assert schema_is_current(engine)
+    assert schema_state(engine) == "current"
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), tables.metadata)
     assert diff == []
@@ -387,6 +387,29 @@ def test_the_process_is_stored_for_every_command(engine: Engine) -> None:
     with UnitOfWork(engine) as uow:
         process = uow.processes.active()
     assert [s.key for s in process] == [s.key for s in PROCESS]
+
+
+def test_a_schema_made_by_a_newer_dealgate_is_refused_and_left_as_it_is(
+    pg_url_or_none: str | None, tmp_path: Path
+) -> None:
+    engine = make_engine(pg_url_or_none or f"sqlite:///{tmp_path / 'newer.db'}")
+    try:
+        assert schema_state(engine) == "empty"
+        command.upgrade(alembic_config(engine), "0007")
+        assert schema_state(engine) == "older"
+        upgrade(engine)
+        assert schema_state(engine) == "current"
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+        with pytest.raises(DealgateError) as refused:
+            upgrade(engine)
+        assert [e["code"] for e in refused.value.to_dict()["errors"]] == ["schema_newer"]
+        assert refused.value.status == 409
+        with engine.connect() as conn:
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        assert version == "0099"  # untouched
+    finally:
+        engine.dispose()
 
 
 def test_a_database_made_before_process_digests_gets_them_on_upgrade(

@@ -130,10 +130,26 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema: migrations are the only way it is made."""
+    schema_state(engine)  # refuses a schema a newer dealgate made before touching it
     command.upgrade(alembic_config(engine), "head")
 
 
-def schema_is_current(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+def schema_state(engine: Engine) -> str:
+    """ "empty", "older" (`dealgate init` upgrades it) or "current"; a schema made by a newer
+    dealgate is refused: this one's code would misread it, and migrating it would not know how."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision() == head
+        found = MigrationContext.configure(conn).get_current_revision()
+    if found is None:
+        return "empty"
+    if found == script.get_current_head():
+        return "current"
+    if found in {r.revision for r in script.walk_revisions()}:
+        return "older"
+    raise invalid(
+        "schema_newer",
+        f"The database's schema (revision {found}) was made by a newer dealgate; upgrade "
+        "dealgate (pip install -U dealgate) or use another database with --db.",
+        "db",
+        status=409,
+    )
