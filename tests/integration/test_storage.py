@@ -215,6 +215,101 @@ def test_the_document_written_with_each_change_reads_as_the_tables_do(engine: En
     assert [m.actor for m in from_document.history][-3:] == ["alice", "bob", "carol"]
 
 
+def _document_of(engine: Engine, deal_id: int) -> str | None:
+    query = select(tables.deals.c.children).where(tables.deals.c.id == deal_id)
+    with engine.connect() as conn:
+        found: str | None = conn.execute(query).scalar_one()
+        return found
+
+
+def _bulk_interaction(engine: Engine, deal_id: int, number: int) -> None:
+    row = {
+        "deal_id": deal_id,
+        "number": number,
+        "kind": "email",
+        "on_date": at(5).date(),
+        "summary": f"Imported {number}",
+        "created_at": at(5),
+        "client_declined": False,
+    }
+    with UnitOfWork(engine) as uow:
+        bulk.insert_rows(uow.connection, tables.interactions, [row])
+        uow.commit()
+
+
+# SQLite takes the write lock when a writing unit of work begins, so a bulk write cannot
+# land between its read and its save there.
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_deal_saved_back_after_a_bulk_write_beside_it_conflicts_rather_than_hide_the_rows(
+    engine: Engine,
+) -> None:
+    deal_id = _stored_deal(engine)
+    with UnitOfWork(engine) as uow:
+        deal = uow.deals.get(deal_id)  # read from its stored document
+        _bulk_interaction(engine, deal_id, 2)  # committed meanwhile
+        deal.document_dissatisfaction("Slow", now=at(6), actor="alice")
+        with pytest.raises(DealgateError) as refused:
+            uow.deals.save(deal)
+    assert refused.value.status == 409
+    with UnitOfWork(engine, write=False) as uow:
+        read = uow.deals.get(deal_id)
+    assert [i.summary for i in read.interactions] == ["Intro call", "Imported 2"]
+
+
+def test_a_deal_read_from_its_tables_is_saved_without_a_document(engine: Engine) -> None:
+    deal_id = _stored_deal(engine)
+    _bulk_interaction(engine, deal_id, 2)  # its document cleared
+    with UnitOfWork(engine) as uow:
+        deal = uow.deals.get(deal_id)
+        deal.document_dissatisfaction("Slow", now=at(6), actor="alice")
+        uow.deals.save(deal)
+        uow.commit()
+    assert _document_of(engine, deal_id) is None  # a later bulk write would find none to clear
+    with UnitOfWork(engine) as uow:
+        read = uow.deals.get(deal_id)
+        fill_documents(uow.connection)
+        uow.commit()
+    assert [n.text for n in read.dissatisfaction][-1] == "Slow"
+    assert "Imported 2" in (_document_of(engine, deal_id) or "")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite runs one writer at a time
+def test_filling_documents_skips_a_deal_changed_while_it_ran(engine: Engine) -> None:
+    changed, untouched = _stored_deal(engine), _stored_deal(engine)
+    _bulk_interaction(engine, changed, 2)
+    _bulk_interaction(engine, untouched, 2)
+    holder = engine.connect()
+    holder.begin()
+    # Hold the row so that the fill finds it locked, then change the deal and commit.
+    holder.execute(text("SELECT id FROM deals WHERE id = :id FOR UPDATE"), {"id": changed})
+
+    def fill() -> None:
+        with UnitOfWork(engine) as uow:
+            fill_documents(uow.connection)
+            uow.commit()
+
+    filling = threading.Thread(target=fill)
+    filling.start()
+    deadline = time.monotonic() + 10
+    with engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            waiting = watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            ).scalar_one()
+            if waiting:
+                break
+            time.sleep(0.02)
+    holder.execute(text("UPDATE deals SET version = version + 1 WHERE id = :id"), {"id": changed})
+    holder.commit()
+    holder.close()
+    filling.join(30)
+    assert _document_of(engine, untouched) is not None
+    assert _document_of(engine, changed) is None  # it keeps reading from the tables
+
+
 def test_times_read_back_in_utc_whatever_the_sessions_time_zone(engine: Engine) -> None:
     deal_id = _stored_deal(engine)
     with UnitOfWork(engine, write=False) as uow:

@@ -203,6 +203,7 @@ def check(
         deal_id = stored.id or 0
         written_document = _document_of(uow, deal_id)
         forget_documents(uow.connection, [deal_id])
+        stored.version += 1  # clearing it is a change: whoever read the deal before reloads
         assert _document_of(uow, deal_id) is None
         assert uow.deals.get(deal_id) == stored
         fill_documents(uow.connection, [deal_id])
@@ -212,6 +213,7 @@ def check(
             uow.commit()
             assert read_async(deal_id) == stored
             forget_documents(uow.connection, [deal_id])
+            stored.version += 1
             uow.commit()
             assert read_async(deal_id) == stored
         assert written_document is not None

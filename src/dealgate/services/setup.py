@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from dealgate.domain.process import Process
 from dealgate.processes import DEFAULT_PROCESS_PATH, load_process
 from dealgate.store.db import upgrade
+from dealgate.store.deal_document import fill_documents
 from dealgate.store.process_store import digest_of
 from dealgate.store.unit_of_work import UnitOfWork
 
@@ -37,5 +38,8 @@ def init_database(engine: Engine, now: datetime, process_file: Path | None = Non
         if uow.processes.active_digest() != digest_of(source):
             uow.processes.load(process, source, now)
             loaded = True
+        # Deals stored before documents existed (or whose bulk writes were interrupted)
+        # get theirs, so that their reads are one row too.
+        fill_documents(uow.connection)
         uow.commit()
     return InitResult(process, loaded, warnings)

@@ -130,6 +130,9 @@ def statement(dialect: str) -> Select[Any]:
     # Both databases evaluate COALESCE's second argument only when the first is NULL.
     document = func.coalesce(t.deals.c.children, children_document(dialect))
     columns.append(document.label("children"))
+    # A document built here may not be written back as it was read: a bulk write can add
+    # rows meanwhile without a stored document to clear (the repository writes none then).
+    columns.append(t.deals.c.children.is_(None).label("from_tables"))
     built = select(*columns).where(t.deals.c.id == bindparam("deal_id"))
     _STATEMENTS[dialect] = built
     return built
@@ -237,7 +240,8 @@ def forget_documents(conn: Connection, deal_ids: Iterable[int]) -> None:
     if ids:
         among, params = _among(conn, ids)
         query = update(t.deals).where(t.deals.c.children.is_not(None), among)
-        conn.execute(query.values(children=None), params)
+        # A new version: whoever read the old document and saves it back gets `conflict`.
+        conn.execute(query.values(children=None, version=t.deals.c.version + 1), params)
 
 
 def fill_documents(conn: Connection, deal_ids: Iterable[int] | None = None) -> None:
@@ -245,7 +249,11 @@ def fill_documents(conn: Connection, deal_ids: Iterable[int] | None = None) -> N
     the tables: after bulk writes, which bypass the repository."""
     query = update(t.deals).values(children=children_document(conn.dialect.name))
     if deal_ids is None:
-        conn.execute(query.where(t.deals.c.children.is_(None)))
+        # Only rows still at the version this statement saw: a change committed while it
+        # ran (PostgreSQL re-checks a row changed meanwhile) keeps reading from the tables.
+        seen = select(t.deals.c.id, t.deals.c.version).where(t.deals.c.children.is_(None))
+        at = seen.subquery("seen")
+        conn.execute(query.where(t.deals.c.id == at.c.id, t.deals.c.version == at.c.version))
         return
     among, params = _among(conn, sorted(set(deal_ids)))
     conn.execute(query.where(among), params)

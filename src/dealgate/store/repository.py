@@ -27,6 +27,7 @@ class Document:
     deal: Deal
     process_digest: str | None  # of the active process (`ProcessStore.by_digest`)
     stage_events: list[Any]  # the rows of the deal's stage events, in order
+    from_tables: bool = False  # its document built from the tables, none being stored
 
 
 def document_of(row: Any, deal_id: int) -> Document:
@@ -35,7 +36,8 @@ def document_of(row: Any, deal_id: int) -> Document:
         raise not_found("deal", deal_id, "List deals with `dealgate deal list`.")
     lists = document.children_of(row)
     children = {name: {row.id: rows} for name, rows in lists.items()}
-    return Document(DealRepository._deal(row, children), row.process_digest, lists["events"])
+    deal = DealRepository._deal(row, children)
+    return Document(deal, row.process_digest, lists["events"], bool(row.from_tables))
 
 
 class DealRepository:
@@ -58,6 +60,7 @@ class DealRepository:
         found = document_of(document.read_row(self.conn, deal_id), deal_id)
         if self.tracks_changes:
             self._read[deal_id] = _child_rows(found.deal)
+        if self.tracks_changes and not found.from_tables:  # else saved without a document
             self._events[deal_id] = [
                 {"type": e.type, "at": e.at, "actor": e.actor, "payload": e.payload}
                 for e in found.stage_events

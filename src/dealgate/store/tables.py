@@ -80,9 +80,10 @@ deals = Table(
     Column("newest_commitment", Integer),
     Column("newest_rung", Integer),
     Column("streak_since", Date),
-    # The deal's stakeholders, commitments, interactions and notes as one JSON document,
-    # written with the deal by the repository, so that reading a deal is one row (the rows'
-    # tables stay the record). NULL: rows written in bulk since; read from the tables.
+    # The deal's stakeholders, commitments, interactions, notes and stage events as one JSON
+    # document, written with the deal by the repository, so that reading a deal is one row
+    # (the rows' tables stay the record). NULL: rows written in bulk since; read from the
+    # tables until `deal_document.fill_documents` writes it.
     Column("children", Text),
     UniqueConstraint("external_id", name="uq_deals_external_id"),
     Index("ix_deals_owner_stage", "owner", "stage"),

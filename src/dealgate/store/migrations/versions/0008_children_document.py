@@ -3,7 +3,7 @@ correlated reads of four tables were half of PostgreSQL's work per read (measure
 CPU per read 0.17 -> 0.10 ms, reads +15% on two workers).
 
 Deals stored before this have none (NULL) and are read from the tables, as before, until
-their next change or `dealgate import` writes theirs.
+`dealgate init` (which runs this migration) or `dealgate import` writes theirs.
 
 Revision ID: 0008
 Revises: 0007
