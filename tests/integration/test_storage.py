@@ -484,6 +484,24 @@ def test_the_process_is_stored_for_every_command(engine: Engine) -> None:
     assert [s.key for s in process] == [s.key for s in PROCESS]
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite compresses nothing
+def test_deal_documents_are_compressed_with_lz4_where_the_server_has_it(engine: Engine) -> None:
+    with engine.connect() as conn:
+        has_lz4 = conn.execute(
+            text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            )
+        ).scalar()
+        method = conn.execute(
+            text(
+                "SELECT attcompression FROM pg_attribute "
+                "WHERE attrelid = 'deals'::regclass AND attname = 'children'"
+            )
+        ).scalar()
+    assert method == ("l" if has_lz4 else "")
+
+
 def test_a_schema_made_by_a_newer_dealgate_is_refused_and_left_as_it_is(
     pg_url_or_none: str | None, tmp_path: Path
 ) -> None:

@@ -23,6 +23,19 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("deals", sa.Column("children", sa.Text(), nullable=True))
+    conn = op.get_bind()
+    if conn.dialect.name == "postgresql":
+        # A document (~2.5 KB) is compressed on every save and read back on every read: lz4
+        # does it at less CPU than the default pglz (filling 30k documents: 1.2 s against
+        # 1.5-1.8 s). Only where the server has it (PostgreSQL 14 and later, built with lz4).
+        has_lz4 = conn.execute(
+            sa.text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            )
+        ).scalar()
+        if has_lz4:
+            op.execute("ALTER TABLE deals ALTER COLUMN children SET COMPRESSION lz4")
 
 
 def downgrade() -> None:
