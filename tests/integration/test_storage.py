@@ -159,28 +159,10 @@ def test_rows_written_in_bulk_beside_the_repository_are_read_with_the_deal(
     engine: Engine,
 ) -> None:
     deal_id = _stored_deal(engine)
-    row = {
-        "deal_id": deal_id,
-        "number": 2,
-        "kind": "email",
-        "on_date": at(5).date(),
-        "summary": "Imported later",
-        "created_at": at(5),
-        "client_declined": False,
-    }
-
-    def document() -> str | None:
-        query = select(tables.deals.c.children).where(tables.deals.c.id == deal_id)
-        with engine.connect() as conn:
-            found: str | None = conn.execute(query).scalar_one()
-            return found
-
-    written = document()
+    written = _document_of(engine, deal_id)
     assert written is not None and "Intro call" in written  # the repository wrote one
-    with UnitOfWork(engine) as uow:
-        bulk.insert_rows(uow.connection, tables.interactions, [row])
-        uow.commit()
-    assert document() is None  # it no longer holds every row
+    _bulk_interaction(engine, deal_id, 2, "Imported later")
+    assert _document_of(engine, deal_id) is None  # it no longer holds every row
     with UnitOfWork(engine, write=False) as uow:
         read = uow.deals.get(deal_id)
     assert [i.summary for i in read.interactions] == ["Intro call", "Imported later"]
@@ -188,7 +170,7 @@ def test_rows_written_in_bulk_beside_the_repository_are_read_with_the_deal(
         fill_documents(uow.connection)
         uow.commit()
         assert uow.deals.get(deal_id) == read
-    assert "Imported later" in (document() or "")
+    assert "Imported later" in (_document_of(engine, deal_id) or "")
 
 
 def test_the_document_written_with_each_change_reads_as_the_tables_do(engine: Engine) -> None:
@@ -222,13 +204,16 @@ def _document_of(engine: Engine, deal_id: int) -> str | None:
         return found
 
 
-def _bulk_interaction(engine: Engine, deal_id: int, number: int) -> None:
+def _bulk_interaction(
+    engine: Engine, deal_id: int, number: int, summary: str | None = None
+) -> None:
+    """An interaction written as an import writes it, beside the repository."""
     row = {
         "deal_id": deal_id,
         "number": number,
         "kind": "email",
         "on_date": at(5).date(),
-        "summary": f"Imported {number}",
+        "summary": summary or f"Imported {number}",
         "created_at": at(5),
         "client_declined": False,
     }

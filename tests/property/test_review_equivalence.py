@@ -206,7 +206,7 @@ def check(
         stored.version += 1  # clearing it is a change: whoever read the deal before reloads
         assert _document_of(uow, deal_id) is None
         assert uow.deals.get(deal_id) == stored
-        fill_documents(uow.connection, [deal_id])
+        fill_documents(uow.connection)
         assert _document_of(uow, deal_id) is not None
         assert uow.deals.get(deal_id) == stored
         if read_async is not None:

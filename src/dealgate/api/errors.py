@@ -71,11 +71,13 @@ def known_error_response(exc: Exception) -> JSONResponse | None:
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(DealgateError)
-    async def dealgate_error(_: Request, exc: DealgateError) -> JSONResponse:
+    async def known(_: Request, exc: Exception) -> JSONResponse:
         answer = known_error_response(exc)
-        assert answer is not None
+        assert answer is not None  # registered only for the errors it knows
         return answer
+
+    for known_error in (DealgateError, OperationalError):
+        app.add_exception_handler(known_error, known)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -95,12 +97,6 @@ def install(app: FastAPI) -> None:
             message = "This endpoint does not take that method; see /api/docs."
         error = DealgateError(message, [ErrorDetail(code, message, None)], exc.status_code)
         return error_response(error, dict(exc.headers) if exc.headers else None)
-
-    @app.exception_handler(OperationalError)
-    async def database_down(_: Request, exc: OperationalError) -> JSONResponse:
-        answer = known_error_response(exc)
-        assert answer is not None
-        return answer
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -92,7 +92,7 @@ def _as_json(table: Table, dialect: str) -> ColumnElement[Any]:
     return func.json_group_array(func.json_object(*pairs))
 
 
-def _child_list(name: str, table: Table, extra: Any, dialect: str) -> ColumnElement[Any]:
+def _child_list(table: Table, extra: Any, dialect: str) -> ColumnElement[Any]:
     query = select(_as_json(table, dialect)).where(table.c.deal_id == t.deals.c.id)
     if extra is not None:
         query = query.where(extra(table))
@@ -108,7 +108,7 @@ def children_document(dialect: str) -> ColumnElement[Any]:
     lists: list[Any] = []
     for name, table, extra, _ in CHILDREN:
         lists.append(literal_column(f"'{name}'"))
-        lists.append(_child_list(name, table, extra, dialect))
+        lists.append(_child_list(table, extra, dialect))
     if dialect == "postgresql":
         return cast(func.json_build_object(*lists), Text)
     # SQLite: json() embeds each list as JSON rather than as a string.
@@ -143,8 +143,7 @@ def children_of(row: Any) -> dict[str, list[SimpleNamespace]]:
     document = orjson.loads(row.children)
     out: dict[str, list[SimpleNamespace]] = {}
     for name, _, _, order in CHILDREN:
-        raw = document.get(name)
-        items = orjson.loads(raw) if isinstance(raw, str) else (raw or [])
+        items = document.get(name) or []  # PostgreSQL's json_agg of no rows is null
         rows = []
         for item in items:
             for column, convert in CONVERTERS[name]:
@@ -244,16 +243,12 @@ def forget_documents(conn: Connection, deal_ids: Iterable[int]) -> None:
         conn.execute(query.values(children=None, version=t.deals.c.version + 1), params)
 
 
-def fill_documents(conn: Connection, deal_ids: Iterable[int] | None = None) -> None:
-    """Write the documents of the deals that have none (or of `deal_ids`), built from
-    the tables: after bulk writes, which bypass the repository."""
+def fill_documents(conn: Connection) -> None:
+    """Write the documents of the deals that have none, built from the tables: after bulk
+    writes, which bypass the repository."""
     query = update(t.deals).values(children=children_document(conn.dialect.name))
-    if deal_ids is None:
-        # Only rows still at the version this statement saw: a change committed while it
-        # ran (PostgreSQL re-checks a row changed meanwhile) keeps reading from the tables.
-        seen = select(t.deals.c.id, t.deals.c.version).where(t.deals.c.children.is_(None))
-        at = seen.subquery("seen")
-        conn.execute(query.where(t.deals.c.id == at.c.id, t.deals.c.version == at.c.version))
-        return
-    among, params = _among(conn, sorted(set(deal_ids)))
-    conn.execute(query.where(among), params)
+    # Only rows still at the version this statement saw: a change committed while it ran
+    # (PostgreSQL re-checks a row changed meanwhile) keeps reading from the tables.
+    seen = select(t.deals.c.id, t.deals.c.version).where(t.deals.c.children.is_(None))
+    at = seen.subquery("seen")
+    conn.execute(query.where(t.deals.c.id == at.c.id, t.deals.c.version == at.c.version))

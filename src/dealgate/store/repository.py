@@ -46,9 +46,9 @@ class DealRepository:
         # The child rows of each deal as read, so that save() writes only the difference;
         # a unit of work that only reads does not keep them.
         self.tracks_changes = tracks_changes
-        self._read: dict[int, dict[Table, dict[int, dict[str, Any]]]] = {}
-        # Its stage events as read, which the document written with it holds as well.
-        self._events: dict[int, list[dict[str, Any]]] = {}
+        # With them, its stage events as read (which the document written with it holds as
+        # well), or None when its document was built from the tables: saved without one.
+        self._read: dict[int, tuple[ChildRows, list[dict[str, Any]] | None]] = {}
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -59,12 +59,8 @@ class DealRepository:
         """The deal with its children and the active process's digest, in one statement."""
         found = document_of(document.read_row(self.conn, deal_id), deal_id)
         if self.tracks_changes:
-            self._read[deal_id] = _child_rows(found.deal)
-        if self.tracks_changes and not found.from_tables:  # else saved without a document
-            self._events[deal_id] = [
-                {"type": e.type, "at": e.at, "actor": e.actor, "payload": e.payload}
-                for e in found.stage_events
-            ]
+            events = None if found.from_tables else [_event_row(e) for e in found.stage_events]
+            self._read[deal_id] = (_child_rows(found.deal), events)
         return found
 
     def find_by_external_id(self, external_id: str) -> Deal | None:
@@ -203,8 +199,7 @@ class DealRepository:
         to a deal is one insert, not a rewrite of everything the deal holds."""
         assert deal.id is not None, "save() is for stored deals; use add() for new ones"
         now = _child_rows(deal)
-        read = self._read.pop(deal.id, None)
-        prior = self._events.pop(deal.id, None)
+        read, prior = self._read.pop(deal.id, (None, None))
         # A deal not read through this repository is written whole, its document left to
         # be built from the tables.
         events = None if read is None or prior is None else _stage_events(prior, deal)
@@ -241,9 +236,7 @@ class DealRepository:
             fresh = [row for n, row in rows.items() if n not in before]
             if fresh:
                 self.conn.execute(_insert(table), fresh)
-        self._read[deal.id] = now
-        if events is not None:
-            self._events[deal.id] = events
+        self._read[deal.id] = (now, events)
         self._write_events(deal)
         return deal
 
@@ -251,16 +244,7 @@ class DealRepository:
         if deal.new_events:
             self.conn.execute(
                 _insert(t.events),
-                [
-                    {
-                        "deal_id": deal.id,
-                        "at": e.at,
-                        "actor": e.actor,
-                        "type": e.type,
-                        "payload": e.payload,
-                    }
-                    for e in deal.new_events
-                ],
+                [{"deal_id": deal.id, **_event_row(e)} for e in deal.new_events],
             )
         exits = [
             {"deal_id": deal.id, "stage": stage, "commitment": number, "at": e.at}
@@ -272,7 +256,10 @@ class DealRepository:
         deal.new_events = []
 
 
-def _child_rows(deal: Deal) -> dict[Table, dict[int, dict[str, Any]]]:
+ChildRows = dict[Table, dict[int, dict[str, Any]]]  # each child table's rows, by number
+
+
+def _child_rows(deal: Deal) -> ChildRows:
     """Each child table's rows for a deal, by number: what is written, and what a save
     compares against to write only what changed."""
     return {
@@ -317,15 +304,16 @@ def _child_rows(deal: Deal) -> dict[Table, dict[int, dict[str, Any]]]:
 def _stage_events(prior: list[dict[str, Any]], deal: Deal) -> list[dict[str, Any]]:
     """The deal's stage events once its new ones are written, in the order the table gives
     them: by time, then by id, which grows with each insert (the sort is stable)."""
-    added = [
-        {"type": e.type, "at": e.at, "actor": e.actor, "payload": e.payload}
-        for e in deal.new_events
-        if e.type in STAGE_EVENTS
-    ]
+    added = [_event_row(e) for e in deal.new_events if e.type in STAGE_EVENTS]
     return sorted([*prior, *added], key=lambda e: e["at"])
 
 
-def _document(rows: dict[Table, dict[int, dict[str, Any]]], events: list[dict[str, Any]]) -> str:
+def _event_row(e: Any) -> dict[str, Any]:
+    """An event (or an event row as read) as the events table holds it, less its ids."""
+    return {"type": e.type, "at": e.at, "actor": e.actor, "payload": e.payload}
+
+
+def _document(rows: ChildRows, events: list[dict[str, Any]]) -> str:
     """`deals.children`: the child rows as `deal_document` reads them (what the database
     builds from the tables), less the deal id they all share; events numbered in order."""
     lists: dict[str, list[dict[str, Any]]] = {
