@@ -17,7 +17,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, func, select, text
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from dealgate.domain.commitment import Party, Status
@@ -414,6 +415,134 @@ def test_a_stale_write_fails_with_conflict_and_writes_nothing(engine: Engine) ->
     assert [s.name for s in deal.stakeholders][-1] == "First"
     assert deal.version == 2
     assert not any(e.payload.get("name") == "Second" for e in events)
+
+
+def _rows_of(engine: Engine, deal_id: int) -> dict[str, list[Any]]:
+    """Every stored row of a deal, table by table."""
+    children = (
+        tables.stakeholders,
+        tables.interactions,
+        tables.commitments,
+        tables.notes,
+        tables.events,
+        tables.stage_exits,
+    )
+    with engine.connect() as conn:
+        rows = {
+            table.name: sorted(
+                tuple(r) for r in conn.execute(select(table).where(table.c.deal_id == deal_id))
+            )
+            for table in children
+        }
+        rows["deals"] = [tuple(conn.execute(select(tables.deals).filter_by(id=deal_id)).one())]
+    return rows
+
+
+# SQLite's unit of work holds the write lock from its read on: no one saves in between there.
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_save_that_lost_the_race_writes_not_one_row_of_its_change(engine: Engine) -> None:
+    deal_id = _stored_deal(engine)
+    svc.add_commitment(
+        engine,
+        deal_id,
+        now=at(3),
+        actor="alice",
+        party=Party.BUYER,
+        action="Shares data",
+        kind="data_shared",
+        person="Raj Patel",
+        due=at(9).date(),
+    )
+    with UnitOfWork(engine, one_save=True) as late:
+        deal = late.deals.get(deal_id)  # read; then someone else saves first
+        svc.add_stakeholder(engine, deal_id, now=at(3), actor="bruno", name="Ola", role=Role.USER)
+        before = _rows_of(engine, deal_id)
+        # A change touching every kind of row: a deal column, an update, inserts, a stage
+        # move (its event and its stage exit).
+        deal.set_commitment_status(1, Status.KEPT, now=at(4), actor="alice")
+        deal.add_interaction(
+            kind=InteractionKind.EMAIL, on=at(4).date(), summary="Recap", now=at(4), actor="alice"
+        )
+        deal.document_dissatisfaction("Slow reports", now=at(4), actor="alice")
+        deal.advance(PROCESS, now=at(4), actor="alice", to="change")
+        with pytest.raises(DealgateError) as caught:
+            late.deals.save(deal)
+        late.commit()
+    assert caught.value.codes == ["conflict"] and caught.value.status == 409
+    assert _rows_of(engine, deal_id) == before
+
+
+def test_child_rows_taken_out_of_the_aggregate_are_deleted_by_its_save(engine: Engine) -> None:
+    deal_id = _stored_deal(engine)
+    with UnitOfWork(engine) as uow:
+        deal = uow.deals.get(deal_id)
+        deal.stakeholders.pop(0)  # no use case removes one yet; the repository must still
+        deal.commitments.pop()
+        uow.deals.save(deal)
+        uow.commit()
+    with UnitOfWork(engine, write=False) as uow:
+        stored = uow.deals.get(deal_id)
+    assert [s.name for s in stored.stakeholders] == [s.name for s in deal.stakeholders]
+    assert stored.commitments == deal.commitments
+    assert stored.stakeholders == deal.stakeholders
+
+
+def test_a_commitment_and_the_interaction_it_came_from_are_saved_in_one_change(
+    engine: Engine,
+) -> None:
+    deal_id = _stored_deal(engine)
+    with UnitOfWork(engine, one_save=True) as uow:
+        deal = uow.deals.get(deal_id)
+        i = deal.add_interaction(
+            kind=InteractionKind.MEETING, on=at(3).date(), summary="Demo", now=at(3), actor="al"
+        )
+        c = buyer_commits(deal, "data_shared")
+        c.interaction = i.number
+        uow.deals.save(deal)
+        uow.commit()
+    with UnitOfWork(engine, write=False) as uow:
+        stored = uow.deals.get(deal_id)
+    assert stored.commitments[-1].interaction == i.number == 2
+    assert stored.interactions == deal.interactions
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite's statements make no round trip
+def test_a_change_of_one_deal_writes_in_one_statement_outside_any_transaction(
+    engine: Engine,
+) -> None:
+    """On PostgreSQL the whole save (deal row, child rows, events, stage exits) is one
+    statement, sent with no transaction open (no BEGIN, no COMMIT): round trips cost more
+    than the writes they carry. The read goes through the driver, unseen here."""
+    deal_id = _stored_deal(engine)
+    svc.add_commitment(
+        engine,
+        deal_id,
+        now=at(3),
+        actor="alice",
+        party=Party.BUYER,
+        action="Shares data",
+        kind="data_shared",
+        person="Raj Patel",
+        due=at(9).date(),
+    )
+    sent: list[tuple[str, Any]] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        sent.append((statement, conn.connection.driver_connection.info.transaction_status))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        svc.advance(engine, deal_id, now=at(4), actor="alice", to="change")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    ((statement, status),) = sent
+    assert statement.startswith("WITH u AS (UPDATE deals") and status == TransactionStatus.IDLE
+    with UnitOfWork(engine, write=False) as uow:
+        assert uow.deals.get(deal_id).stage == "change"
+        exits = uow.connection.execute(
+            select(tables.stage_exits.c.stage).where(tables.stage_exits.c.deal_id == deal_id)
+        ).scalars()
+        assert sorted(exits) == ["discover", "prospect"]
 
 
 def test_concurrent_advances_move_the_deal_exactly_once(engine: Engine) -> None:

@@ -179,7 +179,7 @@ def _change(
     ctx: ChangeContext | None = None,
 ) -> T:
     """Load, change through the aggregate, save with the version check, commit."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, one_save=True) as uow:
         try:
             deal, process = uow.load_deal(deal_id)
             if ctx is not None and ctx.guard is not None:

@@ -19,6 +19,7 @@ from dealgate.domain.interaction import Interaction, InteractionKind
 from dealgate.domain.review import signals_of
 from dealgate.domain.stakeholder import Role, Stakeholder
 from dealgate.store import deal_document as document
+from dealgate.store import one_statement_save
 from dealgate.store import tables as t
 
 
@@ -203,42 +204,82 @@ class DealRepository:
         # A deal not read through this repository is written whole, its document left to
         # be built from the tables.
         events = None if read is None or prior is None else _stage_events(prior, deal)
-        result = self.conn.execute(
-            _UPDATE_DEAL,
-            {
-                **_deal_values(deal),
-                "children": None if events is None else _document(now, events),
-                "b_id": deal.id,
-                "b_version": deal.version,
-            },
-        )
-        if result.rowcount != 1:
+        values = {
+            **_deal_values(deal),
+            "children": None if events is None else _document(now, events),
+        }
+        if read is not None and self.conn.dialect.name == "postgresql":
+            saved = self._save_in_one_statement(deal, values, _changes(read, now))
+        else:
+            saved = self._save_statement_by_statement(deal, values, read, now)
+        if not saved:
             raise conflict(
                 f"Deal {deal.id} was changed by someone else since it was read "
                 f"(version {deal.version}); reload it and try again."
             )
         deal.version += 1
-        # Deletes child-first and inserts parent-first: commitments point at interactions.
-        for table in reversed(now):
-            gone = None if read is None else [n for n in read[table] if n not in now[table]]
-            if gone is None or gone:
-                query = delete(table).where(table.c.deal_id == deal.id)
-                self.conn.execute(query if gone is None else query.where(table.c.number.in_(gone)))
-        for table, rows in now.items():
-            before = {} if read is None else read[table]
-            changed = [
-                {**row, "b_deal_id": deal.id, "b_number": n}
-                for n, row in rows.items()
-                if n in before and before[n] != row
-            ]
+        self._read[deal.id] = (now, events)
+        deal.new_events = []
+        return deal
+
+    def _save_statement_by_statement(
+        self, deal: Deal, values: dict[str, Any], read: ChildRows | None, now: ChildRows
+    ) -> bool:
+        params = {**values, "b_id": deal.id, "b_version": deal.version}
+        if self.conn.execute(_UPDATE_DEAL, params).rowcount != 1:
+            return False
+        if read is None:
+            # Deletes child-first: commitments point at interactions.
+            for table in reversed(now):
+                self.conn.execute(delete(table).where(table.c.deal_id == deal.id))
+            changes = _changes({table: {} for table in now}, now)
+        else:
+            changes = _changes(read, now)
+        for table, gone, _, _ in reversed(changes):
+            if gone:
+                self.conn.execute(
+                    delete(table).where(table.c.deal_id == deal.id, table.c.number.in_(gone))
+                )
+        for table, _, changed, fresh in changes:
             if changed:
-                self.conn.execute(_update_child(table), changed)
-            fresh = [row for n, row in rows.items() if n not in before]
+                self.conn.execute(
+                    _update_child(table),
+                    [{**row, "b_deal_id": deal.id, "b_number": row["number"]} for row in changed],
+                )
             if fresh:
                 self.conn.execute(_insert(table), fresh)
-        self._read[deal.id] = (now, events)
         self._write_events(deal)
-        return deal
+        return True
+
+    def _save_in_one_statement(
+        self, deal: Deal, values: dict[str, Any], changes: list[Change]
+    ) -> bool:
+        """PostgreSQL: the whole save in one round trip (`one_statement_save`)."""
+        parts: list[one_statement_save.Part] = []
+        params: dict[str, Any] = {**values, "b_id": deal.id, "b_version": deal.version}
+
+        def part(table: Table, op: str, rows: list[dict[str, Any]]) -> None:
+            name = f"p{len(parts)}"
+            columns = tuple(k for k in rows[0] if k != "deal_id")
+            parts.append((str(table.name), op, columns))
+            params[name] = one_statement_save.rows_json(
+                [{k: row[k] for k in columns} for row in rows]
+            )
+
+        for table, gone, changed, fresh in changes:
+            if gone:
+                parts.append((str(table.name), one_statement_save.DELETE, ()))
+                params[f"p{len(parts) - 1}"] = gone
+            if changed:
+                part(table, one_statement_save.UPDATE, changed)
+            if fresh:
+                part(table, one_statement_save.INSERT, fresh)
+        if deal.new_events:
+            part(t.events, one_statement_save.INSERT, [_event_row(e) for e in deal.new_events])
+        if exits := _exits(deal):
+            part(t.stage_exits, one_statement_save.INSERT, exits)
+        query = one_statement_save.statement(tuple(values), tuple(parts))
+        return bool(self.conn.execute(query, params).scalar_one())
 
     def _write_events(self, deal: Deal) -> None:
         if deal.new_events:
@@ -246,12 +287,7 @@ class DealRepository:
                 _insert(t.events),
                 [{"deal_id": deal.id, **_event_row(e)} for e in deal.new_events],
             )
-        exits = [
-            {"deal_id": deal.id, "stage": stage, "commitment": number, "at": e.at}
-            for e in deal.new_events
-            for stage, number in e.payload.get("exits", ())
-        ]
-        if exits:
+        if exits := _exits(deal):
             self.conn.execute(_insert(t.stage_exits), exits)
         deal.new_events = []
 
@@ -299,6 +335,35 @@ def _child_rows(deal: Deal) -> ChildRows:
             for n, note in enumerate(deal.dissatisfaction, start=1)
         },
     }
+
+
+# A child table's difference between two reads: the numbers gone, the rows changed, the new.
+Change = tuple[Table, list[int], list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def _changes(read: ChildRows, now: ChildRows) -> list[Change]:
+    """Per child table, in the order inserts must go (parents first): what a save writes."""
+    changes = []
+    for table, rows in now.items():
+        before = read[table]
+        changes.append(
+            (
+                table,
+                [n for n in before if n not in rows],
+                [row for n, row in rows.items() if n in before and before[n] != row],
+                [row for n, row in rows.items() if n not in before],
+            )
+        )
+    return changes
+
+
+def _exits(deal: Deal) -> list[dict[str, Any]]:
+    """The stage exits of the deal's new events (which commitment let it leave each stage)."""
+    return [
+        {"deal_id": deal.id, "stage": stage, "commitment": number, "at": e.at}
+        for e in deal.new_events
+        for stage, number in e.payload.get("exits", ())
+    ]
 
 
 def _stage_events(prior: list[dict[str, Any]], deal: Deal) -> list[dict[str, Any]]:

@@ -19,17 +19,31 @@ class UnitOfWork:
     users: UserRepository
     connection: Connection
 
-    def __init__(self, engine: Engine, *, write: bool = True, snapshot: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        write: bool = True,
+        snapshot: bool = False,
+        one_save: bool = False,
+    ) -> None:
         """`write=False` for reads; `snapshot=True` for reads of several statements that must
         agree (a review reads a flag's facts after the flag; an export reads table after
-        table), and that may stream their rows."""
+        table), and that may stream their rows; `one_save=True` for a change whose only
+        write is one deal's `save()`."""
         self.engine = engine
         self.write = write
         self.snapshot = snapshot
+        self.one_save = one_save
 
     def __enter__(self) -> UnitOfWork:
         self.connection = self.engine.connect()
-        if self.write:
+        if self.one_save and self.engine.dialect.name == "postgresql":
+            # The save is one statement there, atomic by itself, and its version check
+            # stands for the read's snapshot: BEGIN and COMMIT would be two round trips
+            # more for nothing.
+            self.connection.execution_options(isolation_level="AUTOCOMMIT")
+        elif self.write:
             self.connection.execution_options(sqlite_begin="IMMEDIATE")
             self.connection.begin()
         elif self.snapshot and self.engine.dialect.name == "postgresql":
