@@ -453,7 +453,7 @@ def test_a_save_that_lost_the_race_writes_not_one_row_of_its_change(engine: Engi
         person="Raj Patel",
         due=at(9).date(),
     )
-    with UnitOfWork(engine, one_save=True) as late:
+    with UnitOfWork(engine, one_deal=True) as late:
         deal = late.deals.get(deal_id)  # read; then someone else saves first
         svc.add_stakeholder(engine, deal_id, now=at(3), actor="bruno", name="Ola", role=Role.USER)
         before = _rows_of(engine, deal_id)
@@ -491,7 +491,7 @@ def test_a_commitment_and_the_interaction_it_came_from_are_saved_in_one_change(
     engine: Engine,
 ) -> None:
     deal_id = _stored_deal(engine)
-    with UnitOfWork(engine, one_save=True) as uow:
+    with UnitOfWork(engine, one_deal=True) as uow:
         deal = uow.deals.get(deal_id)
         i = deal.add_interaction(
             kind=InteractionKind.MEETING, on=at(3).date(), summary="Demo", now=at(3), actor="al"
@@ -507,42 +507,52 @@ def test_a_commitment_and_the_interaction_it_came_from_are_saved_in_one_change(
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])  # SQLite's statements make no round trip
-def test_a_change_of_one_deal_writes_in_one_statement_outside_any_transaction(
+def test_each_change_of_one_deal_writes_in_one_statement_outside_any_transaction(
     engine: Engine,
 ) -> None:
-    """On PostgreSQL the whole save (deal row, child rows, events, stage exits) is one
+    """On PostgreSQL a deal's whole write (deal row, child rows, events, stage exits) is one
     statement, sent with no transaction open (no BEGIN, no COMMIT): round trips cost more
-    than the writes they carry. The read goes through the driver, unseen here."""
-    deal_id = _stored_deal(engine)
-    svc.add_commitment(
-        engine,
-        deal_id,
-        now=at(3),
-        actor="alice",
-        party=Party.BUYER,
-        action="Shares data",
-        kind="data_shared",
-        person="Raj Patel",
-        due=at(9).date(),
-    )
+    than the writes they carry. Deal reads go through the driver, unseen here."""
     sent: list[tuple[str, Any]] = []
 
-    def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         sent.append((statement, conn.connection.driver_connection.info.transaction_status))
 
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "before_cursor_execute", record)
     try:
-        svc.advance(engine, deal_id, now=at(4), actor="alice", to="change")
+        deal = svc.open_deal(
+            engine, now=at(0), actor="alice", name="Renewal", account="Acme", owner="alice"
+        )
+        assert deal.id is not None
+        svc.add_stakeholder(
+            engine, deal.id, now=at(1), actor="alice", name="Raj Patel", role=Role.CHAMPION
+        )
+        svc.add_commitment(
+            engine,
+            deal.id,
+            now=at(1),
+            actor="alice",
+            party=Party.BUYER,
+            action="Meet the team",
+            kind="first_meeting_accepted",
+            person="Raj Patel",
+            due=at(9).date(),
+        )
+        svc.advance(engine, deal.id, now=at(2), actor="alice")
     finally:
-        event.remove(engine, "before_cursor_execute", count)
-    ((statement, status),) = sent
-    assert statement.startswith("WITH u AS (UPDATE deals") and status == TransactionStatus.IDLE
+        event.remove(engine, "before_cursor_execute", record)
+    writes = [statement for statement, _ in sent if not statement.startswith("SELECT")]
+    assert len(writes) == 4 and all(w.startswith("WITH u AS (") for w in writes), writes
+    assert {status for _, status in sent} == {TransactionStatus.IDLE}
     with UnitOfWork(engine, write=False) as uow:
-        assert uow.deals.get(deal_id).stage == "change"
+        stored = uow.deals.get(deal.id)
         exits = uow.connection.execute(
-            select(tables.stage_exits.c.stage).where(tables.stage_exits.c.deal_id == deal_id)
+            select(tables.stage_exits.c.stage).where(tables.stage_exits.c.deal_id == deal.id)
         ).scalars()
-        assert sorted(exits) == ["discover", "prospect"]
+        history = uow.deals.events(deal.id)
+    assert stored.stage == "discover" and list(exits) == ["prospect"]
+    assert [s.name for s in stored.stakeholders] == ["Raj Patel"]
+    assert [e.type for e in history][0] == "deal.opened" and history[-1].type == "deal.advanced"
 
 
 def test_concurrent_advances_move_the_deal_exactly_once(engine: Engine) -> None:
@@ -593,7 +603,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
 
 
 def test_the_process_is_stored_for_every_command(engine: Engine) -> None:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, one_deal=True) as uow:
         process = uow.processes.active()
     assert [s.key for s in process] == [s.key for s in PROCESS]
 

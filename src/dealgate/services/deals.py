@@ -66,7 +66,7 @@ def open_deal(
     amount: Decimal | None = None,
     close_date: date | None = None,
 ) -> Deal:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, one_deal=True) as uow:
         process = uow.processes.active()
         deal = Deal.open(
             process,
@@ -179,7 +179,7 @@ def _change(
     ctx: ChangeContext | None = None,
 ) -> T:
     """Load, change through the aggregate, save with the version check, commit."""
-    with UnitOfWork(engine, one_save=True) as uow:
+    with UnitOfWork(engine, one_deal=True) as uow:
         try:
             deal, process = uow.load_deal(deal_id)
             if ctx is not None and ctx.guard is not None:

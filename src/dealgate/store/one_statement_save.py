@@ -1,12 +1,13 @@
-"""PostgreSQL: a deal's save as one statement.
+"""PostgreSQL: a deal's save (or its first write) as one statement.
 
 A save writes the deal row, the child rows that changed, its new events and its stage exits.
 As separate statements a stage move is five round trips (BEGIN, UPDATE, two INSERTs,
 COMMIT), and each costs the server and the database more CPU than the work it carries. On
 PostgreSQL the save goes as one statement of data-modifying CTEs, every part joined to the
 deal row's versioned UPDATE: when another save got there first, nothing at all is written and
-the statement counts 0. One statement is atomic by itself (its foreign keys are checked once
-it has run), so a unit of work that saves one deal needs no transaction around it.
+the statement counts 0. A new deal's is joined to its INSERT and returns its id. One
+statement is atomic by itself (its foreign keys are checked once it has run), so a unit of
+work that writes one deal needs no transaction around it.
 
 Child rows travel as one JSON array per part (`json_to_recordset`), typed by the table's own
 columns, so the statement's text depends only on which parts a save has, and is built once
@@ -32,11 +33,13 @@ Part = tuple[str, str, tuple[str, ...]]
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
-def statement(deal_columns: tuple[str, ...], parts: tuple[Part, ...]) -> TextClause:
-    """The save of a deal whose row sets `deal_columns`, with `parts`; its parameters are the
-    deal's values, `b_id` and `b_version` (the version read), and `p0`, `p1`... one per part:
-    the numbers gone for a DELETE, the rows as JSON text (`rows_json`) for the others."""
-    return _statement(deal_columns, parts)
+def statement(head: str, deal_columns: tuple[str, ...], parts: tuple[Part, ...]) -> TextClause:
+    """The write of a deal whose row sets `deal_columns`, with `parts`. `head` UPDATE: a save,
+    given `b_id` and `b_version` (the version read), which returns how many rows it changed
+    (0: someone else saved first); INSERT: a new deal's, which returns its id. Parameters:
+    the deal's values, and `p0`, `p1`... one per part: the numbers gone for a DELETE, the rows
+    as JSON text (`rows_json`) for the others."""
+    return _statement(head, deal_columns, parts)
 
 
 def rows_json(rows: Sequence[dict[str, Any]]) -> str:
@@ -44,18 +47,29 @@ def rows_json(rows: Sequence[dict[str, Any]]) -> str:
 
 
 @lru_cache(maxsize=256)
-def _statement(deal_columns: tuple[str, ...], parts: tuple[Part, ...]) -> TextClause:
-    sets = ", ".join(f"{c} = :{c}" for c in deal_columns)
-    ctes = [
-        f"u AS (UPDATE deals SET {sets}, version = version + 1 "
-        "WHERE id = :b_id AND version = :b_version RETURNING id)"
-    ]
+def _statement(head: str, deal_columns: tuple[str, ...], parts: tuple[Part, ...]) -> TextClause:
+    if head == UPDATE:
+        sets = ", ".join(f"{c} = :{c}" for c in deal_columns)
+        deal = (
+            f"UPDATE deals SET {sets}, version = version + 1 "
+            "WHERE id = :b_id AND version = :b_version RETURNING id"
+        )
+        result = "count(*)"
+    else:
+        values = ", ".join(f":{c}" for c in deal_columns)
+        deal = (
+            f"INSERT INTO deals ({', '.join(deal_columns)}, version) "
+            f"VALUES ({values}, 1) RETURNING id"
+        )
+        result = "id"
+    ctes = [f"u AS ({deal})"]
     params = [bindparam(c, type_=t.deals.c[c].type) for c in deal_columns]
     for n, (name, op, columns) in enumerate(parts):
         ctes.append(f"w{n} AS ({_part(t.metadata.tables[name], op, columns, f'p{n}')})")
         if op == DELETE:
             params.append(bindparam(f"p{n}", type_=ARRAY(Integer)))
-    return text("WITH " + ",\n".join(ctes) + "\nSELECT count(*) FROM u").bindparams(*params)
+    sql = "WITH " + ",\n".join(ctes) + f"\nSELECT {result} FROM u"
+    return text(sql).bindparams(*params)
 
 
 def _part(table: Table, op: str, columns: tuple[str, ...], param: str) -> str:

@@ -180,9 +180,14 @@ class DealRepository:
 
     def add(self, deal: Deal) -> Deal:
         rows = _child_rows(deal)
-        events = _stage_events([], deal)
-        values = {**_deal_values(deal), "children": _document(rows, events), "version": 1}
-        result = self.conn.execute(_INSERT_DEAL, values)
+        values = {**_deal_values(deal), "children": _document(rows, _stage_events([], deal))}
+        if self.conn.dialect.name == "postgresql":
+            fresh = _changes({table: {} for table in rows}, rows)
+            deal.id = self._in_one_statement(one_statement_save.INSERT, deal, values, fresh)
+            deal.version = 1
+            deal.new_events = []
+            return deal
+        result = self.conn.execute(_INSERT_DEAL, {**values, "version": 1})
         deal.id = int(result.scalar_one())
         deal.version = 1
         for table, by_number in rows.items():
@@ -209,7 +214,8 @@ class DealRepository:
             "children": None if events is None else _document(now, events),
         }
         if read is not None and self.conn.dialect.name == "postgresql":
-            saved = self._save_in_one_statement(deal, values, _changes(read, now))
+            changes = _changes(read, now)
+            saved = self._in_one_statement(one_statement_save.UPDATE, deal, values, changes)
         else:
             saved = self._save_statement_by_statement(deal, values, read, now)
         if not saved:
@@ -251,12 +257,15 @@ class DealRepository:
         self._write_events(deal)
         return True
 
-    def _save_in_one_statement(
-        self, deal: Deal, values: dict[str, Any], changes: list[Change]
-    ) -> bool:
-        """PostgreSQL: the whole save in one round trip (`one_statement_save`)."""
+    def _in_one_statement(
+        self, head: str, deal: Deal, values: dict[str, Any], changes: list[Change]
+    ) -> int:
+        """PostgreSQL: the whole write in one round trip (`one_statement_save`); for a save,
+        how many deal rows it changed (0 or 1), for a new deal its id."""
         parts: list[one_statement_save.Part] = []
-        params: dict[str, Any] = {**values, "b_id": deal.id, "b_version": deal.version}
+        params: dict[str, Any] = dict(values)
+        if head == one_statement_save.UPDATE:
+            params |= {"b_id": deal.id, "b_version": deal.version}
 
         def part(table: Table, op: str, rows: list[dict[str, Any]]) -> None:
             name = f"p{len(parts)}"
@@ -278,8 +287,8 @@ class DealRepository:
             part(t.events, one_statement_save.INSERT, [_event_row(e) for e in deal.new_events])
         if exits := _exits(deal):
             part(t.stage_exits, one_statement_save.INSERT, exits)
-        query = one_statement_save.statement(tuple(values), tuple(parts))
-        return bool(self.conn.execute(query, params).scalar_one())
+        query = one_statement_save.statement(head, tuple(values), tuple(parts))
+        return int(self.conn.execute(query, params).scalar_one())
 
     def _write_events(self, deal: Deal) -> None:
         if deal.new_events:

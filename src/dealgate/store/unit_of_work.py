@@ -25,21 +25,21 @@ class UnitOfWork:
         *,
         write: bool = True,
         snapshot: bool = False,
-        one_save: bool = False,
+        one_deal: bool = False,
     ) -> None:
         """`write=False` for reads; `snapshot=True` for reads of several statements that must
         agree (a review reads a flag's facts after the flag; an export reads table after
-        table), and that may stream their rows; `one_save=True` for a change whose only
-        write is one deal's `save()`."""
+        table), and that may stream their rows; `one_deal=True` for a change whose only
+        write is one deal's `add()` or `save()`."""
         self.engine = engine
         self.write = write
         self.snapshot = snapshot
-        self.one_save = one_save
+        self.one_deal = one_deal
 
     def __enter__(self) -> UnitOfWork:
         self.connection = self.engine.connect()
-        if self.one_save and self.engine.dialect.name == "postgresql":
-            # The save is one statement there, atomic by itself, and its version check
+        if self.one_deal and self.engine.dialect.name == "postgresql":
+            # That write is one statement there, atomic by itself, and its version check
             # stands for the read's snapshot: BEGIN and COMMIT would be two round trips
             # more for nothing.
             self.connection.execution_options(isolation_level="AUTOCOMMIT")
