@@ -552,7 +552,7 @@ def test_each_change_of_one_deal_writes_in_one_statement_outside_any_transaction
         history = uow.deals.events(deal.id)
     assert stored.stage == "discover" and list(exits) == ["prospect"]
     assert [s.name for s in stored.stakeholders] == ["Raj Patel"]
-    assert [e.type for e in history][0] == "deal.opened" and history[-1].type == "deal.advanced"
+    assert (history[0].type, history[-1].type) == ("deal.opened", "deal.advanced")
 
 
 def test_concurrent_advances_move_the_deal_exactly_once(engine: Engine) -> None:
