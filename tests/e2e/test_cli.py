@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from alembic import command
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner, Result
 
 from dealgate.cli import app
+from dealgate.services.users import authenticate
 from dealgate.store import tables as t
 from dealgate.store.db import alembic_config, make_engine
 
@@ -480,3 +487,106 @@ def test_serve_says_how_to_bring_an_empty_or_older_database_up_to_date(tmp_path:
     engine.dispose()
     body = Cli(url).error("serve")
     assert codes(body) == ["schema_older"] and "dealgate init" in body["error"]
+
+
+def test_user_add_prints_the_token_once_and_keeps_only_its_hash(cli: Cli, engine: Engine) -> None:
+    added = cli.json("user", "add", "alice", "--role", "rep", "--team", "east")
+    assert {k: v for k, v in added.items() if k != "token"} == {
+        "name": "alice",
+        "role": "rep",
+        "team": "east",
+    }
+    token = added["token"]
+    with engine.connect() as conn:
+        stored = [str(value) for row in conn.execute(select(t.users)) for value in row]
+    assert not any(token in value for value in stored)
+    assert hashlib.sha256(token.encode()).hexdigest() in stored
+    assert authenticate(engine, token) is not None
+    # A new token revokes the old one at once.
+    rotated = cli.json("user", "token", "alice")
+    assert rotated["name"] == "alice" and rotated["token"] != token
+    assert authenticate(engine, token) is None
+    assert authenticate(engine, rotated["token"]) is not None
+    # Without --json the token alone is printed, for scripts: `TOKEN=$(dealgate user add ...)`.
+    plain = cli("user", "add", "bruno", "--role", "manager").stdout.strip()
+    found = authenticate(engine, plain)
+    assert found is not None and found[0].role.value == "manager"
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("user", "add", "carla", "--role", "boss"), "invalid_role"),
+        (("user", "add", " ", "--role", "rep"), "invalid_name"),
+        (("user", "add", "dora", "--role", "rep", "--password", "short"), "weak_password"),
+        (("user", "token", "nobody"), "not_found"),
+    ],
+)
+def test_user_commands_refuse_bad_input_in_the_one_shape(
+    cli: Cli, engine: Engine, args: tuple[str, ...], code: str
+) -> None:
+    cli("user", "add", "alice", "--role", "rep")
+    assert codes(cli.error(*args)) == [code]
+    with engine.connect() as conn:
+        assert list(conn.scalars(select(t.users.c.name))) == ["alice"]
+
+
+def test_a_second_user_of_the_same_name_is_refused_and_the_first_keeps_its_token(
+    cli: Cli, engine: Engine
+) -> None:
+    token = cli.json("user", "add", "alice", "--role", "rep")["token"]
+    body = cli.error("user", "add", "alice", "--role", "admin")
+    assert body["status"] == 409
+    found = authenticate(engine, token)
+    assert found is not None and found[0].role.value == "rep"
+
+
+def test_serve_answers_the_api_over_http_with_several_workers(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    Cli(url)("init")
+    token = Cli(url).json("user", "add", "alice", "--role", "admin")["token"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dealgate.cli",
+            "--db",
+            url,
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/openapi.json").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)
+        auth = {"Authorization": f"Bearer {token}"}
+        created = httpx.post(
+            f"{base}/api/v1/deals", json={"name": "Renewal", "account": "Acme"}, headers=auth
+        )
+        assert created.status_code == 201
+        # Every request lands on one worker or the other; each reads what the other wrote.
+        for _ in range(6):
+            with httpx.Client(headers=auth) as client:  # a new connection each time
+                read = client.get(f"{base}/api/v1/deals/{created.json()['id']}")
+                assert read.status_code == 200 and read.json()["name"] == "Renewal"
+        assert httpx.get(f"{base}/api/v1/deals").status_code == 401
+        assert httpx.get(f"{base}/api/docs").status_code == 200
+    finally:
+        server.terminate()
+        server.wait(20)
