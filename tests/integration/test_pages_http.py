@@ -1,14 +1,16 @@
-"""The pages' form protection over real HTTP: a form without its CSRF token changes nothing."""
+"""The pages' form protection over real HTTP: a form without its CSRF token, or with text no
+database keeps, changes nothing."""
 
 from __future__ import annotations
 
 import re
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from dealgate.domain.access import UserRole
 from dealgate.services.users import add_user
+from dealgate.store import tables
 from tests.api_support import running_api
 from tests.builders import T0
 
@@ -29,3 +31,36 @@ def test_a_form_without_the_sessions_csrf_token_is_refused(engine: Engine) -> No
         assert body["ok"] is False and [e["code"] for e in body["errors"]] == ["csrf_failed"]
         board = browser.get("/")
         assert board.status_code == 200 and ">X<" not in board.text
+
+
+def test_a_nul_character_sent_to_any_page_is_refused_in_the_one_shape(engine: Engine) -> None:
+    """No database keeps one; PostgreSQL failed the request with a 500 when it was asked."""
+    add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = _logged_in(browser)
+        sent = [
+            browser.post("/deals", data={"name": "Acme\x00renewal", "account": "A", "csrf": csrf}),
+            browser.get("/", params={"owner": "carol\x00"}),
+            browser.get("/coach/carol%00"),
+            browser.post("/login", data={"name": "carol\x00", "password": "x", "csrf": csrf}),
+        ]
+        for refused in sent:
+            assert refused.status_code == 422, refused.request.url
+            body = refused.json()
+            assert [e["code"] for e in body["errors"]] == ["invalid_text"]
+            assert "NUL character; remove it" in body["error"]
+        created = browser.post("/deals", data={"name": "Renewal", "account": "Acme", "csrf": csrf})
+        assert created.status_code == 303
+    with engine.connect() as conn:
+        assert list(conn.scalars(select(tables.deals.c.name))) == ["Renewal"]
+
+
+def _logged_in(browser: httpx.Client) -> str:
+    """Logs carol in; the session's CSRF token."""
+    token = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text)
+    assert token is not None
+    data = {"name": "carol", "password": "carol-secret", "csrf": token.group(1)}
+    assert browser.post("/login", data=data).status_code == 303
+    session = re.search(r'name="csrf" value="([^"]+)"', browser.get("/deals/new").text)
+    assert session is not None
+    return session.group(1)

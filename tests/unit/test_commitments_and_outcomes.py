@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from dealgate.domain.commitment import Party, Status, can_transition
 from dealgate.domain.errors import DealgateError
 from dealgate.domain.interaction import InteractionKind, Outcome
 from dealgate.domain.ladder import Rung
+from dealgate.domain.stakeholder import Role
 from tests.builders import PROCESS, a_deal, at, buyer_commits
 
 LIFECYCLE = [
@@ -187,3 +190,49 @@ def test_the_evidenced_stage_follows_the_highest_rung() -> None:
     assert PROCESS.evidenced_stage(Rung.TIME) == "discover"
     assert PROCESS.evidenced_stage(Rung.CONSENSUS) == "propose"
     assert PROCESS.evidenced_stage(Rung.DECIDE) == "won"
+
+
+NUL = "Raj\x00Patel"
+# Every text a deal takes from a person, each with a NUL character in it.
+NUL_TEXTS = {
+    "name": lambda d: d.update(name=NUL, now=at(1), actor="alice"),
+    "account": lambda d: d.update(account=NUL, now=at(1), actor="alice"),
+    "stakeholder name": lambda d: d.add_stakeholder(
+        name=NUL, role=Role.USER, now=at(1), actor="alice"
+    ),
+    "stakeholder title": lambda d: d.add_stakeholder(
+        name="Ola", role=Role.USER, title=NUL, now=at(1), actor="alice"
+    ),
+    "stakeholder notes": lambda d: d.add_stakeholder(
+        name="Ola", role=Role.USER, notes=NUL, now=at(1), actor="alice"
+    ),
+    "commitment action": lambda d: d.add_commitment(
+        PROCESS, party=Party.SELLER, action=NUL, now=at(1), actor="alice"
+    ),
+    "commitment person": lambda d: d.add_commitment(
+        PROCESS, party=Party.SELLER, action="Send", person=NUL, now=at(1), actor="alice"
+    ),
+    "interaction summary": lambda d: d.add_interaction(
+        kind=InteractionKind.CALL, on=at(1).date(), summary=NUL, now=at(1), actor="alice"
+    ),
+    "dissatisfaction": lambda d: d.document_dissatisfaction(NUL, now=at(1), actor="alice"),
+    "override reason": lambda d: d.advance(PROCESS, now=at(1), actor="m", override_reason=NUL),
+    "lost reason": lambda d: d.close_lost(NUL, now=at(1), actor="alice"),
+}
+
+
+@pytest.mark.parametrize("change", NUL_TEXTS.values(), ids=NUL_TEXTS.keys())
+def test_text_with_a_nul_character_is_refused_wherever_a_deal_takes_it(change: Any) -> None:
+    """PostgreSQL cannot keep one; refused here, every front end says so the same way."""
+    deal = a_deal()
+    before = (deal.name, len(deal.stakeholders), len(deal.commitments), len(deal.new_events))
+    with pytest.raises(DealgateError) as caught:
+        change(deal)
+    assert caught.value.codes == ["invalid_text"] and caught.value.status == 422
+    assert "NUL" in caught.value.details[0].message
+    assert (
+        deal.name,
+        len(deal.stakeholders),
+        len(deal.commitments),
+        len(deal.new_events),
+    ) == before

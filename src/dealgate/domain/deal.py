@@ -25,8 +25,19 @@ class Note:
     actor: str
 
 
+def _storable(value: str | None, field_name: str) -> str | None:
+    """Text any database keeps: PostgreSQL's text holds no NUL character (SQLite's would,
+    and the same deal must be storable in both)."""
+    if value is not None and "\x00" in value:
+        raise invalid(
+            "invalid_text", f"'{field_name}' contains a NUL character; remove it.", field_name
+        )
+    return value
+
+
 def _required_text(value: str, field_name: str, limit: int = MAX_TEXT) -> str:
     text = value.strip()
+    _storable(text, field_name)
     if not text:
         raise invalid("required", f"'{field_name}' must not be empty.", field_name)
     if len(text) > limit:
@@ -171,6 +182,8 @@ class Deal:
                 f"'{clean}' is already a stakeholder of this deal; use another name.",
                 "name",
             )
+        _storable(title, "title")
+        _storable(notes, "notes")
         person = Stakeholder(len(self.stakeholders) + 1, clean, role, title, notes)
         self.stakeholders.append(person)
         self._record(
@@ -198,6 +211,8 @@ class Deal:
         source: str | None = None,
     ) -> Commitment:
         self._must_be_open()
+        _storable(person, "person")
+        _storable(source, "source")
         errors: list[ErrorDetail] = []
         rung_level = None
         if party is Party.SELLER and kind is not None:

@@ -38,7 +38,19 @@ from dealgate.store.unit_of_work import UnitOfWork
 from dealgate.web import sessions
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
-router = APIRouter(include_in_schema=False)
+
+
+async def storable_input(request: Request) -> None:
+    """Refuse a NUL character anywhere in what a page is sent: no person types one, and no
+    database keeps one (PostgreSQL refuses it outright, after the page had asked it)."""
+    sent = [request.scope["path"], *request.query_params.values()]
+    if request.method == "POST":
+        sent += [v for v in (await request.form()).values() if isinstance(v, str)]
+    if any("\x00" in value for value in sent):
+        raise invalid("invalid_text", "The page was sent a NUL character; remove it.")
+
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 NowDep = Annotated[datetime, Depends(get_now)]
