@@ -417,6 +417,22 @@ def test_a_stale_write_fails_with_conflict_and_writes_nothing(engine: Engine) ->
     assert not any(e.payload.get("name") == "Second" for e in events)
 
 
+def _deal_with_the_commitment_to_leave_discover(engine: Engine) -> int:
+    deal_id = _stored_deal(engine)
+    svc.add_commitment(
+        engine,
+        deal_id,
+        now=at(3),
+        actor="alice",
+        party=Party.BUYER,
+        action="Shares data",
+        kind="data_shared",
+        person="Raj Patel",
+        due=at(9).date(),
+    )
+    return deal_id
+
+
 def _rows_of(engine: Engine, deal_id: int) -> dict[str, list[Any]]:
     """Every stored row of a deal, table by table."""
     children = (
@@ -441,18 +457,7 @@ def _rows_of(engine: Engine, deal_id: int) -> dict[str, list[Any]]:
 # SQLite's unit of work holds the write lock from its read on: no one saves in between there.
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_a_save_that_lost_the_race_writes_not_one_row_of_its_change(engine: Engine) -> None:
-    deal_id = _stored_deal(engine)
-    svc.add_commitment(
-        engine,
-        deal_id,
-        now=at(3),
-        actor="alice",
-        party=Party.BUYER,
-        action="Shares data",
-        kind="data_shared",
-        person="Raj Patel",
-        due=at(9).date(),
-    )
+    deal_id = _deal_with_the_commitment_to_leave_discover(engine)
     with UnitOfWork(engine, one_deal=True) as late:
         deal = late.deals.get(deal_id)  # read; then someone else saves first
         svc.add_stakeholder(engine, deal_id, now=at(3), actor="bruno", name="Ola", role=Role.USER)
@@ -556,18 +561,7 @@ def test_each_change_of_one_deal_writes_in_one_statement_outside_any_transaction
 
 
 def test_concurrent_advances_move_the_deal_exactly_once(engine: Engine) -> None:
-    deal_id = _stored_deal(engine)
-    svc.add_commitment(
-        engine,
-        deal_id,
-        now=at(3),
-        actor="alice",
-        party=Party.BUYER,
-        action="Shares data",
-        kind="data_shared",
-        person="Raj Patel",
-        due=at(9).date(),
-    )
+    deal_id = _deal_with_the_commitment_to_leave_discover(engine)
     outcomes: list[str] = []
     barrier = threading.Barrier(8)
 
