@@ -31,6 +31,8 @@ DELETE, UPDATE, INSERT = "delete", "update", "insert"
 Part = tuple[str, str, tuple[str, ...]]
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+# An identifier as PostgreSQL must read it: quoted where it is a reserved word.
+_q = _DIALECT.identifier_preparer.quote
 
 
 def statement(head: str, deal_columns: tuple[str, ...], parts: tuple[Part, ...]) -> TextClause:
@@ -49,7 +51,7 @@ def rows_json(rows: Sequence[dict[str, Any]]) -> str:
 @lru_cache(maxsize=256)
 def _statement(head: str, deal_columns: tuple[str, ...], parts: tuple[Part, ...]) -> TextClause:
     if head == UPDATE:
-        sets = ", ".join(f"{c} = :{c}" for c in deal_columns)
+        sets = ", ".join(f"{_q(c)} = :{c}" for c in deal_columns)
         deal = (
             f"UPDATE deals SET {sets}, version = version + 1 "
             "WHERE id = :b_id AND version = :b_version RETURNING id"
@@ -58,7 +60,7 @@ def _statement(head: str, deal_columns: tuple[str, ...], parts: tuple[Part, ...]
     else:
         values = ", ".join(f":{c}" for c in deal_columns)
         deal = (
-            f"INSERT INTO deals ({', '.join(deal_columns)}, version) "
+            f"INSERT INTO deals ({', '.join(map(_q, deal_columns))}, version) "
             f"VALUES ({values}, 1) RETURNING id"
         )
         result = "id"
@@ -73,23 +75,23 @@ def _statement(head: str, deal_columns: tuple[str, ...], parts: tuple[Part, ...]
 
 
 def _part(table: Table, op: str, columns: tuple[str, ...], param: str) -> str:
-    name = table.name
+    name, names = _q(table.name), ", ".join(map(_q, columns))
     if op == DELETE:
         return (
             f"DELETE FROM {name} AS c USING u WHERE c.deal_id = u.id AND c.number = ANY(:{param})"
         )
-    typed = ", ".join(f"{c} {table.c[c].type.compile(dialect=_DIALECT)}" for c in columns)
+    typed = ", ".join(f"{_q(c)} {table.c[c].type.compile(dialect=_DIALECT)}" for c in columns)
     records = f"json_to_recordset(CAST(:{param} AS json))"
     if op == UPDATE:
-        sets = ", ".join(f"{c} = x.{c}" for c in columns if c != "number")
+        sets = ", ".join(f"{_q(c)} = x.{_q(c)}" for c in columns if c != "number")
         return (
             f"UPDATE {name} AS c SET {sets} FROM u, {records} AS x({typed}) "
             "WHERE c.deal_id = u.id AND c.number = x.number"
         )
     # In the order given: events take their ids in it.
     return (
-        f"INSERT INTO {name} (deal_id, {', '.join(columns)}) "
-        f"SELECT u.id, {', '.join(f'x.{c}' for c in columns)} "
-        f"FROM u, ROWS FROM ({records} AS ({typed})) WITH ORDINALITY AS x({', '.join(columns)}, n) "
+        f"INSERT INTO {name} (deal_id, {names}) "
+        f"SELECT u.id, {', '.join(f'x.{_q(c)}' for c in columns)} "
+        f"FROM u, ROWS FROM ({records} AS ({typed})) WITH ORDINALITY AS x({names}, n) "
         "ORDER BY x.n"
     )
