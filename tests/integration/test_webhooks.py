@@ -13,7 +13,9 @@ from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError
 
 from dealgate.domain.commitment import Party
 from dealgate.services import deals as svc
@@ -97,10 +99,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_recorded(engine: Engine)
         deal = svc.open_deal(engine, now=T0, actor="alice", name="A", account="B", owner="alice")
         ctx = svc.ChangeContext(as_of=T0)
         svc.advance(engine, deal.id or 0, now=T0, actor="maria", override_reason="x", ctx=ctx)
-        from dealgate.services.webhooks import enqueue
-
-        enqueue(engine, ctx.outbox, T0)
-        assert deliver_due(engine, T0) == 1
+        assert deliver_due(engine, T0) == 1  # the change queued its event itself
         first = _deliveries(engine)[0]
         assert (first.status, first.attempts, first.last_status_code) == ("pending", 1, 500)
         assert first.next_attempt_at == T0 + timedelta(seconds=2)
@@ -195,3 +194,39 @@ def test_a_change_computes_and_queues_only_the_events_a_webhook_listens_to(
     heard = svc.ChangeContext(as_of=T0, wanted=subscribed_events(engine))
     svc.advance(engine, deal.id or 0, now=T0, actor="maria", override_reason="Board", ctx=heard)
     assert [event for event, _ in heard.outbox] == ["deal.advanced"]
+
+
+REFUSE_DELIVERIES = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_deliveries BEFORE INSERT ON deliveries "
+        "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_deliveries() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'outbox refused'; END $$",
+        "CREATE TRIGGER refuse_deliveries BEFORE INSERT ON deliveries "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_deliveries()",
+    ],
+}
+
+
+def test_a_change_whose_events_cannot_be_queued_is_not_saved_either(engine: Engine) -> None:
+    """The outbox is written in the change's own unit of work: a process that died between
+    the two would otherwise have saved a move no webhook ever hears of."""
+    add_webhook(engine, "http://127.0.0.1:9/x", ["deal.advanced"], T0)
+    deal = svc.open_deal(engine, now=T0, actor="alice", name="Fleet", account="Acme", owner="alice")
+    assert deal.id is not None
+    before, _ = svc.load_deal(engine, deal.id)
+    with engine.begin() as conn:
+        for statement in REFUSE_DELIVERIES[engine.dialect.name]:
+            conn.exec_driver_sql(statement)
+    ctx = svc.ChangeContext(as_of=T0, wanted=subscribed_events(engine))
+    with pytest.raises(DBAPIError, match="outbox refused"):
+        svc.advance(engine, deal.id, now=T0, actor="maria", override_reason="Board", ctx=ctx)
+    stored, _ = svc.load_deal(engine, deal.id)
+    assert (stored.stage, stored.version, stored.history) == (
+        before.stage,
+        before.version,
+        before.history,
+    )
+    assert _deliveries(engine) == []

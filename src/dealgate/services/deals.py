@@ -6,10 +6,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
+from dealgate import clock
 from dealgate.domain.commitment import Commitment, Party, Status
 from dealgate.domain.deal import Deal, Note
 from dealgate.domain.errors import DealgateError, conflict
@@ -20,6 +21,7 @@ from dealgate.domain.process import Process
 from dealgate.domain.review import review_deal
 from dealgate.domain.stakeholder import Role, Stakeholder
 from dealgate.extract import extract
+from dealgate.services.outbox import OutboxEvent, queue_deliveries
 from dealgate.store.async_documents import AsyncDocuments
 from dealgate.store.process_store import cached
 from dealgate.store.unit_of_work import UnitOfWork
@@ -32,8 +34,8 @@ class ChangeContext:
     """What a front end adds to a change: who may see the deal, and where events go."""
 
     guard: Callable[[Deal], None] | None = None  # raises (404) when the caller may not see it
-    outbox: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # webhook events
-    as_of: datetime | None = None
+    outbox: list[OutboxEvent] = field(default_factory=list)  # webhook events, as queued
+    as_of: datetime | None = None  # when the change happens (the clock's now when None)
     # The events anyone listens to: the review of the deal before and after a change is
     # computed only when someone wants to hear of new flags.
     wanted: frozenset[str] = frozenset({"deal.advanced", "deal.flagged"})
@@ -178,8 +180,12 @@ def _change(
     expected_version: int | None = None,
     ctx: ChangeContext | None = None,
 ) -> T:
-    """Load, change through the aggregate, save with the version check, commit."""
-    with UnitOfWork(engine, one_deal=True) as uow:
+    """Load, change through the aggregate, save with the version check and the events
+    webhooks listen to, commit."""
+    # Without listeners the save is the unit of work's only write (on PostgreSQL one
+    # statement, no transaction); with them the outbox's rows go in its transaction.
+    announces = ctx is not None and bool(ctx.wanted)
+    with UnitOfWork(engine, one_deal=not announces) as uow:
         try:
             deal, process = uow.load_deal(deal_id)
             if ctx is not None and ctx.guard is not None:
@@ -196,9 +202,10 @@ def _change(
             uow.end_read_only()  # refused before anything was written
             raise
         uow.deals.save(deal)
+        if ctx is not None and announces:
+            _collect_events(deal, process, ctx, before, stage_before)
+            queue_deliveries(uow.connection, ctx.outbox, ctx.as_of or clock.now())
         uow.commit()
-    if ctx is not None:
-        _collect_events(deal, process, ctx, before, stage_before)
     return result
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import threading
 import time
@@ -22,6 +21,7 @@ from sqlalchemy import Engine, and_, insert, select, update
 from dealgate.domain.deal import Deal
 from dealgate.domain.errors import invalid
 from dealgate.services.deals import ChangeContext
+from dealgate.services.outbox import OutboxEvent, queue_deliveries
 from dealgate.store import tables as t
 from dealgate.store.unit_of_work import UnitOfWork
 
@@ -62,11 +62,9 @@ def announcing(
     engine: Engine, now: datetime, guard: Callable[[Deal], None] | None = None
 ) -> Iterator[ChangeContext]:
     """A change's context, for every front end: `guard` hides deals the caller may not see,
-    and the events webhooks listen to go to the outbox once the change is saved. A change
-    that fails announces nothing."""
-    ctx = ChangeContext(guard=guard, as_of=now, wanted=subscribed_events(engine))
-    yield ctx
-    enqueue(engine, ctx.outbox, now)
+    and the events webhooks listen to go to the outbox with the change, in its unit of work.
+    A change that fails announces nothing."""
+    yield ChangeContext(guard=guard, as_of=now, wanted=subscribed_events(engine))
 
 
 def add_webhook(engine: Engine, url: str, events: list[str], now: datetime) -> Webhook:
@@ -96,32 +94,14 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def enqueue(engine: Engine, events: list[tuple[str, dict[str, Any]]], now: datetime) -> int:
-    """Put events in the outbox for every webhook subscribed to them; returns how many."""
-    if not events:
-        return 0
+def enqueue(engine: Engine, events: list[OutboxEvent], now: datetime) -> int:
+    """Put events in the outbox for every webhook subscribed to them; returns how many. A
+    change of a deal queues its own (`services.deals`, in its unit of work); this is for
+    events of no change, as overdue commitments."""
     with UnitOfWork(engine) as uow:
-        hooks = uow.connection.execute(select(t.webhooks)).all()
-        rows = []
-        for event, data in events:
-            body = json.dumps({"event": event, "at": now.isoformat(), "data": data}, default=str)
-            for hook in hooks:
-                if event in hook.events.split(","):
-                    rows.append(
-                        {
-                            "webhook_id": hook.id,
-                            "event": event,
-                            "body": body,
-                            "status": "pending",
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                            "created_at": now,
-                        }
-                    )
-        if rows:
-            uow.connection.execute(insert(t.deliveries), rows)
+        queued = queue_deliveries(uow.connection, events, now)
         uow.commit()
-    return len(rows)
+    return queued
 
 
 Post = Callable[[str, bytes, dict[str, str]], int]
