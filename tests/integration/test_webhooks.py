@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import json
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dealgate.domain.commitment import Party
 from dealgate.services import deals as svc
+from dealgate.services.setup import init_database
 from dealgate.services.webhooks import (
     add_webhook,
     deliver_due,
@@ -26,6 +29,7 @@ from dealgate.services.webhooks import (
     sweep_overdue,
 )
 from dealgate.store import tables as t
+from dealgate.store.db import make_engine
 from tests.api_support import running_api
 from tests.builders import T0
 
@@ -230,3 +234,24 @@ def test_a_change_whose_events_cannot_be_queued_is_not_saved_either(engine: Engi
         before.history,
     )
     assert _deliveries(engine) == []
+
+
+def test_each_engine_hears_its_own_databases_webhooks_however_many_came_before(
+    tmp_path: Path,
+) -> None:
+    """The CLI makes an engine per command; a gone engine's id comes back for a new one, and
+    the subscriptions remembered under it must not answer for another database."""
+    quiet, heard = f"sqlite:///{tmp_path / 'quiet.db'}", f"sqlite:///{tmp_path / 'heard.db'}"
+    for url in (quiet, heard):
+        engine = make_engine(url)
+        init_database(engine, T0)
+        if url == heard:
+            add_webhook(engine, "http://127.0.0.1:9/x", ["deal.advanced"], T0)
+        engine.dispose()
+    for n in range(20):
+        url = heard if n % 2 else quiet
+        engine = make_engine(url)
+        assert subscribed_events(engine) == ({"deal.advanced"} if url == heard else set()), n
+        engine.dispose()
+        del engine
+        gc.collect()

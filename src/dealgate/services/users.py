@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import weakref
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -50,13 +51,17 @@ def rotate_token(engine: Engine, name: str) -> str:
 # Who a token belongs to, remembered for a moment: every API request needs it, and reading it
 # is a transaction of its own. A revoked token keeps working for at most CACHE_SECONDS.
 CACHE_SECONDS = 1.0
-_recent: dict[tuple[int, str], tuple[float, tuple[User, Visibility]]] = {}
+# By engine object, not id(): an engine's id is reused once it is gone.
+_recent: weakref.WeakKeyDictionary[Engine, dict[str, tuple[float, tuple[User, Visibility]]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def recall(engine: Engine, token: str) -> tuple[User, Visibility] | None:
     """The caller behind a token authenticated in the last second, without touching the
     database; None when it must be looked up."""
-    hit = _recent.get((id(engine), token))
+    tokens = _recent.get(engine)
+    hit = None if tokens is None else tokens.get(token)
     return hit[1] if hit is not None and hit[0] > time.monotonic() else None
 
 
@@ -64,16 +69,17 @@ def authenticate(engine: Engine, token: str) -> tuple[User, Visibility] | None:
     hit = recall(engine, token)
     if hit is not None:
         return hit
-    key, now = (id(engine), token), time.monotonic()
+    now = time.monotonic()
+    tokens = _recent.setdefault(engine, {})
     with UnitOfWork(engine, write=False) as uow:
         user = uow.users.by_token(token)
         if user is None:
-            _recent.pop(key, None)
+            tokens.pop(token, None)
             return None
         found = user, visibility(user, uow.users.team_members(user.team))
-    if len(_recent) > 10_000:
-        _recent.clear()
-    _recent[key] = (now + CACHE_SECONDS, found)
+    if len(tokens) > 10_000:
+        tokens.clear()
+    tokens[token] = (now + CACHE_SECONDS, found)
     return found
 
 

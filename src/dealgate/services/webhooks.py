@@ -8,6 +8,7 @@ import hmac
 import secrets
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,7 +40,11 @@ class Webhook:
     secret: str
 
 
-_subscribed: dict[int, tuple[float, frozenset[str]]] = {}
+# By engine object, not id(): an engine's id is reused once it is gone (the CLI makes one per
+# command), and a stale entry under it told a new engine that nobody listened.
+_subscribed: weakref.WeakKeyDictionary[Engine, tuple[float, frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 SUBSCRIBED_SECONDS = 1.0
 
 
@@ -47,13 +52,13 @@ def subscribed_events(engine: Engine) -> frozenset[str]:
     """The events some webhook listens to, read at most once a second: a change computes and
     queues only those (a webhook added by another process is heard within that second)."""
     now = time.monotonic()
-    hit = _subscribed.get(id(engine))
+    hit = _subscribed.get(engine)
     if hit is not None and hit[0] > now:
         return hit[1]
     with UnitOfWork(engine, write=False) as uow:
         rows = uow.connection.execute(select(t.webhooks.c.events)).scalars()
         events = frozenset(e for row in rows for e in row.split(","))
-    _subscribed[id(engine)] = (now + SUBSCRIBED_SECONDS, events)
+    _subscribed[engine] = (now + SUBSCRIBED_SECONDS, events)
     return events
 
 
@@ -86,7 +91,7 @@ def add_webhook(engine: Engine, url: str, events: list[str], now: datetime) -> W
             .returning(t.webhooks.c.id)
         ).scalar_one()
         uow.commit()
-    _subscribed.pop(id(engine), None)
+    _subscribed.pop(engine, None)
     return Webhook(int(hook_id), url, tuple(events), secret)
 
 
