@@ -31,7 +31,12 @@ DATA = Path(__file__).parents[1] / "data"
 KEYS = ["prospect", "discover", "change", "design", "propose", "resolve", "decide", "won", "lost"]
 
 
-def salesforce(engine: Engine, commit_every: int = COMMIT_ROWS, batch: int = 2000) -> ImportSummary:
+def salesforce(
+    engine: Engine,
+    commit_every: int = COMMIT_ROWS,
+    batch: int = 2000,
+    text_workers: int | None = None,
+) -> ImportSummary:
     mapping = readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS)
     return run_import(
         engine,
@@ -42,6 +47,7 @@ def salesforce(engine: Engine, commit_every: int = COMMIT_ROWS, batch: int = 200
         as_of=T0.date(),
         commit_every=commit_every,
         batch=batch,
+        text_workers=text_workers,
     )
 
 
@@ -366,6 +372,72 @@ def test_any_transaction_size_imports_the_same_data(
         assert snapshot(engine) == snapshot(other)
     finally:
         other.dispose()
+
+
+def test_texts_read_in_worker_processes_come_in_exactly_as_when_read_here(
+    engine: Engine, backend: str, tmp_path: Path, pg_url_or_none: str | None
+) -> None:
+    other = make_engine(_fresh_database(backend, tmp_path, pg_url_or_none))
+    try:
+        # Batches of 3 rows: the workers start with the third, and read ahead of the writes.
+        pooled = salesforce(engine, batch=3, text_workers=2)
+        here = salesforce(other, batch=3, text_workers=1)
+        assert pooled.inferred_commitments == here.inferred_commitments > 5
+        assert pooled.texts_read == here.texts_read
+        assert snapshot(engine) == snapshot(other)
+        again = salesforce(engine, batch=3, text_workers=2)  # nothing is read twice
+        assert (again.texts_read, again.inferred_commitments) == (0, 0)
+        assert snapshot(engine) == snapshot(other)
+    finally:
+        other.dispose()
+
+
+def _alive_children(parent: int) -> list[int]:
+    """The processes `parent` started that are still running (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone while listed
+            continue
+        if int(fields[1]) == parent and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the workers never touch the database
+def test_the_text_readers_of_an_import_killed_midway_end_with_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    export = tmp_path / "export"
+    _big_export(export, 1500)
+    url = engine.url.render_as_string(hide_password=False)
+    mapping = str(DATA / "salesforce-mapping.toml")
+    command = [sys.executable, "-m", "dealgate.cli", "--db", url, "import", "salesforce"]
+    victim = subprocess.Popen(
+        [*command, str(export), "--mapping", mapping, "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers := _alive_children(victim.pid)) < 2:  # the readers (and a tracker)
+            assert victim.poll() is None and time.monotonic() < deadline, "no readers started"
+            time.sleep(0.05)
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _running(pid)]
 
 
 def test_a_commit_size_below_one_row_is_refused_before_anything_is_read(

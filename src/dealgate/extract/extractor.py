@@ -307,6 +307,12 @@ class Extracted:
         }
 
 
+def extract_many(texts: list[tuple[str, date]]) -> list[list[Extracted]]:
+    """The commitments of each seller's (text, written on) pair: one call per batch, for a
+    worker process of an import's text pass."""
+    return [extract(text, "seller", written) for text, written in texts]
+
+
 def extract(text: str, author: str = "seller", written: date | None = None) -> list[Extracted]:
     """The commitments in `text`, written by `author` ('seller' or 'buyer') on `written`."""
     on = written or date.today()

@@ -19,10 +19,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, select, text
 
-from dealgate.domain.commitment import Party
 from dealgate.domain.process import CLOSED_STAGES, LOST, Process
-from dealgate.extract import extract
 from dealgate.io.records import ImportedActivity, ImportedDeal, RowError, SourceData
+from dealgate.services.import_text import Batch, read_texts
 from dealgate.store import bulk
 from dealgate.store import tables as t
 from dealgate.store.deal_document import fill_documents
@@ -32,10 +31,9 @@ from dealgate.store.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 Tick = Callable[[str, int], None]  # (phase, rows done in this step)
+
+
 # A text to read for commitments: (key, deal key, activity key or None, text, written on).
-Text = tuple[str, str, str | None, str | None, date]
-
-
 @dataclass
 class ImportSummary:
     source: str
@@ -151,10 +149,22 @@ def run_import(
     read_text: bool = True,
     tick: Tick | None = None,
     commit_every: int = COMMIT_ROWS,
+    text_workers: int | None = None,
 ) -> ImportSummary:
+    """`text_workers`: processes reading the texts (None: one per core, for large imports)."""
     with _no_cyclic_gc():
         return _import(
-            engine, source, data, mapping, now, as_of, batch, read_text, tick, commit_every
+            engine,
+            source,
+            data,
+            mapping,
+            now,
+            as_of,
+            batch,
+            read_text,
+            tick,
+            commit_every,
+            text_workers,
         )
 
 
@@ -169,6 +179,7 @@ def _import(
     read_text: bool,
     tick: Tick | None,
     commit_every: int,
+    text_workers: int | None,
 ) -> ImportSummary:
     summary = ImportSummary(source)
     step = tick or (lambda _phase, _n: None)
@@ -201,24 +212,22 @@ def _import(
 
     if read_text:
         started = time.perf_counter()
-        written = as_of or now.date()
         with _Transaction(engine, commit_every) as txn:
-            for deals in _batches(data.deals(), batch):
-                texts: list[Text] = [
-                    (f"text:{d.key}", d.key, None, d.next_step, written)
-                    for d in deals
-                    if d.next_step
-                ]
-                _write_inferred(txn.connection, process, texts, ledger, summary, now)
-                txn.wrote(len(deals))
-                step("text", len(deals))
-            for activities in _batches(data.activities(), batch):
-                notes: list[Text] = [
-                    (f"text:{a.key}", a.deal_key, a.key, a.summary, a.on) for a in activities
-                ]
-                _write_inferred(txn.connection, process, notes, ledger, summary, now)
-                txn.wrote(len(activities))
-                step("text", len(activities))
+
+            def wrote(rows: int) -> None:
+                txn.wrote(rows)
+                step("text", rows)
+
+            read_texts(
+                txn.connection,
+                process,
+                _texts(data, batch, as_of or now.date()),
+                ledger,
+                summary,
+                now,
+                wrote,
+                text_workers,
+            )
         summary.seconds["text"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -434,53 +443,19 @@ def _write_activities(
     summary.interactions += len(rows)
 
 
-def _write_inferred(
-    conn: Connection,
-    process: Process,
-    texts: list[Text],
-    ledger: bulk.ImportLedger,
-    summary: ImportSummary,
-    now: datetime,
-) -> None:
-    """Commitments read from next steps and activities, recorded as `inferred`."""
-    if not texts:
-        return
-    known = bulk.known_keys(conn, [key for key, *_ in texts])
-    activity_keys = [akey for _, _, akey, _, _ in texts if akey is not None]
-    linked = bulk.interactions_by_source(conn, activity_keys) if activity_keys else {}
-    rows, keys = [], []
-    for key, deal_key, activity_key, said, written in texts:
-        deal_id = ledger.deal_ids.get(deal_key)
-        if key in known or deal_id is None or not said:
-            continue
-        summary.texts_read += 1
-        interaction = linked.get(activity_key) if activity_key else None
-        for found in extract(said, "seller", written):
-            kind = found.kind if found.kind in process.kinds else None
-            rows.append(
-                {
-                    "deal_id": deal_id,
-                    "number": ledger.number("commitments", deal_id),
-                    "party": found.party.value,
-                    "action": found.action or said[:200],
-                    "kind": kind if found.party is Party.BUYER else None,
-                    "rung_level": process.kinds[kind].rung.level if kind else None,
-                    "person": found.person,
-                    "due": found.due,
-                    "status": "inferred",
-                    "created_at": datetime.combine(written, datetime.min.time(), now.tzinfo),
-                    "obtained_at": None,
-                    "kept_on": found.due if found.kept else None,
-                    "lost_at": None,
-                    "interaction": interaction,
-                    "source": said[found.span[0] : found.span[1]][:2000],
-                }
-            )
-        keys.append(key)
-        known.add(key)  # a text repeated in the file is read once
-    bulk.insert_rows(conn, t.commitments, rows)
-    bulk.record_keys(conn, keys, now)
-    summary.inferred_commitments += len(rows)
+def _texts(data: SourceData, batch: int, written: date) -> Iterator[Batch]:
+    """The texts to read, a batch of source rows at a time: each deal's next step (written
+    on the import's day), then each activity's note (on its own day)."""
+    for deals in _batches(data.deals(), batch):
+        yield (
+            len(deals),
+            [(f"text:{d.key}", d.key, None, d.next_step, written) for d in deals if d.next_step],
+        )
+    for activities in _batches(data.activities(), batch):
+        yield (
+            len(activities),
+            [(f"text:{a.key}", a.deal_key, a.key, a.summary, a.on) for a in activities],
+        )
 
 
 def import_review(engine: Engine, process: Process, source: str, now: datetime) -> dict[str, Any]:
