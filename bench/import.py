@@ -237,10 +237,6 @@ def main() -> None:
             "inferred_commitments": summary.inferred_commitments,
             "rejected": len(summary.rejected),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            # The text pass's reading processes (the largest of them), apart from the above.
-            "peak_rss_text_worker_mb": round(
-                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
-            ),
         }
     )
     for key, value in figures.items():
