@@ -53,7 +53,7 @@ def read_texts(
 ) -> None:
     """Read every batch's texts and write what they commit to; `wrote(n)` after each batch
     (n: the source rows it stood for). `workers`: reading processes (None: one per core)."""
-    workers = (os.cpu_count() or 1) if workers is None else workers
+    workers = _cores() if workers is None else workers
     in_flight: set[str] = set()  # keys submitted and not written yet: not to be read twice
     pending: deque[tuple[int, list[Text], Callable[[], list[list[Extracted]]]]] = deque()
 
@@ -79,6 +79,13 @@ def read_texts(
                 write_oldest()
         while pending:
             write_oldest()
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's share, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _given(found: list[list[Extracted]]) -> Callable[[], list[list[Extracted]]]:
