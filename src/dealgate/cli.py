@@ -41,7 +41,7 @@ from dealgate.services import webhooks as hooks_svc
 from dealgate.services.demo import DEMO_PASSWORD, demo_users, fill_demo
 from dealgate.services.importing import COMMIT_ROWS, run_import
 from dealgate.services.setup import init_database
-from dealgate.services.webhooks import announcing
+from dealgate.services.webhooks import change_context
 from dealgate.store.db import make_engine, schema_state
 
 app = typer.Typer(
@@ -237,10 +237,10 @@ def deal_note(
     """Document the buyer's dissatisfaction (a prerequisite to leave `change`)."""
     with errors_as_shape():
         engine = State.engine()
-        with announcing(engine, now()) as ctx:
-            note = svc.document_dissatisfaction(
-                engine, deal_id, dissatisfaction, now=now(), actor=actor(), ctx=ctx
-            )
+        ctx = change_context(engine, now())
+        note = svc.document_dissatisfaction(
+            engine, deal_id, dissatisfaction, now=now(), actor=actor(), ctx=ctx
+        )
         if as_json:
             emit_json({"text": note.text, "at": views.iso(note.at)})
         else:
@@ -262,18 +262,18 @@ def stakeholder_add(
     """Add a person of the buying committee."""
     with errors_as_shape():
         engine = State.engine()
-        with announcing(engine, now()) as ctx:
-            person = svc.add_stakeholder(
-                engine,
-                deal_id,
-                now=now(),
-                actor=actor(),
-                name=name,
-                role=parse_role(role),
-                title=title,
-                notes=notes,
-                ctx=ctx,
-            )
+        ctx = change_context(engine, now())
+        person = svc.add_stakeholder(
+            engine,
+            deal_id,
+            now=now(),
+            actor=actor(),
+            name=name,
+            role=parse_role(role),
+            title=title,
+            notes=notes,
+            ctx=ctx,
+        )
         if as_json:
             emit_json(views.stakeholder_view(person))
         else:
@@ -297,21 +297,21 @@ def commit_add(
     """Record a commitment; prints its number on the deal."""
     with errors_as_shape():
         engine = State.engine()
-        with announcing(engine, now()) as ctx:
-            commitment = svc.add_commitment(
-                engine,
-                deal_id,
-                now=now(),
-                actor=actor(),
-                party=parse_party(party),
-                action=action,
-                kind=kind,
-                person=who,
-                due=parse_date(due, "due"),
-                status=parse_status(status),
-                interaction=interaction,
-                ctx=ctx,
-            )
+        ctx = change_context(engine, now())
+        commitment = svc.add_commitment(
+            engine,
+            deal_id,
+            now=now(),
+            actor=actor(),
+            party=parse_party(party),
+            action=action,
+            kind=kind,
+            person=who,
+            due=parse_date(due, "due"),
+            status=parse_status(status),
+            interaction=interaction,
+            ctx=ctx,
+        )
         if as_json:
             emit_json(views.commitment_view(commitment))
         else:
@@ -341,10 +341,10 @@ def commit_confirm(deal_id: int, commitment_id: int, as_json: JsonOpt = False) -
     """Confirm an inferred commitment: it becomes evidence."""
     with errors_as_shape():
         engine = State.engine()
-        with announcing(engine, now()) as ctx:
-            c = svc.confirm_commitment(
-                engine, deal_id, commitment_id, now=now(), actor=actor(), ctx=ctx
-            )
+        ctx = change_context(engine, now())
+        c = svc.confirm_commitment(
+            engine, deal_id, commitment_id, now=now(), actor=actor(), ctx=ctx
+        )
         if as_json:
             emit_json(views.commitment_view(c))
         else:
@@ -356,10 +356,8 @@ def commit_reject(deal_id: int, commitment_id: int, as_json: JsonOpt = False) ->
     """Reject an inferred commitment: the note did not mean it."""
     with errors_as_shape():
         engine = State.engine()
-        with announcing(engine, now()) as ctx:
-            c = svc.reject_commitment(
-                engine, deal_id, commitment_id, now=now(), actor=actor(), ctx=ctx
-            )
+        ctx = change_context(engine, now())
+        c = svc.reject_commitment(engine, deal_id, commitment_id, now=now(), actor=actor(), ctx=ctx)
         if as_json:
             emit_json(views.commitment_view(c))
         else:
@@ -425,20 +423,20 @@ def interaction_add(
         on = parse_date(date, "date")
         assert on is not None
         engine = State.engine()
-        with announcing(engine, now()) as ctx:
-            logged = svc.add_interaction(
-                engine,
-                deal_id,
-                now=now(),
-                actor=actor(),
-                kind=parse_interaction_kind(kind),
-                on=on,
-                summary=summary,
-                client_declined=declined,
-                infer=extract_commitments,
-                author=parse_author(author),
-                ctx=ctx,
-            )
+        ctx = change_context(engine, now())
+        logged = svc.add_interaction(
+            engine,
+            deal_id,
+            now=now(),
+            actor=actor(),
+            kind=parse_interaction_kind(kind),
+            on=on,
+            summary=summary,
+            client_declined=declined,
+            infer=extract_commitments,
+            author=parse_author(author),
+            ctx=ctx,
+        )
         if as_json:
             emit_json(
                 {
@@ -481,16 +479,16 @@ def advance(
                 "as",
             )
         engine = State.engine()
-        with announcing(engine, now()) as ctx:
-            deal, move = svc.advance(
-                engine,
-                deal_id,
-                now=now(),
-                actor=as_user or actor(),
-                to=to,
-                override_reason=override,
-                ctx=ctx,
-            )
+        ctx = change_context(engine, now())
+        deal, move = svc.advance(
+            engine,
+            deal_id,
+            now=now(),
+            actor=as_user or actor(),
+            to=to,
+            override_reason=override,
+            ctx=ctx,
+        )
         if as_json:
             emit_json({**views.deal_summary(deal), "overridden": move.overridden})
         else:
@@ -510,13 +508,13 @@ def close(
         if won == lost:
             raise invalid("won_or_lost", "Give exactly one of --won and --lost.", "won")
         engine = State.engine()
-        with announcing(engine, now()) as ctx:
-            if won:
-                deal, _ = svc.close_won(engine, deal_id, now=now(), actor=actor(), ctx=ctx)
-            else:
-                deal, _ = svc.close_lost(
-                    engine, deal_id, reason or "", now=now(), actor=actor(), ctx=ctx
-                )
+        ctx = change_context(engine, now())
+        if won:
+            deal, _ = svc.close_won(engine, deal_id, now=now(), actor=actor(), ctx=ctx)
+        else:
+            deal, _ = svc.close_lost(
+                engine, deal_id, reason or "", now=now(), actor=actor(), ctx=ctx
+            )
         if as_json:
             emit_json(views.deal_summary(deal))
         else:

@@ -40,7 +40,7 @@ from dealgate.domain.process import Process
 from dealgate.services import deals as svc
 from dealgate.services import views
 from dealgate.services.review import review as run_review
-from dealgate.services.webhooks import announcing
+from dealgate.services.webhooks import change_context
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422, 500)
@@ -177,19 +177,19 @@ def update_deal(
 ) -> Any:
     if body.owner is not None:
         _owner_allowed(caller, body.owner)
-    with announcing(engine, now, caller.guard) as ctx:
-        deal = svc.update_deal(
-            engine,
-            deal_id,
-            now=now,
-            actor=caller.user.name,
-            name=body.name,
-            account=body.account,
-            owner=body.owner,
-            amount=body.amount,
-            close_date=body.close_date,
-            ctx=ctx,
-        )
+    ctx = change_context(engine, now, caller.guard)
+    deal = svc.update_deal(
+        engine,
+        deal_id,
+        now=now,
+        actor=caller.user.name,
+        name=body.name,
+        account=body.account,
+        owner=body.owner,
+        amount=body.amount,
+        close_date=body.close_date,
+        ctx=ctx,
+    )
     return _json(views.deal_summary(deal))
 
 
@@ -206,18 +206,18 @@ def add_stakeholder(
     caller: CallerDep,
     now: NowDep,
 ) -> Any:
-    with announcing(engine, now, caller.guard) as ctx:
-        person = svc.add_stakeholder(
-            engine,
-            deal_id,
-            now=now,
-            actor=caller.user.name,
-            name=body.name,
-            role=body.role,
-            title=body.title,
-            notes=body.notes,
-            ctx=ctx,
-        )
+    ctx = change_context(engine, now, caller.guard)
+    person = svc.add_stakeholder(
+        engine,
+        deal_id,
+        now=now,
+        actor=caller.user.name,
+        name=body.name,
+        role=body.role,
+        title=body.title,
+        notes=body.notes,
+        ctx=ctx,
+    )
     return _json(views.stakeholder_view(person), 201)
 
 
@@ -234,21 +234,21 @@ def add_commitment(
     caller: CallerDep,
     now: NowDep,
 ) -> Any:
-    with announcing(engine, now, caller.guard) as ctx:
-        c = svc.add_commitment(
-            engine,
-            deal_id,
-            now=now,
-            actor=caller.user.name,
-            party=body.party,
-            action=body.action,
-            kind=body.kind,
-            person=body.person,
-            due=body.due,
-            status=Status(body.status),
-            interaction=body.interaction,
-            ctx=ctx,
-        )
+    ctx = change_context(engine, now, caller.guard)
+    c = svc.add_commitment(
+        engine,
+        deal_id,
+        now=now,
+        actor=caller.user.name,
+        party=body.party,
+        action=body.action,
+        kind=body.kind,
+        person=body.person,
+        due=body.due,
+        status=Status(body.status),
+        interaction=body.interaction,
+        ctx=ctx,
+    )
     return _json(views.commitment_view(c), 201)
 
 
@@ -263,10 +263,10 @@ def update_commitment(
     caller: CallerDep,
     now: NowDep,
 ) -> Any:
-    with announcing(engine, now, caller.guard) as ctx:
-        c = svc.update_commitment_status(
-            engine, deal_id, number, body.status, now=now, actor=caller.user.name, ctx=ctx
-        )
+    ctx = change_context(engine, now, caller.guard)
+    c = svc.update_commitment_status(
+        engine, deal_id, number, body.status, now=now, actor=caller.user.name, ctx=ctx
+    )
     return _json(views.commitment_view(c))
 
 
@@ -283,20 +283,20 @@ def add_interaction(
     caller: CallerDep,
     now: NowDep,
 ) -> Any:
-    with announcing(engine, now, caller.guard) as ctx:
-        logged = svc.add_interaction(
-            engine,
-            deal_id,
-            now=now,
-            actor=caller.user.name,
-            kind=body.kind,
-            on=body.on,
-            summary=body.summary,
-            client_declined=body.client_declined,
-            infer=body.extract,
-            author=body.author,
-            ctx=ctx,
-        )
+    ctx = change_context(engine, now, caller.guard)
+    logged = svc.add_interaction(
+        engine,
+        deal_id,
+        now=now,
+        actor=caller.user.name,
+        kind=body.kind,
+        on=body.on,
+        summary=body.summary,
+        client_declined=body.client_declined,
+        infer=body.extract,
+        author=body.author,
+        ctx=ctx,
+    )
     return _json(
         {
             **views.interaction_view(logged.interaction, logged.outcome),
@@ -342,17 +342,17 @@ def advance(
 ) -> Any:
     if body.override_reason is not None:
         caller.require_override_right()
-    with announcing(engine, now, caller.guard) as ctx:
-        deal, _ = svc.advance(
-            engine,
-            deal_id,
-            now=now,
-            actor=caller.user.name,
-            to=body.to,
-            override_reason=body.override_reason,
-            expected_version=_if_match(if_match),
-            ctx=ctx,
-        )
+    ctx = change_context(engine, now, caller.guard)
+    deal, _ = svc.advance(
+        engine,
+        deal_id,
+        now=now,
+        actor=caller.user.name,
+        to=body.to,
+        override_reason=body.override_reason,
+        expected_version=_if_match(if_match),
+        ctx=ctx,
+    )
     return _json(views.deal_summary(deal), headers={"ETag": f'"{deal.version}"'})
 
 
@@ -364,22 +364,22 @@ def close(
     caller: CallerDep,
     now: NowDep,
 ) -> Any:
-    with announcing(engine, now, caller.guard) as ctx:
-        if body.outcome == "won":
-            if body.override_reason is not None:
-                caller.require_override_right()
-            deal, _ = svc.close_won(
-                engine,
-                deal_id,
-                now=now,
-                actor=caller.user.name,
-                override_reason=body.override_reason,
-                ctx=ctx,
-            )
-        else:
-            deal, _ = svc.close_lost(
-                engine, deal_id, body.reason or "", now=now, actor=caller.user.name, ctx=ctx
-            )
+    ctx = change_context(engine, now, caller.guard)
+    if body.outcome == "won":
+        if body.override_reason is not None:
+            caller.require_override_right()
+        deal, _ = svc.close_won(
+            engine,
+            deal_id,
+            now=now,
+            actor=caller.user.name,
+            override_reason=body.override_reason,
+            ctx=ctx,
+        )
+    else:
+        deal, _ = svc.close_lost(
+            engine, deal_id, body.reason or "", now=now, actor=caller.user.name, ctx=ctx
+        )
     return _json(views.deal_summary(deal))
 
 

@@ -9,8 +9,7 @@ import secrets
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,14 +61,13 @@ def subscribed_events(engine: Engine) -> frozenset[str]:
     return events
 
 
-@contextmanager
-def announcing(
+def change_context(
     engine: Engine, now: datetime, guard: Callable[[Deal], None] | None = None
-) -> Iterator[ChangeContext]:
+) -> ChangeContext:
     """A change's context, for every front end: `guard` hides deals the caller may not see,
-    and the events webhooks listen to go to the outbox with the change, in its unit of work.
-    A change that fails announces nothing."""
-    yield ChangeContext(guard=guard, as_of=now, wanted=subscribed_events(engine))
+    and the events webhooks listen to go to the outbox with the change, in its unit of work
+    (`services.deals`). A change that fails announces nothing."""
+    return ChangeContext(guard=guard, as_of=now, wanted=subscribed_events(engine))
 
 
 def add_webhook(engine: Engine, url: str, events: list[str], now: datetime) -> Webhook:

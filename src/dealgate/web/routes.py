@@ -31,7 +31,7 @@ from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
 from dealgate.services import views
 from dealgate.services.review import review as run_review
-from dealgate.services.webhooks import announcing
+from dealgate.services.webhooks import change_context
 from dealgate.store import board as board_model
 from dealgate.store.review_sql import review_pipeline
 from dealgate.store.unit_of_work import UnitOfWork
@@ -242,8 +242,8 @@ def advance(
 ) -> Response:
     p.check(csrf)
     try:
-        with announcing(engine, now, p.guard) as ctx:
-            deal, move = svc.advance(engine, deal_id, now=now, actor=p.user.name, ctx=ctx)
+        ctx = change_context(engine, now, p.guard)
+        deal, move = svc.advance(engine, deal_id, now=now, actor=p.user.name, ctx=ctx)
     except DealgateError as e:
         if back == "board":
             return _board(
@@ -396,8 +396,8 @@ def _after(
     request: Request, engine: Engine, p: Page, now: datetime, deal_id: int, change: Any, done: str
 ) -> Response:
     try:
-        with announcing(engine, now, p.guard) as ctx:
-            change(ctx)
+        ctx = change_context(engine, now, p.guard)
+        change(ctx)
     except DealgateError as e:
         return _deal_page(request, engine, p, now, deal_id, e.details, status=e.status)
     return redirect(f"/deals/{deal_id}?notice={quote(done)}")
