@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -54,6 +56,47 @@ NOTES = [
     "Sent the deck.",
 ]
 MAPPING = Path(__file__).resolve().parents[1] / "tests" / "data" / "salesforce-mapping.toml"
+
+
+class ChildrenPeak:
+    """The peak resident memory of each process this one starts (the import's text readers),
+    sampled from /proc while it runs: the children's `ru_maxrss` counts a spawned child's
+    pre-exec copy of this process, not what the child itself holds."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        self.every = every
+        self.peaks: dict[int, int] = {}  # pid -> VmHWM in kB
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> ChildrenPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def total_mb(self) -> float:
+        return round(sum(self.peaks.values()) / 1024, 1)
+
+    def _watch(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(self.every):
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                try:
+                    if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != me:
+                        continue
+                    # Between fork and exec a child still shows this process's pages.
+                    if b"multiprocessing" not in (stat.parent / "cmdline").read_bytes():
+                        continue
+                    status = (stat.parent / "status").read_text()
+                except OSError:  # gone while listed
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        pid, peak = int(stat.parent.name), int(line.split()[1])
+                        self.peaks[pid] = max(peak, self.peaks.get(pid, 0))
 
 
 def write_export(folder: Path, n: int, seed: int) -> dict[str, int]:
@@ -207,15 +250,16 @@ def main() -> None:
                 "lost",
             ]
             mapping = readers.load_stage_mapping(MAPPING, keys)
-            summary = run_import(
-                engine,
-                "salesforce",
-                readers.salesforce(folder),
-                mapping,
-                now=NOW,
-                as_of=NOW.date(),
-                batch=5000,
-            )
+            with ChildrenPeak() as children:
+                summary = run_import(
+                    engine,
+                    "salesforce",
+                    readers.salesforce(folder),
+                    mapping,
+                    now=NOW,
+                    as_of=NOW.date(),
+                    batch=5000,
+                )
             engine.dispose()
         finally:
             if drop is not None:
@@ -237,6 +281,10 @@ def main() -> None:
             "inferred_commitments": summary.inferred_commitments,
             "rejected": len(summary.rejected),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            # The text pass's reading processes, each at its own peak, summed: an upper bound
+            # of what they held at once.
+            "peak_rss_text_readers_mb": children.total_mb(),
+            "text_reader_processes": len(children.peaks),
         }
     )
     for key, value in figures.items():
