@@ -35,21 +35,13 @@ _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 _q = _DIALECT.identifier_preparer.quote
 
 
+@lru_cache(maxsize=256)  # one per shape of write
 def statement(head: str, deal_columns: tuple[str, ...], parts: tuple[Part, ...]) -> TextClause:
     """The write of a deal whose row sets `deal_columns`, with `parts`. `head` UPDATE: a save,
     given `b_id` and `b_version` (the version read), which returns how many rows it changed
     (0: someone else saved first); INSERT: a new deal's, which returns its id. Parameters:
     the deal's values, and `p0`, `p1`... one per part: the numbers gone for a DELETE, the rows
     as JSON text (`rows_json`) for the others."""
-    return _statement(head, deal_columns, parts)
-
-
-def rows_json(rows: Sequence[dict[str, Any]]) -> str:
-    return orjson.dumps(rows).decode()
-
-
-@lru_cache(maxsize=256)
-def _statement(head: str, deal_columns: tuple[str, ...], parts: tuple[Part, ...]) -> TextClause:
     if head == UPDATE:
         sets = ", ".join(f"{_q(c)} = :{c}" for c in deal_columns)
         deal = (
@@ -72,6 +64,10 @@ def _statement(head: str, deal_columns: tuple[str, ...], parts: tuple[Part, ...]
             params.append(bindparam(f"p{n}", type_=ARRAY(Integer)))
     sql = "WITH " + ",\n".join(ctes) + f"\nSELECT {result} FROM u"
     return text(sql).bindparams(*params)
+
+
+def rows_json(rows: Sequence[dict[str, Any]]) -> str:
+    return orjson.dumps(rows).decode()
 
 
 def _part(table: Table, op: str, columns: tuple[str, ...], param: str) -> str:

@@ -182,20 +182,17 @@ class DealRepository:
         rows = _child_rows(deal)
         values = {**_deal_values(deal), "children": _document(rows, _stage_events([], deal))}
         if self.conn.dialect.name == "postgresql":
-            fresh = _changes({table: {} for table in rows}, rows)
-            deal.id = self._in_one_statement(one_statement_save.INSERT, deal, values, fresh)
-            deal.version = 1
-            deal.new_events = []
-            return deal
-        result = self.conn.execute(_INSERT_DEAL, {**values, "version": 1})
-        deal.id = int(result.scalar_one())
-        deal.version = 1
-        for table, by_number in rows.items():
-            if by_number:
+            deal.id = self._in_one_statement(
+                one_statement_save.INSERT, deal, values, _all_new(rows)
+            )
+        else:
+            deal.id = int(self.conn.execute(_INSERT_DEAL, {**values, "version": 1}).scalar_one())
+            for by_number in rows.values():
                 for row in by_number.values():
                     row["deal_id"] = deal.id
-                self.conn.execute(_insert(table), list(by_number.values()))
-        self._write_events(deal)
+            self._write_changes(deal, _all_new(rows))
+        deal.version = 1
+        deal.new_events = []
         return deal
 
     def save(self, deal: Deal) -> Deal:
@@ -238,10 +235,12 @@ class DealRepository:
             # Deletes child-first: commitments point at interactions.
             for table in reversed(now):
                 self.conn.execute(delete(table).where(table.c.deal_id == deal.id))
-            changes = _changes({table: {} for table in now}, now)
-        else:
-            changes = _changes(read, now)
-        for table, gone, _, _ in reversed(changes):
+        self._write_changes(deal, _all_new(now) if read is None else _changes(read, now))
+        return True
+
+    def _write_changes(self, deal: Deal, changes: list[Change]) -> None:
+        """A statement per kind of change and table, then the new events and stage exits."""
+        for table, gone, _, _ in reversed(changes):  # child-first
             if gone:
                 self.conn.execute(
                     delete(table).where(table.c.deal_id == deal.id, table.c.number.in_(gone))
@@ -254,8 +253,13 @@ class DealRepository:
                 )
             if fresh:
                 self.conn.execute(_insert(table), fresh)
-        self._write_events(deal)
-        return True
+        if deal.new_events:
+            self.conn.execute(
+                _insert(t.events),
+                [{"deal_id": deal.id, **_event_row(e)} for e in deal.new_events],
+            )
+        if exits := _exits(deal):
+            self.conn.execute(_insert(t.stage_exits), exits)
 
     def _in_one_statement(
         self, head: str, deal: Deal, values: dict[str, Any], changes: list[Change]
@@ -289,16 +293,6 @@ class DealRepository:
             part(t.stage_exits, one_statement_save.INSERT, exits)
         query = one_statement_save.statement(head, tuple(values), tuple(parts))
         return int(self.conn.execute(query, params).scalar_one())
-
-    def _write_events(self, deal: Deal) -> None:
-        if deal.new_events:
-            self.conn.execute(
-                _insert(t.events),
-                [{"deal_id": deal.id, **_event_row(e)} for e in deal.new_events],
-            )
-        if exits := _exits(deal):
-            self.conn.execute(_insert(t.stage_exits), exits)
-        deal.new_events = []
 
 
 ChildRows = dict[Table, dict[int, dict[str, Any]]]  # each child table's rows, by number
@@ -364,6 +358,11 @@ def _changes(read: ChildRows, now: ChildRows) -> list[Change]:
             )
         )
     return changes
+
+
+def _all_new(rows: ChildRows) -> list[Change]:
+    """Every child row as new: a deal written whole."""
+    return _changes({table: {} for table in rows}, rows)
 
 
 def _exits(deal: Deal) -> list[dict[str, Any]]:
