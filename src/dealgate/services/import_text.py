@@ -97,6 +97,8 @@ def _unread(
 ) -> list[Text]:
     """The texts still to read: not read by an earlier run (their keys are stored) nor
     earlier in this one, of a deal that was imported, and not empty."""
+    if not texts:  # a batch of deals without next steps: nothing to ask the database
+        return []
     known = bulk.known_keys(conn, [key for key, *_ in texts])
     todo: list[Text] = []
     for text in texts:
@@ -117,6 +119,8 @@ def _write(
     counts: Counts,
     now: datetime,
 ) -> None:
+    if not texts:
+        return
     activity_keys = [akey for _, _, akey, _, _ in texts if akey is not None]
     linked = bulk.interactions_by_source(conn, activity_keys) if activity_keys else {}
     rows = []

@@ -33,7 +33,6 @@ T = TypeVar("T")
 Tick = Callable[[str, int], None]  # (phase, rows done in this step)
 
 
-# A text to read for commitments: (key, deal key, activity key or None, text, written on).
 @dataclass
 class ImportSummary:
     source: str
