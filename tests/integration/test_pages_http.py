@@ -64,3 +64,80 @@ def _logged_in(browser: httpx.Client) -> str:
     session = re.search(r'name="csrf" value="([^"]+)"', browser.get("/deals/new").text)
     assert session is not None
     return session.group(1)
+
+
+def _new_deal(browser: httpx.Client, csrf: str, name: str) -> int:
+    created = browser.post("/deals", data={"name": name, "account": "Acme", "csrf": csrf})
+    assert created.status_code == 303
+    found = re.search(r"/deals/(\d+)", created.headers["location"])
+    assert found is not None
+    return int(found.group(1))
+
+
+def _stage(engine: Engine, deal_id: int) -> str:
+    with engine.connect() as conn:
+        stage = conn.scalar(select(tables.deals.c.stage).where(tables.deals.c.id == deal_id))
+    return str(stage)
+
+
+def test_a_rep_who_sends_an_override_from_a_page_is_refused_and_the_deal_stays(
+    engine: Engine,
+) -> None:
+    """The deal page offers the override to managers only; a form forged by a rep is refused."""
+    add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = _logged_in(browser)
+        deal_id = _new_deal(browser, csrf, "Forged override")
+        assert "Override:" not in browser.get(f"/deals/{deal_id}").text
+        for back in ("deal", "board"):
+            refused = browser.post(
+                f"/deals/{deal_id}/advance",
+                data={"csrf": csrf, "back": back, "override_reason": "I say so"},
+            )
+            assert refused.status_code == 403
+            assert "<code>forbidden</code>" in refused.text
+            assert "Only managers and admins may override the gate" in refused.text
+    assert _stage(engine, deal_id) == "prospect"
+
+
+def test_a_page_move_to_a_stage_the_process_lacks_is_refused_with_the_stages_it_has(
+    engine: Engine,
+) -> None:
+    add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = _logged_in(browser)
+        deal_id = _new_deal(browser, csrf, "Nowhere")
+        refused = browser.post(
+            f"/deals/{deal_id}/advance", data={"csrf": csrf, "back": "board", "to": "nowhere"}
+        )
+        assert refused.status_code == 422
+        assert "<code>unknown_stage</code>" in refused.text
+        assert "Use one of: prospect, discover" in refused.text
+        too_long = browser.post(f"/deals/{deal_id}/advance", data={"csrf": csrf, "to": "x" * 41})
+        assert too_long.status_code == 422
+        assert too_long.json()["errors"][0]["field"] == "to"
+    assert _stage(engine, deal_id) == "prospect"
+
+
+def test_closing_a_deal_as_lost_from_its_page_needs_a_reason(engine: Engine) -> None:
+    add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = _logged_in(browser)
+        deal_id = _new_deal(browser, csrf, "Lost cause")
+        refused = browser.post(f"/deals/{deal_id}/close", data={"csrf": csrf, "reason": "  "})
+        assert refused.status_code == 422
+        assert "<code>reason_required</code>" in refused.text
+        assert _stage(engine, deal_id) == "prospect"
+        closed = browser.post(
+            f"/deals/{deal_id}/close", data={"csrf": csrf, "reason": "No budget this year."}
+        )
+        assert closed.status_code == 303
+        again = browser.post(f"/deals/{deal_id}/close", data={"csrf": csrf, "reason": "Twice"})
+        assert again.status_code == 422
+        assert "<code>deal_closed</code>" in again.text
+    assert _stage(engine, deal_id) == "lost"
+    with engine.connect() as conn:
+        reason = conn.scalar(
+            select(tables.deals.c.close_reason).where(tables.deals.c.id == deal_id)
+        )
+    assert reason == "No budget this year."

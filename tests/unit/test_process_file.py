@@ -6,6 +6,7 @@ import pytest
 
 from dealgate.domain.errors import DealgateError
 from dealgate.processes import parse_process
+from tests.builders import PROCESS
 
 GOOD = """
 [process]
@@ -101,3 +102,19 @@ def test_a_wrong_process_file_is_refused(broken: str, key: str, hint: str) -> No
 def test_an_empty_exit_menu_loads_for_the_audit_to_report() -> None:
     process = parse_process(GOOD.replace('["first_meeting_accepted"]', "[]"), "team.toml")
     assert process.stages[0].exit == ()
+
+
+@pytest.mark.parametrize(
+    ("stage", "later"),
+    [
+        ("prospect", ("discover", "change", "design", "propose", "resolve", "decide", "won")),
+        ("resolve", ("decide", "won")),
+        ("decide", ("won",)),
+        ("won", ()),
+        ("lost", ()),
+    ],
+)
+def test_a_deal_may_be_moved_to_every_later_open_stage_then_won_and_a_closed_one_nowhere(
+    stage: str, later: tuple[str, ...]
+) -> None:
+    assert PROCESS.later_stages(stage) == later

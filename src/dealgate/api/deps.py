@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from dealgate.domain.access import User, Visibility
 from dealgate.domain.deal import Deal
-from dealgate.domain.errors import DealgateError, ErrorDetail, invalid, not_found
+from dealgate.domain.errors import DealgateError, ErrorDetail, not_found
 from dealgate.services.users import authenticate, recall
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `dealgate user add`.")
@@ -36,16 +36,6 @@ class Caller:
         """Another rep's deal is 404, not 403, so its existence does not leak."""
         if not self.visibility.sees(deal.owner):
             raise not_found("deal", deal.id, "List the deals you can see at /api/v1/deals.")
-
-    def require_override_right(self) -> None:
-        if not self.user.may_override:
-            raise invalid(
-                "forbidden",
-                "Only managers and admins may override the gate; record the buyer's "
-                "commitment instead.",
-                "override_reason",
-                status=403,
-            )
 
 
 # Cheap dependencies are async so they run on the event loop: a sync one costs a trip

@@ -341,7 +341,7 @@ def advance(
     if_match: Annotated[str | None, Header(max_length=40)] = None,
 ) -> Any:
     if body.override_reason is not None:
-        caller.require_override_right()
+        caller.user.require_override_right()
     ctx = change_context(engine, now, caller.guard)
     deal, _ = svc.advance(
         engine,
@@ -367,7 +367,7 @@ def close(
     ctx = change_context(engine, now, caller.guard)
     if body.outcome == "won":
         if body.override_reason is not None:
-            caller.require_override_right()
+            caller.user.require_override_right()
         deal, _ = svc.close_won(
             engine,
             deal_id,

@@ -34,6 +34,16 @@ class User:
         """Only managers and admins may pass a gate by override."""
         return self.role in (UserRole.MANAGER, UserRole.ADMIN)
 
+    def require_override_right(self) -> None:
+        if not self.may_override:
+            raise invalid(
+                "forbidden",
+                "Only managers and admins may override the gate; record the buyer's "
+                "commitment instead.",
+                "override_reason",
+                status=403,
+            )
+
 
 @dataclass(frozen=True)
 class Visibility:

@@ -84,6 +84,12 @@ class Process:
         index = self.position(key)
         return self.stage_keys[index + 1]  # the stage after the last open one is `won`
 
+    def later_stages(self, key: str) -> tuple[str, ...]:
+        """Where a deal in `key` may be moved: every open stage after it, then `won`."""
+        if key in CLOSED_STAGES:
+            return ()
+        return self.stage_keys[self.position(key) + 1 : self.position(WON) + 1]
+
     def kind(self, key: str) -> CommitmentKind:
         found = self.kinds.get(key)
         if found is None:

@@ -239,21 +239,55 @@ def advance(
     now: NowDep,
     csrf: Csrf,
     back: Annotated[str, Form()] = "deal",
+    to: Annotated[str, Form(max_length=40)] = "",
+    override_reason: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
+    """Move a deal to the next stage, or to `to` (a card dropped on a later column, a stage
+    chosen on the deal page), on the buyer's commitment or a manager's written override."""
     p.check(csrf)
     try:
+        if override_reason.strip():
+            p.user.require_override_right()
         ctx = change_context(engine, now, p.guard)
-        deal, move = svc.advance(engine, deal_id, now=now, actor=p.user.name, ctx=ctx)
+        deal, move = svc.advance(
+            engine,
+            deal_id,
+            now=now,
+            actor=p.user.name,
+            to=to or None,
+            override_reason=override_reason.strip() or None,
+            ctx=ctx,
+        )
     except DealgateError as e:
         if back == "board":
             return _board(
-                request, engine, p, now, None, None, refused=(deal_id, e.details), status=422
+                request, engine, p, now, None, None, refused=(deal_id, e.details), status=e.status
             )
-        return _deal_page(request, engine, p, now, deal_id, e.details, status=422)
-    message = quote(f"{deal.name} moved to {move.to_stage}.")
+        return _deal_page(request, engine, p, now, deal_id, e.details, status=e.status)
+    verb = "closed as won" if move.to_stage == "won" else f"moved to {move.to_stage}"
+    message = quote(f"{deal.name} {verb}.")
     return redirect(
         f"/?notice={message}" if back == "board" else f"/deals/{deal_id}?notice={message}"
     )
+
+
+@router.post("/deals/{deal_id}/close")
+def close_lost(
+    request: Request,
+    deal_id: int,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Close a deal as lost; the reason is required (won is the gate's last move)."""
+    p.check(csrf)
+
+    def change(ctx: svc.ChangeContext) -> Any:
+        return svc.close_lost(engine, deal_id, reason, now=now, actor=p.user.name, ctx=ctx)
+
+    return _after(request, engine, p, now, deal_id, change, "Closed as lost.")
 
 
 # --- deals ----------------------------------------------------------------------------------
@@ -360,6 +394,7 @@ def _deal_page(
             "deal": deal,
             "amount": views.money_display(deal.amount),
             "verdict": detail.verdict,
+            "later_stages": process.later_stages(deal.stage),
             "flags": review.flags,
             "rungs": rungs,
             "overdue": overdue,
