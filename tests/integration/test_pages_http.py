@@ -141,3 +141,56 @@ def test_closing_a_deal_as_lost_from_its_page_needs_a_reason(engine: Engine) -> 
             select(tables.deals.c.close_reason).where(tables.deals.c.id == deal_id)
         )
     assert reason == "No budget this year."
+
+
+def test_the_board_and_the_review_say_how_much_of_each_stage_no_buyer_commitment_backs(
+    engine: Engine,
+) -> None:
+    """A stage's total, and the part of it whose deals only claim the stage (here one moved by
+    a manager's override), in money as people write it."""
+    add_user(engine, "carol", UserRole.MANAGER, T0, "east", "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = _logged_in(browser)
+        claimed = browser.post(
+            "/deals", data={"name": "Claimed", "account": "A", "amount": "40000", "csrf": csrf}
+        )
+        claimed_id = int(re.findall(r"/deals/(\d+)", claimed.headers["location"])[0])
+        browser.post(
+            "/deals", data={"name": "Early", "account": "B", "amount": "12500.5", "csrf": csrf}
+        )
+        moved = browser.post(
+            f"/deals/{claimed_id}/advance",
+            data={"csrf": csrf, "override_reason": "The CFO called us."},
+        )
+        assert moved.status_code == 303
+
+        board = browser.get("/").text
+        discover = board.split('data-stage="discover"', 1)[1].split("</section>", 1)[0]
+        assert "40,000" in discover
+        assert "1 not backed by a buyer commitment: 40,000" in discover
+        prospect = board.split('<section class="column" data-stage="prospect"', 1)[1]
+        prospect = prospect.split("</section>", 1)[0]
+        assert "12,500.50" in prospect and "not backed" not in prospect
+
+        review = browser.get("/review").text
+        assert "evidenced 12,500.50" in review and "claimed 40,000" in review
+        assert '<a href="/?flag=overridden">overridden</a>' in review
+        assert '<a href="/?flag=stalled">' not in review  # nothing to show there
+        funnel = review.split('id="funnel-h"', 1)[1].split("</section>", 1)[0]
+        assert "<td>discover</td><td>1</td><td>0</td>" in funnel.replace("\n", "")
+        assert "<td>40,000</td><td>40,000</td>" in funnel
+
+
+def test_a_review_asked_for_a_day_that_is_no_date_says_so_and_reviews_today(
+    engine: Engine,
+) -> None:
+    add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        _logged_in(browser)
+        for bad in ("2026-13-45", "0001-01-01"):
+            shown = browser.get("/review", params={"as_of": bad})
+            assert shown.status_code == 422
+            assert "Reviewed today instead:" in shown.text
+            assert "<code>invalid_date</code>" in shown.text
+            assert "open deals reviewed" in shown.text
+        assert browser.get("/review", params={"as_of": "2026-03-01"}).status_code == 200

@@ -150,6 +150,30 @@ def logout(request: Request, engine: EngineDep, p: PageDep, csrf: Csrf) -> Respo
 CARDS_PER_COLUMN = 60  # more than a screen can hold; filters narrow a bigger column
 
 
+class _ColumnTotal:
+    """A board column's deals and amount, and the part of both that no buyer commitment
+    backs: what other CRMs' column totals do not tell."""
+
+    def __init__(self) -> None:
+        self.deals = self.unbacked = 0
+        self.amount = self.unbacked_amount = Decimal(0)
+
+    def add(self, amount: Decimal | None, backed: bool) -> None:
+        self.deals += 1
+        self.amount += amount or 0
+        if not backed:
+            self.unbacked += 1
+            self.unbacked_amount += amount or 0
+
+    @property
+    def amount_display(self) -> str | None:
+        return views.money_display(self.amount)
+
+    @property
+    def unbacked_display(self) -> str | None:
+        return views.money_display(self.unbacked_amount)
+
+
 def _board(
     request: Request,
     engine: Engine,
@@ -172,12 +196,15 @@ def _board(
         members = uow.users.team_members(p.user.team)
         seen = board_model.owner_names(uow.connection, p.visibility.owners)
     codes = {r.deal_id: r.codes for r in reviews}
+    evidenced = {r.deal_id for r in reviews if r.evidenced}
     columns: dict[str, list[dict[str, Any]]] = {s.key: [] for s in process.stages}
     hidden: dict[str, int] = dict.fromkeys(columns, 0)
+    totals = {key: _ColumnTotal() for key in columns}
     for row in rows:
         flags = codes.get(row.id, [])
         if flag and flag not in flags:
             continue
+        totals[row.stage].add(row.amount, row.id in evidenced)
         refusal = refused[1] if refused and refused[0] == row.id else None
         if len(columns[row.stage]) >= CARDS_PER_COLUMN and refusal is None:
             hidden[row.stage] += 1
@@ -207,6 +234,7 @@ def _board(
             "stages": process.stages,
             "columns": columns,
             "hidden": hidden,
+            "totals": totals,
             "owners": owners,
             "owner": owner,
             "flag": flag,
@@ -603,14 +631,13 @@ def review_page(
     now: NowDep,
     as_of: Annotated[str | None, Query(max_length=10)] = None,
 ) -> HTMLResponse:
+    errors: list[ErrorDetail] = []
     try:
         day = _date(as_of or "", "as_of") or now.date()
-    except DealgateError:
-        day = now.date()
-    when = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
-    try:
+        when = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
         result = run_review(engine, when, owners=p.visibility.owners)
-    except DealgateError:  # a date out of range: review today instead
+    except DealgateError as e:  # a date that is no date, or out of range: today, and why
+        errors = e.details
         day = now.date()
         result = run_review(engine, now, owners=p.visibility.owners)
     body = views.review_view(result)
@@ -627,6 +654,10 @@ def review_page(
                 "stage": s.key,
                 "total": len(here),
                 "evidenced": ok,
+                "amount": views.money_display(sum((d.amount or 0 for d in here), Decimal(0))),
+                "unbacked_amount": views.money_display(
+                    sum((d.amount or 0 for d in here if not d.evidenced), Decimal(0))
+                ),
                 "total_w": 200 * len(here) // most,
                 "evidenced_w": 200 * ok // most,
             }
@@ -642,7 +673,20 @@ def review_page(
             "deals": body["deals"],
             "funnel": funnel,
             "bars": {"evidenced": int(400 * evidenced / top), "claimed": int(400 * claimed / top)},
+            "money": {
+                key: views.money_display(Decimal(summary[key]))
+                for key in (
+                    "value_evidenced",
+                    "value_claimed",
+                    "forecast_by_stage",
+                    "forecast_by_evidence",
+                    "forecast_resting_on_claims",
+                )
+            },
+            "errors": errors,
+            "errors_title": "Reviewed today instead:",
         },
+        422 if errors else 200,
     )
 
 
