@@ -150,9 +150,9 @@ def logout(request: Request, engine: EngineDep, p: PageDep, csrf: Csrf) -> Respo
 CARDS_PER_COLUMN = 60  # more than a screen can hold; filters narrow a bigger column
 
 
-class _ColumnTotal:
-    """A board column's deals and amount, and the part of both that no buyer commitment
-    backs: what other CRMs' column totals do not tell."""
+class _StageTotal:
+    """A stage's deals and amount, and the part of both that no buyer commitment backs:
+    what other CRMs' column totals do not tell."""
 
     def __init__(self) -> None:
         self.deals = self.unbacked = 0
@@ -199,7 +199,7 @@ def _board(
     evidenced = {r.deal_id for r in reviews if r.evidenced}
     columns: dict[str, list[dict[str, Any]]] = {s.key: [] for s in process.stages}
     hidden: dict[str, int] = dict.fromkeys(columns, 0)
-    totals = {key: _ColumnTotal() for key in columns}
+    totals = {key: _StageTotal() for key in columns}
     for row in rows:
         flags = codes.get(row.id, [])
         if flag and flag not in flags:
@@ -649,15 +649,16 @@ def review_page(
     for s in result.process.stages:
         here = [d for d in result.deals if d.stage == s.key]
         ok = sum(1 for d in here if d.evidenced)
+        total = _StageTotal()
+        for d in here:
+            total.add(d.amount, d.evidenced)
         funnel.append(
             {
                 "stage": s.key,
                 "total": len(here),
                 "evidenced": ok,
-                "amount": views.money_display(sum((d.amount or 0 for d in here), Decimal(0))),
-                "unbacked_amount": views.money_display(
-                    sum((d.amount or 0 for d in here if not d.evidenced), Decimal(0))
-                ),
+                "amount": total.amount_display,
+                "unbacked_amount": total.unbacked_display,
                 "total_w": 200 * len(here) // most,
                 "evidenced_w": 200 * ok // most,
             }
