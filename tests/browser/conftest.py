@@ -57,6 +57,7 @@ def site(tmp_path: Path) -> Iterator[str]:
     add_user(engine, "maria", UserRole.MANAGER, T0, "east", "correct horse")
     add_user(engine, "alice", UserRole.REP, T0, "east", "alice-secret")
     add_user(engine, "bruno", UserRole.REP, T0, "west", "bruno-secret")
+    add_user(engine, "ada", UserRole.ADMIN, T0, None, "ada-secret")
     with serve(create_app(engine, clock=lambda: T0, webhooks=False)) as base:
         yield base
     engine.dispose()

@@ -25,6 +25,8 @@ from dealgate.domain.errors import DealgateError, invalid
 from dealgate.services.webhooks import Dispatcher
 from dealgate.store.async_documents import AsyncDocuments
 from dealgate.store.db import make_engine
+from dealgate.web.import_pages import MAX_UPLOAD
+from dealgate.web.import_pages import router as import_router
 from dealgate.web.routes import router as web_router
 
 log = logging.getLogger("dealgate.api")
@@ -33,10 +35,11 @@ STATIC = Path(__file__).parents[1] / "web" / "static"
 MAX_BODY = 256 * 1024  # bytes; a deal, a note or an email fits many times over
 
 
-def _too_large() -> DealgateError:
+def _too_large(limit: int) -> DealgateError:
     return invalid(
         "body_too_large",
-        f"The request body is larger than {MAX_BODY // 1024} KiB; send less.",
+        f"The request body is larger than {limit // 1024} KiB; send less."
+        + (" Import a larger export with `dealgate import`." if limit == MAX_UPLOAD else ""),
         "body",
         status=413,
     )
@@ -54,10 +57,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = MAX_UPLOAD if scope["path"] == "/import" else MAX_BODY  # the import page's files
         for name, value in scope["headers"]:
             if name == b"content-length":
-                if not value.isdigit() or int(value) > MAX_BODY:
-                    await error_response(_too_large())(scope, receive, send)
+                if not value.isdigit() or int(value) > limit:
+                    await error_response(_too_large(limit))(scope, receive, send)
                     return
                 await self.app(scope, receive, send)
                 return
@@ -68,9 +72,9 @@ class BodyLimit:
             nonlocal received, refused
             message = await receive()
             received += len(message.get("body", b""))
-            if received > MAX_BODY:
+            if received > limit:
                 refused = True
-                raise _too_large()
+                raise _too_large(limit)
             return message
 
         async def answering(message: Message) -> None:
@@ -79,7 +83,7 @@ class BodyLimit:
             if not refused:
                 await send(message)
             elif message["type"] == "http.response.start":
-                await error_response(_too_large())(scope, receive, send)
+                await error_response(_too_large(limit))(scope, receive, send)
 
         await self.app(scope, counting, answering)
 
@@ -142,6 +146,7 @@ def create_app(
     app.include_router(deals_router)
     app.include_router(pipeline_router)
     app.include_router(web_router)
+    app.include_router(import_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
 

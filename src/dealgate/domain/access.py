@@ -34,6 +34,22 @@ class User:
         """Only managers and admins may pass a gate by override."""
         return self.role in (UserRole.MANAGER, UserRole.ADMIN)
 
+    @property
+    def may_import(self) -> bool:
+        """An import brings in the deals of every owner its export names, and only an admin
+        sees them all: a manager would import deals they could not open."""
+        return self.role is UserRole.ADMIN
+
+    def require_import_right(self) -> None:
+        if not self.may_import:
+            raise invalid(
+                "forbidden",
+                "Only admins may import: an import brings in the deals of every owner the "
+                "export names. Ask an admin, or run `dealgate import` on the server.",
+                "user",
+                status=403,
+            )
+
     def require_override_right(self) -> None:
         if not self.may_override:
             raise invalid(

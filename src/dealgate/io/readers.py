@@ -478,41 +478,46 @@ def pipedrive(path: Path) -> SourceData:
     return single_file(path, PIPEDRIVE)
 
 
+_STAGE_HINTS = {
+    "prospect": ("prospect", "lead", "new", "qualif", "contact"),
+    "discover": ("discover", "needs", "analysis", "meeting", "demo"),
+    "change": ("value", "priorit", "pain", "business case"),
+    "design": ("design", "solution", "id. decision", "decision makers", "perception"),
+    "propose": ("propos", "quote", "price", "offer"),
+    "resolve": ("negotiat", "review", "legal", "contract sent"),
+    "decide": ("decision", "verbal", "commit", "contract"),
+    "won": ("won", "closed won", "closedwon"),
+    "lost": ("lost", "closed lost", "closedlost", "disqualif"),
+}
+# The more specific hints first: "Closed Won" is won before it is anything else.
+_HINT_ORDER = ("won", "lost", "resolve", "design", "change", "propose", "decide", "discover")
+
+
+def suggest_stages(stage_names: set[str], process_keys: list[str]) -> dict[str, str]:
+    """Each of their stage names on the closest of our stages (prospect when nothing fits),
+    in the order of their names."""
+    guesses = {}
+    for name in sorted(stage_names):
+        lowered = name.lower()
+        guesses[name] = next(
+            (
+                key
+                for key in _HINT_ORDER
+                if key in process_keys and any(h in lowered for h in _STAGE_HINTS[key])
+            ),
+            "prospect",
+        )
+    return guesses
+
+
 def suggest_mapping(stage_names: set[str], process_keys: list[str]) -> str:
-    """A starting stage mapping: each of their stage names on the closest of our stages."""
-    hints = {
-        "prospect": ("prospect", "lead", "new", "qualif", "contact"),
-        "discover": ("discover", "needs", "analysis", "meeting", "demo"),
-        "change": ("value", "priorit", "pain", "business case"),
-        "design": ("design", "solution", "id. decision", "decision makers", "perception"),
-        "propose": ("propos", "quote", "price", "offer"),
-        "resolve": ("negotiat", "review", "legal", "contract sent"),
-        "decide": ("decision", "verbal", "commit", "contract"),
-        "won": ("won", "closed won", "closedwon"),
-        "lost": ("lost", "closed lost", "closedlost", "disqualif"),
-    }
+    """A starting stage mapping file: each of their stage names on the closest of our stages."""
     lines = [
         "# Stage mapping: their stage name = our stage key. Check every line before importing.",
         "# Our stages: " + ", ".join(process_keys),
         "[stages]",
     ]
-    for name in sorted(stage_names):
-        lowered = name.lower()
-        guess = "prospect"
-        for key in (
-            "won",
-            "lost",
-            "resolve",
-            "design",
-            "change",
-            "propose",
-            "decide",
-            "discover",
-            "prospect",
-        ):
-            if key in process_keys and any(h in lowered for h in hints[key]):
-                guess = key
-                break
+    for name, guess in suggest_stages(stage_names, process_keys).items():
         lines.append(f'"{_toml_escape(name)}" = "{guess}"')
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,291 @@
+"""The import pages: upload another CRM's export, check the stage mapping, see what came in.
+
+Three steps, as `dealgate import` takes them: the files, the mapping of their stage names to
+ours (suggested, changeable), then the import and its review. The files wait between the
+first two steps in a folder of their own, named by a random token and kept for their
+uploader only. The import runs within the request: up to MAX_UPLOAD of files; a larger export
+goes through `dealgate import`, which also shows its progress.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
+from dealgate.io import readers
+from dealgate.io.records import SourceData
+from dealgate.services import deals as svc
+from dealgate.services.importing import run_import
+from dealgate.web.routes import Csrf, EngineDep, NowDep, Page, PageDep, render, storable_input
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
+
+MAX_UPLOAD = 64 * 1024 * 1024  # bytes in one upload; the CLI takes any size
+UPLOADS = Path(tempfile.gettempdir()) / "dealgate-uploads"
+KEEP_SECONDS = 6 * 3600  # an upload whose mapping nobody sent is removed after this
+REJECTED_SHOWN = 200  # rows not imported listed on the page; the count says how many more
+
+SOURCES = {
+    "salesforce": "Salesforce: Opportunity.csv, with any of its related objects",
+    "hubspot": "HubSpot: the deals export (one CSV file)",
+    "pipedrive": "Pipedrive: the deals export (one CSV file)",
+}
+SALESFORCE_FILES = (
+    "Opportunity.csv",
+    "OpportunityHistory.csv",
+    "OpportunityContactRole.csv",
+    "Contact.csv",
+    "Task.csv",
+    "Event.csv",
+)
+SINGLE_FILE = "deals.csv"  # a HubSpot or Pipedrive export, whatever its name was
+
+
+def _read(source: str, folder: Path) -> SourceData:
+    if source == "salesforce":
+        return readers.salesforce(folder)
+    if source == "hubspot":
+        return readers.hubspot(folder / SINGLE_FILE)
+    return readers.pipedrive(folder / SINGLE_FILE)
+
+
+@router.get("/import")
+def import_form(request: Request, p: PageDep) -> HTMLResponse:
+    if not p.user.may_import:
+        return _page(request, p, "upload", errors=_refused(p), status=403)
+    return _page(request, p, "upload")
+
+
+@router.post("/import")
+def upload(
+    request: Request,
+    engine: EngineDep,
+    p: PageDep,
+    csrf: Csrf,
+    files: Annotated[list[UploadFile], Form()],
+    source: Annotated[str, Form(max_length=20)] = "salesforce",
+) -> HTMLResponse:
+    """Keep the files and show the mapping of the stage names they hold."""
+    p.check(csrf)
+    if not p.user.may_import:
+        return _page(request, p, "upload", errors=_refused(p), status=403)
+    _forget_old_uploads()
+    token = secrets.token_urlsafe(18)
+    folder = UPLOADS / token
+    try:
+        _keep(files, source, folder, p.user.name)
+        data = _read(source, folder)
+    except DealgateError as e:
+        shutil.rmtree(folder, ignore_errors=True)
+        return _page(request, p, "upload", errors=e.details, status=e.status, source=source)
+    if not data.stage_names:
+        shutil.rmtree(folder, ignore_errors=True)
+        return _page(
+            request,
+            p,
+            "upload",
+            errors=[
+                ErrorDetail(
+                    "no_deals",
+                    "The file holds no deal with a stage: export the deals (opportunities) "
+                    "with their stage column.",
+                    "files",
+                )
+            ],
+            status=422,
+            source=source,
+        )
+    keys = list(svc.active_process(engine).stage_keys)
+    return _page(
+        request,
+        p,
+        "mapping",
+        token=token,
+        source=source,
+        files=sorted(f.name for f in folder.iterdir() if f.suffix == ".csv"),
+        mapping=readers.suggest_stages(data.stage_names, keys),
+        stage_keys=keys,
+    )
+
+
+@router.post("/import/{token}")
+def run(
+    request: Request,
+    token: str,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    theirs: Annotated[list[str], Form(max_length=200)],
+    ours: Annotated[list[str], Form(max_length=40)],
+) -> HTMLResponse:
+    """Import the kept files with the mapping as sent, and show what came in."""
+    p.check(csrf)
+    if not p.user.may_import:
+        return _page(request, p, "upload", errors=_refused(p), status=403)
+    folder = UPLOADS / token
+    if not token.replace("-", "").replace("_", "").isalnum() or not _is_uploaders(folder, p):
+        return _page(
+            request,
+            p,
+            "upload",
+            errors=[
+                ErrorDetail(
+                    "upload_gone",
+                    "These files were imported already or kept too long; upload them again "
+                    "(importing the same export twice changes nothing).",
+                    "token",
+                )
+            ],
+            status=404,
+        )
+    source = (folder / ".source").read_text(encoding="utf-8")
+    keys = list(svc.active_process(engine).stage_keys)
+    chosen = dict(zip(theirs, ours, strict=False))
+    mapping = {name: stage for name, stage in chosen.items() if stage}  # "": left out
+    wrong = [
+        ErrorDetail(
+            "invalid_mapping",
+            f"'{name}' is mapped to '{stage}', which is not a stage; choose one of: "
+            f"{', '.join(keys)}.",
+            f"stages.{name}",
+        )
+        for name, stage in mapping.items()
+        if stage not in keys
+    ]
+    if wrong or len(theirs) != len(ours):
+        return _page(
+            request,
+            p,
+            "mapping",
+            errors=wrong
+            or [ErrorDetail("invalid_mapping", "Each stage name needs one stage.", "stages")],
+            status=422,
+            token=token,
+            source=source,
+            files=sorted(f.name for f in folder.iterdir() if f.suffix == ".csv"),
+            mapping=chosen,
+            stage_keys=keys,
+        )
+    try:
+        summary = run_import(
+            engine,
+            source,
+            _read(source, folder),
+            mapping,
+            now=now,
+            text_workers=1,  # a server's worker does not start processes of its own
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    result = summary.to_dict()
+    return _page(
+        request,
+        p,
+        "done",
+        source=source,
+        summary=result,
+        rejected=result["rejected"][:REJECTED_SHOWN],
+        more_rejected=max(0, len(result["rejected"]) - REJECTED_SHOWN),
+    )
+
+
+def _page(
+    request: Request,
+    p: Page,
+    step: str,
+    errors: list[ErrorDetail] | None = None,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    return render(
+        request,
+        "import.html",
+        {
+            "user": p.user,
+            "csrf": p.csrf,
+            "step": step,
+            "sources": SOURCES,
+            "salesforce_files": SALESFORCE_FILES,
+            "max_mb": MAX_UPLOAD // (1024 * 1024),
+            "errors": errors,
+            "source": context.pop("source", "salesforce"),
+            **context,
+        },
+        status,
+    )
+
+
+def _refused(p: Page) -> list[ErrorDetail]:
+    try:
+        p.user.require_import_right()
+    except DealgateError as e:
+        return e.details
+    return []
+
+
+def _keep(files: list[UploadFile], source: str, folder: Path, uploader: str) -> None:
+    """Write the files where the next step finds them, named as the reader expects."""
+    if source not in SOURCES:
+        raise invalid(
+            "invalid_source",
+            f"Unknown source '{source}'; choose one of: {', '.join(SOURCES)}.",
+            "source",
+        )
+    sent = [f for f in files if f.filename]
+    if not sent:
+        raise invalid("files_required", "Choose the export's CSV file(s) to upload.", "files")
+    if source == "salesforce":
+        names = [Path(f.filename or "").name for f in sent]
+        unknown = [n for n in names if n not in SALESFORCE_FILES]
+        if unknown:
+            raise invalid(
+                "invalid_file",
+                f"{', '.join(unknown)}: name each file after its Salesforce object: "
+                f"{', '.join(SALESFORCE_FILES)}.",
+                "files",
+            )
+        if "Opportunity.csv" not in names:
+            raise invalid(
+                "invalid_file",
+                "Opportunity.csv is missing: export the Opportunity object; the others are "
+                "optional.",
+                "files",
+            )
+    elif len(sent) != 1:
+        raise invalid(
+            "invalid_file", f"A {source} export is one CSV file; upload only that one.", "files"
+        )
+    folder.mkdir(parents=True)
+    for f in sent:
+        name = Path(f.filename or "").name if source == "salesforce" else SINGLE_FILE
+        with (folder / name).open("wb") as out:
+            shutil.copyfileobj(f.file, out)
+    (folder / ".source").write_text(source, encoding="utf-8")
+    (folder / ".uploader").write_text(uploader, encoding="utf-8")
+
+
+def _is_uploaders(folder: Path, p: Page) -> bool:
+    try:
+        return (folder / ".uploader").read_text(encoding="utf-8") == p.user.name
+    except OSError:
+        return False
+
+
+def _forget_old_uploads() -> None:
+    if not UPLOADS.is_dir():
+        return
+    for folder in UPLOADS.iterdir():
+        try:
+            if time.time() - folder.stat().st_mtime > KEEP_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # removed by another worker meanwhile
+            continue

@@ -1,0 +1,206 @@
+"""The import pages over real HTTP, on both databases: upload an export, map its stages, see
+what came in; bad uploads are refused in words and leave nothing behind."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine, func, select
+
+from dealgate.domain.access import UserRole
+from dealgate.services.users import add_user
+from dealgate.store import tables as t
+from dealgate.web.import_pages import UPLOADS
+from tests.api_support import running_api
+from tests.builders import T0
+from tests.integration.test_import import DATA, salesforce, snapshot
+
+SALESFORCE = sorted((DATA / "salesforce").iterdir())
+MAPPING = {
+    "Prospecting": "prospect",
+    "Qualification": "prospect",
+    "Needs Analysis": "discover",
+    "Value Proposition": "change",
+    "Id. Decision Makers": "design",
+    "Perception Analysis": "design",
+    "Proposal/Price Quote": "propose",
+    "Negotiation/Review": "resolve",
+    "Closed Won": "won",
+    "Closed Lost": "lost",
+}
+
+
+def _log_in(browser: httpx.Client, name: str, password: str) -> str:
+    """The session's CSRF token."""
+    token = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text)
+    assert token is not None
+    data = {"name": name, "password": password, "csrf": token.group(1)}
+    assert browser.post("/login", data=data).status_code == 303
+    session = re.search(r'name="csrf" value="([^"]+)"', browser.get("/deals/new").text)
+    assert session is not None
+    return session.group(1)
+
+
+def _upload(
+    browser: httpx.Client, csrf: str, paths: list[Path], source: str = "salesforce"
+) -> httpx.Response:
+    files = [("files", (p.name, p.read_bytes(), "text/csv")) for p in paths]
+    return browser.post("/import", data={"csrf": csrf, "source": source}, files=files)
+
+
+def _token(mapping_page: str) -> str:
+    found = re.search(r'action="/import/([^"]+)"', mapping_page)
+    assert found is not None, mapping_page
+    return found.group(1)
+
+
+def _deals(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(t.deals)) or 0)
+
+
+def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_in(
+    engine: Engine,
+) -> None:
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = _log_in(browser, "carol", "carol-secret")
+        assert 'href="/import"' in browser.get("/").text
+
+        mapping_page = _upload(browser, csrf, SALESFORCE)
+        assert mapping_page.status_code == 200
+        shown = dict(
+            re.findall(
+                r'name="theirs" value="([^"]+)">.*?<option value="(\w+)" selected>',
+                mapping_page.text.replace("&#34;", '"'),
+                flags=re.S,
+            )
+        )
+        assert set(shown) == set(MAPPING) | {"Mystery Stage"}
+        assert shown["Proposal/Price Quote"] == "propose" and shown["Closed Won"] == "won"
+        token = _token(mapping_page.text)
+        assert (UPLOADS / token / "Opportunity.csv").is_file()
+
+        done = browser.post(
+            f"/import/{token}",
+            data={"csrf": csrf, "theirs": list(shown), "ours": [MAPPING.get(n, "") for n in shown]},
+        )
+        assert done.status_code == 200
+        page = done.text
+        assert "Imported from salesforce: 10 new deals (0 were in already)" in page
+        assert "<td>Opportunity.csv</td><td>12</td><td>Amount</td>" in page
+        assert "<td>Task.csv</td><td>8</td><td>ActivityDate</td>" in page
+        assert "<td>Opportunity.csv</td><td>14</td><td>StageName</td>" in page  # left out
+        billing = re.search(
+            r">Billing platform</a></td><td>[^<]*</td><td>(\w+)</td><td>(\w+)<", page
+        )
+        assert billing is not None and billing.group(2) == "prospect"
+        assert not (UPLOADS / token).exists()
+
+        again = browser.post(
+            f"/import/{token}", data={"csrf": csrf, "theirs": ["x"], "ours": ["prospect"]}
+        )
+        assert again.status_code == 404 and "<code>upload_gone</code>" in again.text
+
+    # What the pages imported is what the import command imports: running it again adds nothing.
+    before = snapshot(engine)
+    rerun = salesforce(engine)
+    assert rerun.deals_created == 0 and rerun.deals_already_imported == 10
+    assert rerun.interactions == 0 and rerun.inferred_commitments == 0
+    assert snapshot(engine) == before
+
+
+def test_bad_uploads_are_refused_in_words_and_leave_nothing_behind(
+    engine: Engine, tmp_path: Path
+) -> None:
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    add_user(engine, "dave", UserRole.ADMIN, T0, None, "dave-secret")
+    add_user(engine, "erin", UserRole.REP, T0, "east", "erin-secret")
+    add_user(engine, "fay", UserRole.MANAGER, T0, "east", "fay-secret")
+    kept_before = set(UPLOADS.iterdir()) if UPLOADS.is_dir() else set()
+    renamed = tmp_path / "opportunities.csv"
+    renamed.write_bytes((DATA / "salesforce" / "Opportunity.csv").read_bytes())
+    with running_api(engine) as api:
+        for name in ("erin", "fay"):  # a rep and a manager: neither sees every owner's deals
+            with httpx.Client(base_url=api.base) as refused_user:
+                csrf = _log_in(refused_user, name, f"{name}-secret")
+                assert 'href="/import"' not in refused_user.get("/").text
+                refused = refused_user.get("/import")
+                assert refused.status_code == 403 and "<code>forbidden</code>" in refused.text
+                assert "Only admins may import" in refused.text
+                assert _upload(refused_user, csrf, SALESFORCE).status_code == 403
+
+        with httpx.Client(base_url=api.base) as browser:
+            csrf = _log_in(browser, "carol", "carol-secret")
+            cases = [
+                (_upload(browser, csrf, [renamed]), 422, "invalid_file", "name each file after"),
+                (
+                    _upload(browser, csrf, [DATA / "salesforce" / "Task.csv"]),
+                    422,
+                    "invalid_file",
+                    "Opportunity.csv is missing",
+                ),
+                (
+                    _upload(browser, csrf, [DATA / "hubspot-deals.csv", renamed], "hubspot"),
+                    422,
+                    "invalid_file",
+                    "is one CSV file",
+                ),
+                (_upload(browser, csrf, [renamed], "hubspot"), 422, "invalid_file", "Deal Stage"),
+                (_upload(browser, csrf, [renamed], "dynamics"), 422, "invalid_source", "hubspot"),
+                (
+                    browser.post("/import", data={"csrf": csrf, "source": "salesforce"}),
+                    422,
+                    None,
+                    "files",
+                ),
+            ]
+            for answer, status, code, words in cases:
+                assert answer.status_code == status, (code, answer.text[:500])
+                if code is not None:
+                    assert f"<code>{code}</code>" in answer.text, answer.text
+                assert words in answer.text
+
+            mapping_page = _upload(browser, csrf, [DATA / "hubspot-deals.csv"], "hubspot")
+            token = _token(mapping_page.text)
+            names = re.findall(r'name="theirs" value="([^"]+)"', mapping_page.text)
+            wrong = browser.post(
+                f"/import/{token}",
+                data={"csrf": csrf, "theirs": names, "ours": ["nowhere"] * len(names)},
+            )
+            assert wrong.status_code == 422 and "<code>invalid_mapping</code>" in wrong.text
+            assert "choose one of: prospect, discover" in wrong.text
+            assert f'action="/import/{token}"' in wrong.text  # the mapping, to correct
+
+        with httpx.Client(base_url=api.base) as other:
+            other_csrf = _log_in(other, "dave", "dave-secret")
+            theirs = other.post(
+                f"/import/{token}",
+                data={"csrf": other_csrf, "theirs": names, "ours": ["prospect"] * len(names)},
+            )
+            assert theirs.status_code == 404 and "<code>upload_gone</code>" in theirs.text
+            forged = other.post(
+                "/import/..%2F..%2Fetc", data={"csrf": other_csrf, "theirs": [], "ours": []}
+            )
+            assert forged.status_code in (404, 422)
+    assert _deals(engine) == 0
+    left = (set(UPLOADS.iterdir()) if UPLOADS.is_dir() else set()) - kept_before
+    assert left == {UPLOADS / token}  # the one upload still waiting for its mapping
+
+
+def test_the_import_page_takes_files_larger_than_any_other_request(engine: Engine) -> None:
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    big = b"Record ID,Deal Name\n" + b"1,x\n" * 100_000  # ~400 KiB: over the API's 256 KiB
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = _log_in(browser, "carol", "carol-secret")
+        upload = browser.post(
+            "/import",
+            data={"csrf": csrf, "source": "hubspot"},
+            files=[("files", ("deals.csv", big, "text/csv"))],
+        )
+        assert upload.status_code == 422 and "<code>invalid_file</code>" in upload.text
+        too_big = browser.post("/deals", data={"csrf": csrf, "name": "x" * 400_000})
+        assert too_big.status_code == 413
+        assert too_big.json()["errors"][0]["code"] == "body_too_large"
