@@ -1,7 +1,11 @@
-"""Regenerate the README screenshots: run `make run` (or `dealgate serve --port 8765` on the
-demo database with a manager maria / "correct horse"), then `python docs/screenshots.py`."""
+"""Regenerate the README screenshots: run `make run` (demo data; maria / dealgate-demo), then
+`python docs/screenshots.py` (DEALGATE_URL when the server is not at http://127.0.0.1:8000)."""
+
+import os
 
 from playwright.sync_api import sync_playwright
+
+BASE = os.environ.get("DEALGATE_URL", "http://127.0.0.1:8000")
 
 with sync_playwright() as p:
     b = p.chromium.launch(
@@ -16,14 +20,14 @@ with sync_playwright() as p:
         ],
     )
     page = b.new_page(viewport={"width": 1400, "height": 900})
-    page.goto("http://127.0.0.1:8765/login")
+    page.goto(f"{BASE}/login")
     page.fill("#name", "maria")
-    page.fill("#password", "correct horse")
+    page.fill("#password", "dealgate-demo")
     page.click("button[type=submit]")
-    page.wait_for_url("http://127.0.0.1:8765/")
+    page.wait_for_url(f"{BASE}/")
     page.screenshot(path="docs/screenshots/board.png")
-    page.goto("http://127.0.0.1:8765/deals/5")
+    page.goto(f"{BASE}/deals/5")
     page.screenshot(path="docs/screenshots/deal.png", full_page=True)
-    page.goto("http://127.0.0.1:8765/review")
+    page.goto(f"{BASE}/review")
     page.screenshot(path="docs/screenshots/review.png")
     b.close()
