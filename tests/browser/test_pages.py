@@ -118,7 +118,15 @@ def test_forms_refuse_bad_input_with_the_api_codes(page: Any) -> None:
 def test_every_field_has_a_label_and_the_pages_fit_a_phone(page: Any, browser: Any) -> None:
     log_in(page)
     deal_id = create_deal(page, "Labels")
-    for path in ("/", f"/deals/{deal_id}", "/review", "/coach/maria", "/process", "/deals/new"):
+    for path in (
+        "/",
+        f"/deals/{deal_id}",
+        "/review",
+        "/coach",
+        "/coach/maria",
+        "/process",
+        "/deals/new",
+    ):
         page.goto(path)
         unlabeled = page.evaluate(
             """() => [...document.querySelectorAll('input, select, textarea')]

@@ -43,3 +43,16 @@ def coach_for_rep(engine: Engine, rep: str, since: datetime | None) -> RepCoachi
         reps = ", ".join(m.rep for m in team) or "none"
         raise not_found("rep", rep, f"Reps with deals: {reps}.")
     return coach_rep(mine, team, audit_process(process))
+
+
+def coach_team(
+    engine: Engine, since: datetime | None, owners: frozenset[str] | None
+) -> list[RepCoaching]:
+    """Every rep in view (`owners`; None: all), measured against every rep with deals: those
+    with a shortfall first, the fewest asks per interaction first."""
+    with UnitOfWork(engine, write=False, snapshot=True) as uow:
+        process = uow.processes.active()
+        team = team_metrics(uow.connection, process, since)
+    findings = audit_process(process)
+    coached = [coach_rep(m, team, findings) for m in team if owners is None or m.rep in owners]
+    return sorted(coached, key=lambda c: (not c.reasons, c.metrics.ask_rate, c.metrics.rep))

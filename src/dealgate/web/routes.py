@@ -691,6 +691,31 @@ def review_page(
     )
 
 
+def _percent_or_ratio(values: dict[str, float]) -> dict[str, str]:
+    return {
+        k: f"{v:.0%}" if k in ("yield", "seller_only_share", "continuation_ratio") else f"{v:.2f}"
+        for k, v in values.items()
+    }
+
+
+@router.get("/coach")
+def team_coaching_page(request: Request, engine: EngineDep, p: PageDep) -> Response:
+    """Which reps ask for too little: every rep in view against the team, shortfalls first."""
+    if p.user.role is UserRole.REP:
+        return redirect(f"/coach/{quote(p.user.name)}")
+    coached = coaching_svc.coach_team(engine, None, p.visibility.owners)
+    return render(
+        request,
+        "coach_team.html",
+        {
+            "user": p.user,
+            "csrf": p.csrf,
+            "reps": [(c, _percent_or_ratio(metric_values(c.metrics))) for c in coached],
+            "median": _percent_or_ratio(coached[0].team_median) if coached else {},
+        },
+    )
+
+
 @router.get("/coach/{rep}")
 def coach_page(request: Request, rep: str, engine: EngineDep, p: PageDep) -> HTMLResponse:
     if not p.visibility.sees(rep):
@@ -720,14 +745,8 @@ def coach_page(request: Request, rep: str, engine: EngineDep, p: PageDep) -> HTM
             if p.user.role is not UserRole.REP
             else [p.user.name]
         )
-    metrics = {
-        k: f"{v:.0%}" if k in ("yield", "seller_only_share", "continuation_ratio") else f"{v:.2f}"
-        for k, v in metric_values(coaching.metrics).items()
-    }
-    median = {
-        k: f"{v:.0%}" if k in ("yield", "seller_only_share", "continuation_ratio") else f"{v:.2f}"
-        for k, v in coaching.team_median.items()
-    }
+    metrics = _percent_or_ratio(metric_values(coaching.metrics))
+    median = _percent_or_ratio(coaching.team_median)
     return render(
         request,
         "coach.html",

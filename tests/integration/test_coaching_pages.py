@@ -1,0 +1,61 @@
+"""The coaching pages over real HTTP, on both databases: which reps ask for too little."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import Engine
+
+from dealgate.api.app import create_app
+from dealgate.services import coaching
+from dealgate.services.demo import DEMO_PASSWORD, demo_users, fill_demo
+from tests.api_support import serve
+from tests.builders import T0
+
+NOW = T0 + timedelta(days=160)
+
+
+def _log_in(browser: httpx.Client, name: str) -> None:
+    token = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text)
+    assert token is not None
+    data = {"name": name, "password": DEMO_PASSWORD, "csrf": token.group(1)}
+    assert browser.post("/login", data=data).status_code == 303
+
+
+def test_a_manager_sees_every_rep_against_the_team_with_shortfalls_first(engine: Engine) -> None:
+    fill_demo(engine, NOW, deals=40)
+    demo_users(engine, NOW)
+    expected = {
+        c.metrics.rep: c for c in coaching.coach_team(engine, None, None)
+    }  # what each rep's own page says, worked out by the service
+    app = create_app(engine, clock=lambda: NOW, webhooks=False)
+    with serve(app) as base, httpx.Client(base_url=base) as browser:
+        _log_in(browser, "maria")
+        assert 'href="/coach"' in browser.get("/").text
+        page = browser.get("/coach")
+        assert page.status_code == 200
+        shown = re.findall(r'<tr data-rep="([^"]+)">', page.text)
+        assert sorted(shown) == sorted(expected)
+        ranks = [(not expected[r].reasons, expected[r].metrics.ask_rate) for r in shown]
+        assert ranks == sorted(ranks)  # shortfalls first, then the fewest asks
+        flagged = [r for r in shown if expected[r].reasons]
+        assert flagged, "the demo team has a rep who asks too rarely"
+        row = page.text.split(f'<tr data-rep="{flagged[0]}">', 1)[1].split("</tr>", 1)[0]
+        assert expected[flagged[0]].reasons[0] in row
+        assert "Team median" in page.text
+
+        alone = browser.get(f"/coach/{flagged[0]}")
+        assert alone.status_code == 200 and expected[flagged[0]].reasons[0] in alone.text
+
+        missing = browser.get("/coach/maria")  # a manager without deals of her own
+        assert missing.status_code == 404
+        assert "Not found:" in missing.text and "<code>not_found</code>" in missing.text
+
+    with serve(app) as base, httpx.Client(base_url=base) as rep:
+        _log_in(rep, "dana")
+        own = rep.get("/coach", follow_redirects=False)
+        assert own.status_code == 303 and own.headers["location"] == "/coach/dana"
+        followed = rep.get("/coach", follow_redirects=True)
+        assert followed.status_code == 200 and "Coaching: dana" in followed.text
