@@ -21,7 +21,7 @@ run: $(STAMP)
 	@$(BIN)/dealgate --db $(DB) user add demo-admin --role admin --json 2>/dev/null \
 		| $(BIN)/python -c "import json,sys; print('API token for demo-admin:', json.load(sys.stdin)['token'])" \
 		|| echo "(demo-admin exists: get a new token with: dealgate user token demo-admin)"
-	@echo "Serving on http://127.0.0.1:$(PORT): log in as maria / dealgate-demo (API docs at /api/docs). Ctrl-C stops."
+	@echo "Serving on http://127.0.0.1:$(PORT): log in as maria / dealgate-demo, or ada / dealgate-demo to import (API docs at /api/docs). Ctrl-C stops."
 	$(BIN)/dealgate --db $(DB) serve --port $(PORT)
 
 lint: $(STAMP)

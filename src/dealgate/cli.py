@@ -38,7 +38,7 @@ from dealgate.services import exporting, views
 from dealgate.services import review as review_svc
 from dealgate.services import users as users_svc
 from dealgate.services import webhooks as hooks_svc
-from dealgate.services.demo import DEMO_PASSWORD, demo_users, fill_demo
+from dealgate.services.demo import DEMO_ADMIN, DEMO_PASSWORD, demo_users, fill_demo
 from dealgate.services.importing import COMMIT_ROWS, run_import
 from dealgate.services.setup import init_database
 from dealgate.services.webhooks import change_context
@@ -149,9 +149,10 @@ def demo(
         else:
             _console().print("The database already holds deals; the demo was not added.")
         if users:
+            reps = [u for u in users if u not in ("maria", DEMO_ADMIN)]
             _console().print(
-                f"Log in to the pages as maria (manager) or {', '.join(users[1:])} (reps), "
-                f"password [bold]{DEMO_PASSWORD}[/]."
+                f"Log in to the pages as maria (manager), {', '.join(reps)} (reps) or "
+                f"{DEMO_ADMIN} (admin: imports), password [bold]{DEMO_PASSWORD}[/]."
             )
 
 

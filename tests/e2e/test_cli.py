@@ -296,7 +296,9 @@ def test_process_show_lists_stages_menus_and_rungs(cli: Cli) -> None:
 
 
 def test_the_demo_fills_an_empty_database_once(cli: Cli) -> None:
-    assert cli.json("demo")["created"] >= 60
+    first = cli.json("demo")
+    assert first["created"] >= 60
+    assert first["users"] == ["maria", "alice", "bruno", "chen", "dana", "ada"]
     assert cli.json("demo")["created"] == 0
     deals = cli.json("deal", "list")
     assert len({d["owner"] for d in deals}) >= 3

@@ -9,11 +9,13 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine, func, select
 
+from dealgate.api.app import create_app
 from dealgate.domain.access import UserRole
+from dealgate.services.demo import DEMO_ADMIN, DEMO_PASSWORD, demo_users
 from dealgate.services.users import add_user
 from dealgate.store import tables as t
 from dealgate.web.import_pages import UPLOADS
-from tests.api_support import running_api
+from tests.api_support import running_api, serve
 from tests.builders import T0
 from tests.integration.test_import import DATA, salesforce, snapshot
 
@@ -204,3 +206,12 @@ def test_the_import_page_takes_files_larger_than_any_other_request(engine: Engin
         too_big = browser.post("/deals", data={"csrf": csrf, "name": "x" * 400_000})
         assert too_big.status_code == 413
         assert too_big.json()["errors"][0]["code"] == "body_too_large"
+
+
+def test_the_demo_has_an_admin_who_may_import(engine: Engine) -> None:
+    demo_users(engine, T0)
+    app = create_app(engine, clock=lambda: T0, webhooks=False)
+    with serve(app) as base, httpx.Client(base_url=base) as browser:
+        _log_in(browser, DEMO_ADMIN, DEMO_PASSWORD)
+        page = browser.get("/import")
+        assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text

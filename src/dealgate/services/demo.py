@@ -315,11 +315,12 @@ def _seller_step(
 
 
 DEMO_PASSWORD = "dealgate-demo"
+DEMO_ADMIN = "ada"
 
 
 def demo_users(engine: Engine, now: datetime) -> list[str]:
-    """A manager and the four demo reps on one team, to log in to the pages; only when the
-    database has no users yet. Returns the names created."""
+    """A manager and the four demo reps on one team, and an admin, to log in to the pages;
+    only when the database has no users yet. Returns the names created."""
     from dealgate.domain.access import UserRole
     from dealgate.services.users import add_user
     from dealgate.store import tables as t
@@ -331,4 +332,6 @@ def demo_users(engine: Engine, now: datetime) -> list[str]:
     for name, role in (("maria", UserRole.MANAGER), *((rep, UserRole.REP) for rep in REPS)):
         add_user(engine, name, role, now, "east", DEMO_PASSWORD)
         made.append(name)
-    return made
+    # Imports are an admin's (they bring in every owner's deals): one to try the import page.
+    add_user(engine, DEMO_ADMIN, UserRole.ADMIN, now, None, DEMO_PASSWORD)
+    return [*made, DEMO_ADMIN]
