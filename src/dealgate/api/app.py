@@ -27,6 +27,7 @@ from dealgate.store.async_documents import AsyncDocuments
 from dealgate.store.db import make_engine
 from dealgate.web.import_pages import MAX_UPLOAD
 from dealgate.web.import_pages import router as import_router
+from dealgate.web.review_page import router as review_router
 from dealgate.web.routes import router as web_router
 
 log = logging.getLogger("dealgate.api")
@@ -146,6 +147,7 @@ def create_app(
     app.include_router(deals_router)
     app.include_router(pipeline_router)
     app.include_router(web_router)
+    app.include_router(review_router)
     app.include_router(import_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

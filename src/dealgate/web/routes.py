@@ -4,7 +4,7 @@ makes navigation and forms feel instant. Errors use the API's codes, shown next 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,14 +30,18 @@ from dealgate.domain.stakeholder import Role, parse_role
 from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
 from dealgate.services import views
-from dealgate.services.review import review as run_review
 from dealgate.services.webhooks import change_context
 from dealgate.store import board as board_model
 from dealgate.store.review_sql import review_pipeline
 from dealgate.store.unit_of_work import UnitOfWork
 from dealgate.web import sessions
+from dealgate.web.stage_total import StageTotal
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+# An amount as the API writes it ("217000.00") as people read it ("217,000").
+templates.env.filters["money"] = lambda text: (
+    views.money_display(Decimal(text)) if text is not None else ""
+)
 
 
 async def storable_input(request: Request) -> None:
@@ -150,30 +154,6 @@ def logout(request: Request, engine: EngineDep, p: PageDep, csrf: Csrf) -> Respo
 CARDS_PER_COLUMN = 60  # more than a screen can hold; filters narrow a bigger column
 
 
-class _StageTotal:
-    """A stage's deals and amount, and the part of both that no buyer commitment backs:
-    what other CRMs' column totals do not tell."""
-
-    def __init__(self) -> None:
-        self.deals = self.unbacked = 0
-        self.amount = self.unbacked_amount = Decimal(0)
-
-    def add(self, amount: Decimal | None, backed: bool) -> None:
-        self.deals += 1
-        self.amount += amount or 0
-        if not backed:
-            self.unbacked += 1
-            self.unbacked_amount += amount or 0
-
-    @property
-    def amount_display(self) -> str | None:
-        return views.money_display(self.amount)
-
-    @property
-    def unbacked_display(self) -> str | None:
-        return views.money_display(self.unbacked_amount)
-
-
 def _board(
     request: Request,
     engine: Engine,
@@ -199,7 +179,7 @@ def _board(
     evidenced = {r.deal_id for r in reviews if r.evidenced}
     columns: dict[str, list[dict[str, Any]]] = {s.key: [] for s in process.stages}
     hidden: dict[str, int] = dict.fromkeys(columns, 0)
-    totals = {key: _StageTotal() for key in columns}
+    totals = {key: StageTotal() for key in columns}
     for row in rows:
         flags = codes.get(row.id, [])
         if flag and flag not in flags:
@@ -621,74 +601,6 @@ def add_interaction(
 
 
 # --- review, coaching, process --------------------------------------------------------------
-
-
-@router.get("/review")
-def review_page(
-    request: Request,
-    engine: EngineDep,
-    p: PageDep,
-    now: NowDep,
-    as_of: Annotated[str | None, Query(max_length=10)] = None,
-) -> HTMLResponse:
-    errors: list[ErrorDetail] = []
-    try:
-        day = _date(as_of or "", "as_of") or now.date()
-        when = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
-        result = run_review(engine, when, owners=p.visibility.owners)
-    except DealgateError as e:  # a date that is no date, or out of range: today, and why
-        errors = e.details
-        day = now.date()
-        result = run_review(engine, now, owners=p.visibility.owners)
-    body = views.review_view(result)
-    summary = body["summary"]
-    evidenced, claimed = Decimal(summary["value_evidenced"]), Decimal(summary["value_claimed"])
-    top = max(evidenced, claimed, Decimal(1))
-    funnel = []
-    most = max([1] + [sum(1 for d in result.deals if d.stage == s.key) for s in result.process])
-    for s in result.process.stages:
-        here = [d for d in result.deals if d.stage == s.key]
-        ok = sum(1 for d in here if d.evidenced)
-        total = _StageTotal()
-        for d in here:
-            total.add(d.amount, d.evidenced)
-        funnel.append(
-            {
-                "stage": s.key,
-                "total": len(here),
-                "evidenced": ok,
-                "amount": total.amount_display,
-                "unbacked_amount": total.unbacked_display,
-                "total_w": 200 * len(here) // most,
-                "evidenced_w": 200 * ok // most,
-            }
-        )
-    return render(
-        request,
-        "review.html",
-        {
-            "user": p.user,
-            "csrf": p.csrf,
-            "as_of": day.isoformat(),
-            "summary": summary,
-            "deals": body["deals"],
-            "funnel": funnel,
-            "bars": {"evidenced": int(400 * evidenced / top), "claimed": int(400 * claimed / top)},
-            "money": {
-                key: views.money_display(Decimal(summary[key]))
-                for key in (
-                    "value_evidenced",
-                    "value_claimed",
-                    "forecast_by_stage",
-                    "forecast_by_evidence",
-                    "forecast_resting_on_claims",
-                )
-            },
-            "errors": errors,
-            "errors_title": "Reviewed today instead:",
-        },
-        422 if errors else 200,
-    )
 
 
 def _percent_or_ratio(values: dict[str, float]) -> dict[str, str]:

@@ -1,0 +1,164 @@
+"""The review dashboard: flags, evidenced against claimed value, the funnel, and the flagged
+deals, largest first, filtered by flag, stage or owner, a page at a time (an imported
+pipeline flags tens of thousands)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from dealgate.cli_support import parse_date
+from dealgate.domain.errors import DealgateError, ErrorDetail
+from dealgate.domain.review import FLAG_CODES, DealReview
+from dealgate.services import views
+from dealgate.services.review import PipelineReview
+from dealgate.services.review import review as run_review
+from dealgate.web.routes import EngineDep, NowDep, PageDep, render, storable_input
+from dealgate.web.stage_total import StageTotal
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
+
+PER_PAGE = 100
+
+
+@router.get("/review")
+def review_page(
+    request: Request,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    as_of: Annotated[str | None, Query(max_length=10)] = None,
+    flag: Annotated[str | None, Query(max_length=40)] = None,
+    stage: Annotated[str | None, Query(max_length=40)] = None,
+    owner: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    errors: list[ErrorDetail] = []
+    try:
+        day = parse_date(as_of or None, "as_of") or now.date()  # a form sends "" for none
+        when = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+        result = run_review(engine, when, owners=p.visibility.owners)
+    except DealgateError as e:  # a date that is no date, or out of range: today, and why
+        errors = e.details
+        day = now.date()
+        result = run_review(engine, now, owners=p.visibility.owners)
+    title = "Reviewed today instead:" if errors else "Shown without that filter:"
+    flag, stage, owner = flag or None, stage or None, owner or None
+    errors += _unknown_filters(result, flag, stage)
+    if errors:
+        flag = stage = None
+    flagged = _flagged(result, flag, stage, owner)
+    pages = max(1, -(-len(flagged) // PER_PAGE))
+    page = min(page, pages)
+    summary = views.review_view(result)["summary"]
+    evidenced, claimed = Decimal(summary["value_evidenced"]), Decimal(summary["value_claimed"])
+    top = max(evidenced, claimed, Decimal(1))
+    kept = {"as_of": day.isoformat(), "flag": flag, "stage": stage, "owner": owner}
+
+    def link(**change: Any) -> str:
+        query = {k: v for k, v in {**kept, **change}.items() if v}
+        return "/review?" + urlencode(query) + "#flagged"
+
+    return render(
+        request,
+        "review.html",
+        {
+            "user": p.user,
+            "csrf": p.csrf,
+            "as_of": day.isoformat(),
+            "summary": summary,
+            "deals": [
+                views.deal_review_view(d) for d in flagged[(page - 1) * PER_PAGE : page * PER_PAGE]
+            ],
+            "flagged_total": len(flagged),
+            "first": (page - 1) * PER_PAGE + 1,
+            "page": page,
+            "pages": pages,
+            "previous": link(page=page - 1) if page > 1 else None,
+            "next": link(page=page + 1) if page < pages else None,
+            "filter": kept,
+            "link": link,
+            "owners": sorted({d.owner for d in result.deals}),
+            "stages": [s.key for s in result.process.stages],
+            "flag_codes": FLAG_CODES,
+            "funnel": _funnel(result),
+            "bars": {"evidenced": int(400 * evidenced / top), "claimed": int(400 * claimed / top)},
+            "money": {
+                key: views.money_display(Decimal(summary[key]))
+                for key in (
+                    "value_evidenced",
+                    "value_claimed",
+                    "forecast_by_stage",
+                    "forecast_by_evidence",
+                    "forecast_resting_on_claims",
+                )
+            },
+            "errors": errors,
+            "errors_title": title,
+        },
+        422 if errors else 200,
+    )
+
+
+def _unknown_filters(
+    result: PipelineReview, flag: str | None, stage: str | None
+) -> list[ErrorDetail]:
+    wrong = []
+    if flag is not None and flag not in FLAG_CODES:
+        wrong.append(
+            ErrorDetail(
+                "unknown_flag",
+                f"Unknown flag '{flag}'. Use one of: {', '.join(FLAG_CODES)}.",
+                "flag",
+            )
+        )
+    open_stages = [s.key for s in result.process.stages]
+    if stage is not None and stage not in open_stages:
+        wrong.append(
+            ErrorDetail(
+                "unknown_stage",
+                f"Unknown open stage '{stage}'. Use one of: {', '.join(open_stages)}.",
+                "stage",
+            )
+        )
+    return wrong
+
+
+def _flagged(
+    result: PipelineReview, flag: str | None, stage: str | None, owner: str | None
+) -> list[DealReview]:
+    """The flagged deals asked for, the largest amount first: what most of the forecast
+    rests on is what a manager looks at first."""
+    chosen = [
+        d
+        for d in result.deals
+        if (d.codes if flag is None else flag in d.codes)
+        and (stage is None or d.stage == stage)
+        and (owner is None or d.owner == owner)
+    ]
+    return sorted(chosen, key=lambda d: (-(d.amount or 0), d.deal_id))
+
+
+def _funnel(result: PipelineReview) -> list[dict[str, Any]]:
+    counts = {s.key: StageTotal() for s in result.process.stages}
+    for d in result.deals:
+        if d.stage in counts:
+            counts[d.stage].add(d.amount, d.evidenced)
+    most = max([1] + [t.deals for t in counts.values()])
+    return [
+        {
+            "stage": key,
+            "total": t.deals,
+            "evidenced": t.deals - t.unbacked,
+            "amount": t.amount_display,
+            "unbacked_amount": t.unbacked_display if t.unbacked else "",
+            "total_w": 200 * t.deals // most,
+            "evidenced_w": 200 * (t.deals - t.unbacked) // most,
+        }
+        for key, t in counts.items()
+    ]
