@@ -31,7 +31,7 @@ from dealgate.domain.interaction import parse_interaction_kind
 from dealgate.domain.stakeholder import parse_role
 from dealgate.extract import extract
 from dealgate.io import readers
-from dealgate.io.readers import load_stage_mapping, suggest_mapping
+from dealgate.io.readers import load_owner_mapping, load_stage_mapping, suggest_mapping
 from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
 from dealgate.services import exporting, views
@@ -630,9 +630,13 @@ def _run_import(
     process = svc.active_process(engine)
     keys = list(process.stage_keys)
     if suggest is not None:
-        suggest.write_text(suggest_mapping(data.stage_names, keys), encoding="utf-8")
+        text = suggest_mapping(
+            data.stage_names, keys, data.owner_names, users_svc.user_names(engine)
+        )
+        suggest.write_text(text, encoding="utf-8")
         typer.echo(
-            f"Wrote a starting mapping for {len(data.stage_names)} stage names to {suggest}."
+            f"Wrote a starting mapping for {len(data.stage_names)} stage names and "
+            f"{len(data.owner_names)} deal owners to {suggest}."
         )
         return
     if mapping is None:
@@ -643,6 +647,7 @@ def _run_import(
             "mapping",
         )
     stages = load_stage_mapping(mapping, keys)
+    owners = load_owner_mapping(mapping)
     written = parse_date(as_of, "as_of")
     with import_progress(enabled=not as_json) as tick:
         summary = run_import(
@@ -654,6 +659,7 @@ def _run_import(
             as_of=written,
             tick=tick,
             commit_every=commit_every or COMMIT_ROWS,
+            owners=owners,
         )
     if as_json:
         emit_json(summary.to_dict())

@@ -592,3 +592,33 @@ def test_serve_answers_the_api_over_http_with_several_workers(tmp_path: Path) ->
     finally:
         server.terminate()
         server.wait(20)
+
+
+def test_an_import_gives_each_export_owners_deals_to_the_user_the_mapping_names(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """--suggest-mapping guesses the users; the mapping's [owners] table is what counts."""
+    data = Path(__file__).parents[1] / "data"
+    cli("user", "add", "alice", "--role", "rep", "--team", "east")
+    cli("user", "add", "chen.li", "--role", "rep", "--team", "east")
+    suggested = tmp_path / "mapping.toml"
+    printed = cli(
+        "import", "salesforce", str(data / "salesforce"), "--suggest-mapping", str(suggested)
+    ).stdout
+    assert "deal owners" in printed
+    text = suggested.read_text(encoding="utf-8")
+    assert '"Alice Morgan" = "alice"' in text and '"Chen Li" = "chen.li"' in text
+    assert '"Bruno Diaz" = "Bruno Diaz"' in text  # no user fits: the name stays
+    stages = (data / "salesforce-mapping.toml").read_text(encoding="utf-8")
+    mapping = tmp_path / "chosen.toml"
+    mapping.write_text(stages + '\n[owners]\n"Alice Morgan" = "alice"\n', encoding="utf-8")
+    cli.json("import", "salesforce", str(data / "salesforce"), "--mapping", str(mapping))
+    owners = {d["name"]: d["owner"] for d in cli.json("deal", "list")}
+    assert owners["Fleet tracking rollout"] == "alice"
+    assert owners["Field service"] == "Bruno Diaz"
+    assert "Alice Morgan" not in owners.values()
+
+    mapping.write_text(stages + '\n[owners]\n"Alice Morgan" = ""\n', encoding="utf-8")
+    refused = cli.error("import", "salesforce", str(data / "salesforce"), "--mapping", str(mapping))
+    assert codes(refused) == ["invalid_mapping"]
+    assert refused["errors"][0]["field"] == "owners.Alice Morgan"

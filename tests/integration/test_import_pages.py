@@ -67,6 +67,7 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
     engine: Engine,
 ) -> None:
     add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    add_user(engine, "alice.morgan", UserRole.REP, T0, "east", "alice-secret")
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
         csrf = _log_in(browser, "carol", "carol-secret")
         assert 'href="/import"' in browser.get("/").text
@@ -85,9 +86,25 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
         token = _token(mapping_page.text)
         assert (UPLOADS / token / "Opportunity.csv").is_file()
 
+        owners = dict(
+            re.findall(
+                r'name="owner_theirs" value="([^"]+)">.*?<option value="([^"]+)" selected>',
+                mapping_page.text,
+                flags=re.S,
+            )
+        )
+        assert owners["Alice Morgan"] == "alice.morgan"  # rather than the user alice
+        assert owners["Bruno Diaz"] == "bruno"
+        assert owners["Chen Li"] == "Chen Li"  # nobody fits: kept
         done = browser.post(
             f"/import/{token}",
-            data={"csrf": csrf, "theirs": list(shown), "ours": [MAPPING.get(n, "") for n in shown]},
+            data={
+                "csrf": csrf,
+                "theirs": list(shown),
+                "ours": [MAPPING.get(n, "") for n in shown],
+                "owner_theirs": list(owners),
+                "owner_ours": list(owners.values()),
+            },
         )
         assert done.status_code == 200
         page = done.text
@@ -100,6 +117,12 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
         )
         assert billing is not None and billing.group(2) == "prospect"
         assert not (UPLOADS / token).exists()
+
+        with httpx.Client(base_url=api.base) as alice:
+            _log_in(alice, "alice.morgan", "alice-secret")
+            board = alice.get("/").text
+            assert "Fleet tracking rollout" in board and "Analytics suite" in board
+            assert "Field service" not in board  # Bruno's
 
         again = browser.post(
             f"/import/{token}", data={"csrf": csrf, "theirs": ["x"], "ours": ["prospect"]}

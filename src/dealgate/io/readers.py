@@ -98,6 +98,11 @@ def _currency(row: Row, column: str | None) -> str | None:
     return (row.get(column) or "").strip().upper()[:10] or None
 
 
+def _owner_name(row: Row, column: str) -> str:
+    """The owner as a deal will carry it (see `_text`), to map it to one of our users."""
+    return (row.get(column) or "").strip()[:100]
+
+
 def _guard(errors: list[RowError], path: Path, line: int, build: Callable[[], T]) -> T | None:
     try:
         return build()
@@ -163,9 +168,11 @@ def salesforce(directory: Path) -> SourceData:
     )
     errors: list[RowError] = []
     stage_names: set[str] = set()
+    owner_names: set[str] = set()
     for _, row in _rows(opportunity):
         if row.get("StageName"):
             stage_names.add(row["StageName"].strip())
+        owner_names.add(_owner_name(row, cols["Owner.Name"]))
 
     def deals() -> Iterator[ImportedDeal]:
         for line, row in _rows(opportunity):
@@ -306,7 +313,7 @@ def salesforce(directory: Path) -> SourceData:
                 if activity is not None:
                     yield activity
 
-    return SourceData(deals, contacts, history, activities, errors, stage_names)
+    return SourceData(deals, contacts, history, activities, errors, stage_names, owner_names - {""})
 
 
 def _activity_kind(subject: str, default: str) -> str:
@@ -401,7 +408,11 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
     source = columns["source"]
     _require(path, [columns[f] for f in REQUIRED])
     errors: list[RowError] = []
-    stage_names = {(row.get(columns["stage"]) or "").strip() for _, row in _rows(path)} - {""}
+    stage_names: set[str] = set()
+    owner_names: set[str] = set()
+    for _, row in _rows(path):
+        stage_names.add((row.get(columns["stage"]) or "").strip())
+        owner_names.add(_owner_name(row, columns["owner"]))
     contacts: list[ImportedContact] = []
 
     def deals() -> Iterator[ImportedDeal]:
@@ -466,7 +477,12 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
         yield from contacts
 
     return SourceData(
-        deals, contact_rows, errors=errors, stage_names=stage_names, stage_column=columns["stage"]
+        deals,
+        contact_rows,
+        errors=errors,
+        stage_names=stage_names - {""},
+        owner_names=owner_names - {""},
+        stage_column=columns["stage"],
     )
 
 
@@ -510,8 +526,28 @@ def suggest_stages(stage_names: set[str], process_keys: list[str]) -> dict[str, 
     return guesses
 
 
-def suggest_mapping(stage_names: set[str], process_keys: list[str]) -> str:
-    """A starting stage mapping file: each of their stage names on the closest of our stages."""
+def suggest_owners(owner_names: set[str], users: list[str]) -> dict[str, str]:
+    """Each of their deal owners on the user who is most likely them ("Alice Morgan" on
+    alice, alice.morgan or alice_morgan), or on their own name when no user fits."""
+    by_key = {u.lower(): u for u in users}
+    guesses = {}
+    for name in sorted(owner_names):
+        words = name.lower().split()
+        candidates = [name.lower()]
+        if words:
+            candidates += [".".join(words), "_".join(words), "".join(words), words[0]]
+        guesses[name] = next((by_key[c] for c in candidates if c in by_key), name)
+    return guesses
+
+
+def suggest_mapping(
+    stage_names: set[str],
+    process_keys: list[str],
+    owner_names: set[str] | None = None,
+    users: list[str] | None = None,
+) -> str:
+    """A starting mapping file: each of their stage names on the closest of our stages, and
+    each deal owner on the user who is most likely them."""
     lines = [
         "# Stage mapping: their stage name = our stage key. Check every line before importing.",
         "# Our stages: " + ", ".join(process_keys),
@@ -519,6 +555,15 @@ def suggest_mapping(stage_names: set[str], process_keys: list[str]) -> str:
     ]
     for name, guess in suggest_stages(stage_names, process_keys).items():
         lines.append(f'"{_toml_escape(name)}" = "{guess}"')
+    if owner_names:
+        lines += [
+            "",
+            "# Deal owners: their name = the dealgate user who owns those deals (a rep sees",
+            "# the deals they own). A name left as it is stays the deals' owner.",
+            "[owners]",
+        ]
+        for name, user in suggest_owners(owner_names, users or []).items():
+            lines.append(f'"{_toml_escape(name)}" = "{_toml_escape(user)}"')
     return "\n".join(lines) + "\n"
 
 
@@ -526,15 +571,47 @@ def _toml_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def load_stage_mapping(path: Path, process_keys: list[str]) -> dict[str, str]:
+def _mapping_file(path: Path) -> dict[str, Any]:
     try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise invalid(
             "invalid_mapping", f"{path}: cannot be read ({e.strerror}).", "mapping"
         ) from None
     except tomllib.TOMLDecodeError as e:
         raise invalid("invalid_mapping", f"{path}: is not valid TOML ({e}).", "mapping") from None
+
+
+def load_owner_mapping(path: Path) -> dict[str, str]:
+    """The mapping file's optional [owners] table: their owner name = our user."""
+    owners = _mapping_file(path).get("owners", {})
+    if not isinstance(owners, dict):
+        raise invalid(
+            "invalid_mapping",
+            f'{path}: [owners] is a table of "their owner" = "our user".',
+            "owners",
+        )
+    return check_owner_mapping({str(k).strip(): v for k, v in owners.items()}, str(path))
+
+
+def check_owner_mapping(owners: dict[str, Any], where: str) -> dict[str, str]:
+    details = [
+        ErrorDetail(
+            "invalid_mapping",
+            f'{where}: owner "{theirs}" maps to {ours!r}; a deal owner is a name of 1 to 100 '
+            "characters (a dealgate user's, to show them the deals).",
+            f"owners.{theirs}",
+        )
+        for theirs, ours in owners.items()
+        if not isinstance(ours, str) or not 0 < len(ours.strip()) <= 100 or "\x00" in ours
+    ]
+    if details:
+        raise DealgateError(details[0].message, details)
+    return {theirs: ours.strip() for theirs, ours in owners.items()}
+
+
+def load_stage_mapping(path: Path, process_keys: list[str]) -> dict[str, str]:
+    data = _mapping_file(path)
     stages = data.get("stages")
     if not isinstance(stages, dict) or not stages:
         raise invalid(

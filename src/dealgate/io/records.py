@@ -83,4 +83,5 @@ class SourceData:
     activities: Callable[[], Iterator[ImportedActivity]] = _nothing
     errors: list[RowError] = field(default_factory=list)
     stage_names: set[str] = field(default_factory=set)
+    owner_names: set[str] = field(default_factory=set)  # as deals will carry them
     stage_column: str = "StageName"

@@ -149,14 +149,18 @@ def run_import(
     tick: Tick | None = None,
     commit_every: int = COMMIT_ROWS,
     text_workers: int | None = None,
+    owners: dict[str, str] | None = None,
 ) -> ImportSummary:
-    """`text_workers`: processes reading the texts (None: one per core, for large imports)."""
+    """`mapping`: their stage names to ours; `owners`: their deal owners to our users (an
+    owner not in it keeps their name); `text_workers`: processes reading the texts (None: one
+    per core, for large imports)."""
     with _no_cyclic_gc():
         return _import(
             engine,
             source,
             data,
             mapping,
+            owners or {},
             now,
             as_of,
             batch,
@@ -172,6 +176,7 @@ def _import(
     source: str,
     data: SourceData,
     mapping: dict[str, str],
+    owners: dict[str, str],
     now: datetime,
     as_of: date | None,
     batch: int,
@@ -190,7 +195,7 @@ def _import(
     history, history_origins = _history(data, mapping, summary)
     with _Transaction(engine, commit_every) as txn:
         for deals in _batches(data.deals(), batch):
-            _write_deals(txn.connection, deals, history, mapping, ledger, summary, data)
+            _write_deals(txn.connection, deals, history, mapping, owners, ledger, summary, data)
             txn.wrote(len(deals))
             step("deals", len(deals))
     _analyze(engine)
@@ -290,6 +295,7 @@ def _write_deals(
     deals: list[ImportedDeal],
     history: dict[str, list[tuple[datetime, str]]],
     mapping: dict[str, str],
+    owners: dict[str, str],
     ledger: bulk.ImportLedger,
     summary: ImportSummary,
     data: SourceData,
@@ -310,7 +316,7 @@ def _write_deals(
             {
                 "name": d.name,
                 "account": d.account,
-                "owner": d.owner,
+                "owner": owners.get(d.owner, d.owner),
                 "stage": stage,
                 "amount": d.amount,
                 "close_date": d.close_date,

@@ -14,6 +14,11 @@ from dealgate.domain.errors import invalid
 from dealgate.store.unit_of_work import UnitOfWork
 
 
+def user_names(engine: Engine) -> list[str]:
+    with UnitOfWork(engine, write=False) as uow:
+        return uow.users.names()
+
+
 def new_token() -> str:
     return "dg_" + secrets.token_urlsafe(32)
 

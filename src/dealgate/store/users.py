@@ -79,3 +79,6 @@ class UserRepository:
             return frozenset()
         rows = self.conn.execute(select(t.users.c.name).where(t.users.c.team == team))
         return frozenset(r.name for r in rows)
+
+    def names(self) -> list[str]:
+        return sorted(self.conn.execute(select(t.users.c.name)).scalars())

@@ -21,9 +21,11 @@ from fastapi.responses import HTMLResponse
 
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.io import readers
+from dealgate.io.readers import check_owner_mapping
 from dealgate.io.records import SourceData
 from dealgate.services import deals as svc
 from dealgate.services.importing import run_import
+from dealgate.services.users import user_names
 from dealgate.web.routes import Csrf, EngineDep, NowDep, Page, PageDep, render, storable_input
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
@@ -104,6 +106,7 @@ def upload(
             source=source,
         )
     keys = list(svc.active_process(engine).stage_keys)
+    users = user_names(engine)
     return _page(
         request,
         p,
@@ -113,6 +116,8 @@ def upload(
         files=sorted(f.name for f in folder.iterdir() if f.suffix == ".csv"),
         mapping=readers.suggest_stages(data.stage_names, keys),
         stage_keys=keys,
+        owners=readers.suggest_owners(data.owner_names, users),
+        users=users,
     )
 
 
@@ -126,6 +131,8 @@ def run(
     csrf: Csrf,
     theirs: Annotated[list[str], Form(max_length=200)],
     ours: Annotated[list[str], Form(max_length=40)],
+    owner_theirs: Annotated[list[str] | None, Form(max_length=100)] = None,
+    owner_ours: Annotated[list[str] | None, Form(max_length=100)] = None,
 ) -> HTMLResponse:
     """Import the kept files with the mapping as sent, and show what came in."""
     p.check(csrf)
@@ -161,7 +168,13 @@ def run(
         for name, stage in mapping.items()
         if stage not in keys
     ]
-    if wrong or len(theirs) != len(ours):
+    owner_theirs, owner_ours = owner_theirs or [], owner_ours or []
+    owners = dict(zip(owner_theirs, owner_ours, strict=False))
+    try:
+        owners = check_owner_mapping(owners, "The owners")
+    except DealgateError as e:
+        wrong += e.details
+    if wrong or len(theirs) != len(ours) or len(owner_theirs) != len(owner_ours):
         return _page(
             request,
             p,
@@ -174,6 +187,8 @@ def run(
             files=sorted(f.name for f in folder.iterdir() if f.suffix == ".csv"),
             mapping=chosen,
             stage_keys=keys,
+            owners=owners,
+            users=user_names(engine),
         )
     try:
         summary = run_import(
@@ -183,6 +198,7 @@ def run(
             mapping,
             now=now,
             text_workers=1,  # a server's worker does not start processes of its own
+            owners=owners,
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
