@@ -37,3 +37,23 @@ def test_an_admin_imports_a_salesforce_export_and_sees_which_deals_only_claim_th
     unevidenced.get_by_role("link", name="Billing platform").first.click()
     page.get_by_role("heading", name="The gate").wait_for()
     assert "Billing platform" in page.locator("h1").inner_text()
+
+
+def test_what_an_import_read_from_text_is_confirmed_from_one_page(page: Any) -> None:
+    log_in(page, "ada", "ada-secret")
+    page.goto("/import")
+    page.get_by_label("CSV files").set_input_files([str(p) for p in SALESFORCE])
+    page.get_by_role("button", name="Upload and map the stages").click()
+    page.get_by_role("button", name="Import").click()
+    page.get_by_role("status").wait_for()
+
+    page.get_by_role("link", name="To confirm").click()
+    count = page.locator("#waiting-count")
+    before = int(count.inner_text().split(" of ")[1].split()[0])
+    first = page.locator("#waiting tbody tr").first
+    deal, number = first.get_attribute("data-deal"), first.get_attribute("data-number")
+    first.get_by_role("button", name="Confirm").click()
+    page.get_by_role("status").filter(has_text=f"Commitment {number} confirmed.").wait_for()
+    assert int(count.inner_text().split(" of ")[1].split()[0]) == before - 1
+    assert page.locator(f"#waiting tr[data-deal='{deal}'][data-number='{number}']").count() == 0
+    page.screenshot(path=str(OUTPUT / "confirm-queue.png"), full_page=True)

@@ -25,6 +25,7 @@ from dealgate.domain.errors import DealgateError, invalid
 from dealgate.services.webhooks import Dispatcher
 from dealgate.store.async_documents import AsyncDocuments
 from dealgate.store.db import make_engine
+from dealgate.web.confirm_page import router as confirm_router
 from dealgate.web.import_pages import MAX_UPLOAD
 from dealgate.web.import_pages import router as import_router
 from dealgate.web.review_page import router as review_router
@@ -148,6 +149,7 @@ def create_app(
     app.include_router(pipeline_router)
     app.include_router(web_router)
     app.include_router(review_router)
+    app.include_router(confirm_router)
     app.include_router(import_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

@@ -436,14 +436,24 @@ def deal_page(
 
 
 def _after(
-    request: Request, engine: Engine, p: Page, now: datetime, deal_id: int, change: Any, done: str
+    request: Request,
+    engine: Engine,
+    p: Page,
+    now: datetime,
+    deal_id: int,
+    change: Any,
+    done: str,
+    to: str | None = None,
 ) -> Response:
+    """Run a change of one deal; then the deal page (or `to`) with `done` as its notice, or
+    the deal page with the change's errors."""
     try:
         ctx = change_context(engine, now, p.guard)
         change(ctx)
     except DealgateError as e:
         return _deal_page(request, engine, p, now, deal_id, e.details, status=e.status)
-    return redirect(f"/deals/{deal_id}?notice={quote(done)}")
+    target = to or f"/deals/{deal_id}"
+    return redirect(f"{target}{'&' if '?' in target else '?'}notice={quote(done)}")
 
 
 @router.post("/deals/{deal_id}/stakeholders")
@@ -533,30 +543,24 @@ def confirm_or_reject(
     p: PageDep,
     now: NowDep,
     csrf: Csrf,
+    back: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
+    """`back`: the page of commitments to confirm to return to (the deal page otherwise)."""
     p.check(csrf)
-    if verb == "confirm":
-        return _after(
-            request,
-            engine,
-            p,
-            now,
-            deal_id,
-            lambda ctx: svc.confirm_commitment(
-                engine, deal_id, number, now=now, actor=p.user.name, ctx=ctx
-            ),
-            f"Commitment {number} confirmed.",
-        )
+    if verb not in ("confirm", "reject"):
+        raise invalid("not_found", f"No action '{verb}': use confirm or reject.", "verb", 404)
+    change = svc.confirm_commitment if verb == "confirm" else svc.reject_commitment
+    done = f"Commitment {number} {'confirmed' if verb == 'confirm' else 'rejected'}."
+    queue = back if back.startswith("/confirm") and "//" not in back else None
     return _after(
         request,
         engine,
         p,
         now,
         deal_id,
-        lambda ctx: svc.reject_commitment(
-            engine, deal_id, number, now=now, actor=p.user.name, ctx=ctx
-        ),
-        f"Commitment {number} rejected.",
+        lambda ctx: change(engine, deal_id, number, now=now, actor=p.user.name, ctx=ctx),
+        done,
+        to=queue,
     )
 
 

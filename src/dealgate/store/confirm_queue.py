@@ -1,0 +1,74 @@
+"""The read model of commitments waiting for a person: inferred from an import's text or an
+interaction's notes, on open deals, the largest deal first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Connection, func, select
+
+from dealgate.domain.process import CLOSED_STAGES
+from dealgate.store import tables as t
+
+
+@dataclass(frozen=True)
+class Waiting:
+    deal_id: int
+    deal: str
+    account: str
+    owner: str
+    stage: str
+    amount: Decimal | None
+    number: int
+    party: str
+    kind: str | None
+    person: str | None
+    action: str
+    due: date | None
+    source: str | None
+
+
+def waiting(
+    conn: Connection,
+    owners: frozenset[str] | None,
+    owner: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[Waiting]]:
+    """How many wait in view (`owners`; None: all; narrowed to `owner`), and one page of them."""
+    c, d = t.commitments, t.deals
+    conditions = [
+        c.c.status == "inferred",
+        d.c.stage.not_in(CLOSED_STAGES),
+    ]
+    if owners is not None:
+        conditions.append(d.c.owner.in_(sorted(owners)))
+    if owner is not None:
+        conditions.append(d.c.owner == owner)
+    joined = c.join(d, d.c.id == c.c.deal_id)
+    total = conn.execute(select(func.count()).select_from(joined).where(*conditions)).scalar_one()
+    rows = conn.execute(
+        select(
+            d.c.id,
+            d.c.name,
+            d.c.account,
+            d.c.owner,
+            d.c.stage,
+            d.c.amount,
+            c.c.number,
+            c.c.party,
+            c.c.kind,
+            c.c.person,
+            c.c.action,
+            c.c.due,
+            c.c.source,
+        )
+        .select_from(joined)
+        .where(*conditions)
+        .order_by(d.c.amount.desc().nulls_last(), d.c.id, c.c.number)
+        .limit(limit)
+        .offset(offset)
+    )
+    return int(total), [Waiting(*row) for row in rows]
