@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from dealgate.domain.access import UserRole
 from dealgate.services.users import add_user
@@ -195,3 +195,60 @@ def test_a_review_asked_for_a_day_that_is_no_date_says_so_and_reviews_today(
             assert "<code>invalid_date</code>" in shown.text
             assert "open deals reviewed" in shown.text
         assert browser.get("/review", params={"as_of": "2026-03-01"}).status_code == 200
+
+
+def test_a_deals_details_are_edited_from_its_page_and_a_rep_keeps_their_deals(
+    engine: Engine,
+) -> None:
+    add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = _logged_in(browser)
+        deal_id = _new_deal(browser, csrf, "Fleet")
+        same = {"csrf": csrf, "name": "Fleet", "account": "Acme", "owner": "carol"}
+        edited = browser.post(
+            f"/deals/{deal_id}/edit",
+            data={**same, "name": "Fleet rollout", "amount": "48,000", "close_date": "2027-01-31"},
+        )
+        assert edited.status_code == 303 and "Details%20saved" in edited.headers["location"]
+        unchanged = browser.post(f"/deals/{deal_id}/edit", data={**same, "name": "Fleet rollout"})
+        assert unchanged.status_code == 303
+        refused = [
+            (
+                browser.post(f"/deals/{deal_id}/edit", data={**same, "owner": "maria"}),
+                403,
+                "forbidden",
+            ),
+            (
+                browser.post(f"/deals/{deal_id}/edit", data={**same, "amount": "lots"}),
+                422,
+                "invalid_amount",
+            ),
+            (
+                browser.post(f"/deals/{deal_id}/edit", data={**same, "amount": "-5"}),
+                422,
+                "invalid_amount",
+            ),
+            (
+                browser.post(f"/deals/{deal_id}/edit", data={**same, "close_date": "31/01"}),
+                422,
+                "invalid_date",
+            ),
+            (browser.post(f"/deals/{deal_id}/edit", data={**same, "name": "   "}), 422, "required"),
+        ]
+        for answer, status, code in refused:
+            assert answer.status_code == status, (code, answer.text[-800:])
+            assert f"<code>{code}" in answer.text
+    with engine.connect() as conn:
+        row = conn.execute(select(tables.deals).where(tables.deals.c.id == deal_id)).one()
+        updates = conn.scalar(
+            select(func.count())
+            .select_from(tables.events)
+            .where(tables.events.c.deal_id == deal_id, tables.events.c.type == "deal.updated")
+        )
+    assert (row.name, row.owner, str(row.amount), str(row.close_date)) == (
+        "Fleet rollout",
+        "carol",
+        "48000.00",
+        "2027-01-31",
+    )
+    assert updates == 1  # the form sent back unchanged recorded nothing

@@ -349,20 +349,25 @@ class Deal:
         amount: Decimal | None = None,
         close_date: date | None = None,
     ) -> None:
-        """Change the deal's descriptive fields; the stage only moves through the gate."""
+        """Change the deal's descriptive fields; the stage only moves through the gate. A
+        field given its present value is no change (a form sends every field back)."""
         changes: dict[str, Any] = {}
-        if name is not None:
-            self.name = changes["name"] = _required_text(name, "name", 200)
-        if account is not None:
-            self.account = changes["account"] = _required_text(account, "account", 200)
-        if owner is not None:
-            self.owner = changes["owner"] = _required_text(owner, "owner", 100)
+        if name is not None and (text := _required_text(name, "name", 200)) != self.name:
+            self.name = changes["name"] = text
+        if (
+            account is not None
+            and (text := _required_text(account, "account", 200)) != self.account
+        ):
+            self.account = changes["account"] = text
+        if owner is not None and (text := _required_text(owner, "owner", 100)) != self.owner:
+            self.owner = changes["owner"] = text
         if amount is not None:
             if amount < 0:
                 raise invalid("invalid_amount", "The amount must be zero or more.", "amount")
-            self.amount = amount
-            changes["amount"] = str(amount)
-        if close_date is not None:
+            if amount != self.amount:
+                self.amount = amount
+                changes["amount"] = str(amount)
+        if close_date is not None and close_date != self.close_date:
             self.close_date = close_date
             changes["close_date"] = close_date.isoformat()
         if changes:

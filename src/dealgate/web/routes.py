@@ -70,6 +70,18 @@ class Page:
         if not self.visibility.sees(deal.owner):
             raise invalid("not_found", f"No deal {deal.id}.", "deal", status=404)
 
+    def check_owner(self, owner: str) -> None:
+        """A rep owns their own deals only; a manager gives them to their team."""
+        if not self.visibility.sees(owner) or (
+            self.user.role is UserRole.REP and owner != self.user.name
+        ):
+            raise invalid(
+                "forbidden",
+                "You can only give deals to yourself or your team.",
+                "owner",
+                status=403,
+            )
+
     def check(self, token: str) -> None:
         if not sessions.same(token, self.csrf):
             raise invalid(
@@ -298,6 +310,46 @@ def close_lost(
     return _after(request, engine, p, now, deal_id, change, "Closed as lost.")
 
 
+@router.post("/deals/{deal_id}/edit")
+def edit_deal(
+    request: Request,
+    deal_id: int,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    name: Annotated[str, Form(max_length=200)] = "",
+    account: Annotated[str, Form(max_length=200)] = "",
+    owner: Annotated[str, Form(max_length=100)] = "",
+    amount: Annotated[str, Form(max_length=40)] = "",
+    close_date: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Change what describes a deal; a field left empty keeps its value. The stage is not
+    here: only the gate moves it."""
+    p.check(csrf)
+
+    def change(ctx: svc.ChangeContext) -> Any:
+        if owner:
+            current = svc.get_deal(engine, deal_id).deal
+            p.guard(current)  # an unseen deal is not found, before anything about its owner
+            if owner != current.owner:
+                p.check_owner(owner)
+        return svc.update_deal(
+            engine,
+            deal_id,
+            now=now,
+            actor=p.user.name,
+            name=name or None,
+            account=account or None,
+            owner=owner or None,
+            amount=parse_amount(amount or None),
+            close_date=_date(close_date, "close_date"),
+            ctx=ctx,
+        )
+
+    return _after(request, engine, p, now, deal_id, change, "Details saved.")
+
+
 # --- deals ----------------------------------------------------------------------------------
 
 
@@ -306,11 +358,16 @@ def new_deal(request: Request, engine: EngineDep, p: PageDep) -> HTMLResponse:
     return render(request, "new_deal.html", _new_context(engine, p, {}))
 
 
-def _new_context(engine: Engine, p: Page, form: dict[str, Any]) -> dict[str, Any]:
+def _owner_choices(engine: Engine, p: Page) -> list[str]:
+    """Whom the user may give a deal to: themselves, and a manager's team."""
+    if p.user.role is UserRole.REP:
+        return [p.user.name]
     with UnitOfWork(engine, write=False) as uow:
-        members = sorted(uow.users.team_members(p.user.team) | {p.user.name})
-    owners = [p.user.name] if p.user.role is UserRole.REP else members
-    return {"user": p.user, "csrf": p.csrf, "form": form, "owners": owners}
+        return sorted(uow.users.team_members(p.user.team) | {p.user.name})
+
+
+def _new_context(engine: Engine, p: Page, form: dict[str, Any]) -> dict[str, Any]:
+    return {"user": p.user, "csrf": p.csrf, "form": form, "owners": _owner_choices(engine, p)}
 
 
 @router.post("/deals")
@@ -330,13 +387,7 @@ def create_deal(
     form = {"name": name, "account": account, "amount": amount, "close_date": close_date}
     try:
         chosen = owner or p.user.name
-        if not p.visibility.sees(chosen) or (p.user.role is UserRole.REP and chosen != p.user.name):
-            raise invalid(
-                "forbidden",
-                "You can only create deals for yourself or your team.",
-                "owner",
-                status=403,
-            )
+        p.check_owner(chosen)
         deal = svc.open_deal(
             engine,
             now=now,
@@ -403,6 +454,7 @@ def _deal_page(
             "amount": views.money_display(deal.amount),
             "verdict": detail.verdict,
             "later_stages": process.later_stages(deal.stage),
+            "owners": sorted({*_owner_choices(engine, p), deal.owner}),
             "flags": review.flags,
             "rungs": rungs,
             "overdue": overdue,
