@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -236,3 +237,23 @@ def test_text_with_a_nul_character_is_refused_wherever_a_deal_takes_it(change: A
         len(deal.commitments),
         len(deal.new_events),
     ) == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "recorded"),
+    [
+        ({"name": "Fleet rollout"}, {"name": "Fleet rollout"}),
+        ({"name": "Fleet tracking", "account": "Acme"}, None),  # both as they are
+        ({"amount": Decimal("48000")}, {"amount": "48000"}),
+        ({"amount": Decimal("0")}, {"amount": "0"}),
+        ({"owner": "alice"}, None),
+        ({"owner": "bruno", "name": "Fleet tracking"}, {"owner": "bruno"}),
+    ],
+)
+def test_a_deal_update_records_only_the_fields_whose_value_changes(
+    fields: dict[str, Any], recorded: dict[str, Any] | None
+) -> None:
+    deal = a_deal()
+    deal.update(now=at(1), actor="alice", **fields)
+    updates = [e.payload for e in deal.new_events if e.type == "deal.updated"]
+    assert updates == ([] if recorded is None else [recorded])
