@@ -29,6 +29,16 @@ def record_buyer_commitment(page: Any, kind: str, person: str = "Maria Lopez") -
     page.get_by_role("status").filter(has_text="Commitment recorded.").wait_for()
 
 
+def drag_to_zone(page: Any, deal_id: str, zone: Any) -> None:
+    """By hand: the won and lost zones appear only once a drag has started."""
+    card(page, deal_id).hover()
+    page.mouse.down()
+    page.mouse.move(10, 10, steps=5)
+    zone.wait_for()
+    zone.hover()
+    page.mouse.up()
+
+
 def drag(page: Any, deal_id: str, stage: str) -> None:
     page.goto("/")
     card(page, deal_id).drag_to(column(page, stage))
@@ -136,5 +146,34 @@ def test_a_deal_closed_as_lost_keeps_its_reason_and_leaves_the_board(page: Any) 
     page.get_by_role("button", name="Close as lost").click()
     page.get_by_role("status").filter(has_text="Closed as lost.").wait_for()
     assert "Closed: lost (Went with the incumbent.)" in page.locator("#main").inner_text()
+    page.goto("/")
+    assert card(page, deal_id).count() == 0
+
+
+def test_a_card_dropped_on_won_needs_every_exit_up_to_the_signature(page: Any) -> None:
+    log_in(page)
+    deal_id = create_deal(page, "Hopeful fleet")
+    page.goto("/")
+    zone = page.locator(".drop-zone.won")
+    assert not zone.is_visible()  # shown only while a card is dragged
+    drag_to_zone(page, deal_id, zone)
+    refusal = card(page, deal_id).locator(".refusal")
+    refusal.wait_for()
+    assert "no_buyer_commitment" in refusal.inner_text()
+    assert "stage_skipped" in refusal.inner_text()
+    assert card(page, deal_id).get_attribute("data-stage") == "prospect"
+
+
+def test_a_card_dropped_on_lost_asks_why_before_closing_the_deal(page: Any) -> None:
+    log_in(page)
+    deal_id = create_deal(page, "Doomed fleet")
+    page.goto("/")
+    drag_to_zone(page, deal_id, page.locator(".drop-zone.lost"))
+    reason = page.get_by_label("Why the deal is lost")
+    reason.wait_for()
+    assert page.evaluate("() => document.activeElement.id") == "l-reason"
+    reason.fill("Budget frozen until next year.")
+    page.get_by_role("button", name="Close as lost").click()
+    page.get_by_role("status").filter(has_text="Closed as lost.").wait_for()
     page.goto("/")
     assert card(page, deal_id).count() == 0

@@ -418,6 +418,7 @@ def _deal_page(
     errors: list[ErrorDetail] | None = None,
     status: int = 200,
     notice: str | None = None,
+    lose: bool = False,
 ) -> HTMLResponse:
     try:
         detail = svc.get_deal(engine, deal_id)
@@ -470,6 +471,7 @@ def _deal_page(
             "errors": errors,
             "notice": notice,
             "today": now.date().isoformat(),
+            "lose": lose,
         },
         status,
     )
@@ -483,8 +485,10 @@ def deal_page(
     p: PageDep,
     now: NowDep,
     notice: Annotated[str | None, Query(max_length=300)] = None,
+    lose: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
-    return _deal_page(request, engine, p, now, deal_id, notice=notice)
+    """`lose`: a card dropped on the board's lost zone; the page opens asking why."""
+    return _deal_page(request, engine, p, now, deal_id, notice=notice, lose=lose)
 
 
 def _after(

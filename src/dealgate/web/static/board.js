@@ -6,7 +6,8 @@
   let dragged = null;
 
   function columnAt(event) {
-    return dragged && event.target.closest ? event.target.closest(".column[data-stage]") : null;
+    if (!dragged || !event.target.closest) return null;
+    return event.target.closest(".column[data-stage], .drop-zone");
   }
 
   function clearTargets() {
@@ -19,6 +20,7 @@
     dragged = card;
     event.dataTransfer.setData("text/plain", card.dataset.id);
     event.dataTransfer.effectAllowed = "move";
+    document.body.classList.add("dragging"); // shows the won and lost zones
   });
 
   document.addEventListener("dragover", (event) => {
@@ -36,6 +38,12 @@
     clearTargets();
     const card = dragged;
     dragged = null;
+    document.body.classList.remove("dragging");
+    if ("lose" in column.dataset) {
+      // Losing a deal needs its reason: the deal page asks for it.
+      window.location.assign("/deals/" + card.dataset.id + "?lose=1#l-reason");
+      return;
+    }
     if (column.dataset.stage === card.dataset.stage) return; // dropped where it was
     const form = document.getElementById("move-card");
     const url = "/deals/" + card.dataset.id + "/advance";
@@ -51,6 +59,7 @@
 
   document.addEventListener("dragend", () => {
     dragged = null;
+    document.body.classList.remove("dragging");
     clearTargets();
   });
 })();
