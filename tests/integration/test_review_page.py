@@ -3,6 +3,8 @@ filtered and a page at a time."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -74,3 +76,39 @@ def test_flagged_deals_come_largest_first_a_hundred_a_page(engine: Engine) -> No
             assert _rows(refused.text) == largest_first[:100]  # the review, unfiltered
         bad_page = browser.get("/review", params={"page": "0"})
         assert bad_page.status_code == 422 and bad_page.json()["errors"][0]["field"] == "page"
+
+
+def test_the_flagged_deals_download_as_csv_with_the_pages_filters_and_no_formulas(
+    engine: Engine,
+) -> None:
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    for n, name in enumerate(["Plain deal", '=HYPERLINK("http://x")', "@SUM(A1)"]):
+        svc.open_deal(
+            engine,
+            now=T0,
+            actor="alice",
+            name=name,
+            account="Acme",
+            owner="alice" if n < 2 else "bruno",
+            amount=Decimal(1000 * (n + 1)),
+        )
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        _log_in(browser)
+        page = browser.get("/review", params={"as_of": LATER, "owner": "alice"}).text
+        link = re.search(r'href="(/review\.csv\?[^"]+)" download', page)
+        assert link is not None
+        sheet = browser.get(link.group(1).replace("&amp;", "&"))
+        assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
+        assert f'filename="dealgate-review-{LATER}.csv"' in sheet.headers["content-disposition"]
+        rows = list(csv.reader(io.StringIO(sheet.text)))
+        assert rows[0][:3] == ["id", "name", "account"]
+        assert [(r[1], r[3], r[5], r[7]) for r in rows[1:]] == [
+            ('\'=HYPERLINK("http://x")', "alice", "2000.00", "stalled"),
+            ("Plain deal", "alice", "1000.00", "stalled"),
+        ]
+        everyone = list(
+            csv.reader(io.StringIO(browser.get("/review.csv", params={"as_of": LATER}).text))
+        )
+        assert "'@SUM(A1)" in [r[1] for r in everyone]
+        refused = browser.get("/review.csv", params={"flag": "sleepy"})
+        assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "unknown_flag"

@@ -4,13 +4,15 @@ pipeline flags tens of thousands)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from dealgate.cli_support import parse_date
 from dealgate.domain.errors import DealgateError, ErrorDetail
@@ -24,6 +26,17 @@ from dealgate.web.stage_total import StageTotal
 router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
 
 PER_PAGE = 100
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "account",
+    "owner",
+    "stage",
+    "amount",
+    "evidenced_stage",
+    "flags",
+    "why",
+)
 
 
 @router.get("/review")
@@ -103,6 +116,55 @@ def review_page(
         },
         422 if errors else 200,
     )
+
+
+@router.get("/review.csv")
+def review_csv(
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    as_of: Annotated[str | None, Query(max_length=10)] = None,
+    flag: Annotated[str | None, Query(max_length=40)] = None,
+    stage: Annotated[str | None, Query(max_length=40)] = None,
+    owner: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """Every flagged deal the page's filters choose, for a spreadsheet: no page limit."""
+    day = parse_date(as_of or None, "as_of") or now.date()
+    when = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+    result = run_review(engine, when, owners=p.visibility.owners)
+    flag, stage, owner = flag or None, stage or None, owner or None
+    wrong = _unknown_filters(result, flag, stage)
+    if wrong:
+        raise DealgateError(wrong[0].message, wrong)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for d in _flagged(result, flag, stage, owner):
+        writer.writerow(
+            [
+                d.deal_id,
+                _spreadsheet_safe(d.name),
+                _spreadsheet_safe(d.account),
+                _spreadsheet_safe(d.owner),
+                d.stage,
+                "" if d.amount is None else f"{d.amount:.2f}",
+                d.evidenced_stage,
+                " ".join(d.codes),
+                " | ".join(f.message for f in d.flags),
+            ]
+        )
+    name = f"dealgate-review-{day.isoformat()}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """A cell a spreadsheet would run as a formula ("=HYPERLINK(...)" in a deal's name) is
+    written as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _unknown_filters(
