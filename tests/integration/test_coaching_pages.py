@@ -13,15 +13,9 @@ from dealgate.services import coaching
 from dealgate.services.demo import DEMO_PASSWORD, demo_users, fill_demo
 from tests.api_support import serve
 from tests.builders import T0
+from tests.pages_support import log_in
 
 NOW = T0 + timedelta(days=160)
-
-
-def _log_in(browser: httpx.Client, name: str) -> None:
-    token = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text)
-    assert token is not None
-    data = {"name": name, "password": DEMO_PASSWORD, "csrf": token.group(1)}
-    assert browser.post("/login", data=data).status_code == 303
 
 
 def test_a_manager_sees_every_rep_against_the_team_with_shortfalls_first(engine: Engine) -> None:
@@ -32,7 +26,7 @@ def test_a_manager_sees_every_rep_against_the_team_with_shortfalls_first(engine:
     }  # what each rep's own page says, worked out by the service
     app = create_app(engine, clock=lambda: NOW, webhooks=False)
     with serve(app) as base, httpx.Client(base_url=base) as browser:
-        _log_in(browser, "maria")
+        log_in(browser, "maria", DEMO_PASSWORD)
         assert 'href="/coach"' in browser.get("/").text
         page = browser.get("/coach")
         assert page.status_code == 200
@@ -54,7 +48,7 @@ def test_a_manager_sees_every_rep_against_the_team_with_shortfalls_first(engine:
         assert "Not found:" in missing.text and "<code>not_found</code>" in missing.text
 
     with serve(app) as base, httpx.Client(base_url=base) as rep:
-        _log_in(rep, "dana")
+        log_in(rep, "dana", DEMO_PASSWORD)
         own = rep.get("/coach", follow_redirects=False)
         assert own.status_code == 303 and own.headers["location"] == "/coach/dana"
         followed = rep.get("/coach", follow_redirects=True)

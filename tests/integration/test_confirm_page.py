@@ -14,16 +14,7 @@ from dealgate.store import tables as t
 from tests.api_support import running_api
 from tests.builders import T0
 from tests.integration.test_import import salesforce
-
-
-def _log_in(browser: httpx.Client, name: str, password: str) -> str:
-    token = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text)
-    assert token is not None
-    data = {"name": name, "password": password, "csrf": token.group(1)}
-    assert browser.post("/login", data=data).status_code == 303
-    session = re.search(r'name="csrf" value="([^"]+)"', browser.get("/confirm").text)
-    assert session is not None
-    return session.group(1)
+from tests.pages_support import log_in
 
 
 def _waiting(engine: Engine) -> list[tuple[int, int]]:
@@ -60,7 +51,7 @@ def test_an_imports_inferred_commitments_are_confirmed_or_rejected_from_one_page
     expected = _waiting(engine)
     assert len(expected) >= 5
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
-        csrf = _log_in(browser, "carol", "carol-secret")
+        csrf = log_in(browser, "carol", "carol-secret")
         queue = browser.get("/confirm")
         assert queue.status_code == 200 and _listed(queue.text) == expected
         assert f"of {len(expected)} waiting." in queue.text
@@ -96,5 +87,5 @@ def test_an_imports_inferred_commitments_are_confirmed_or_rejected_from_one_page
 
         # A rep sees only the commitments on deals they own: none of the export's.
         with httpx.Client(base_url=api.base) as rep:
-            _log_in(rep, "dora", "dora-secret")
+            log_in(rep, "dora", "dora-secret")
             assert "Nothing waits" in rep.get("/confirm").text

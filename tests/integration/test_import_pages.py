@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import Engine, func, select
 
 from dealgate.api.app import create_app
@@ -14,10 +15,11 @@ from dealgate.domain.access import UserRole
 from dealgate.services.demo import DEMO_ADMIN, DEMO_PASSWORD, demo_users
 from dealgate.services.users import add_user
 from dealgate.store import tables as t
-from dealgate.web.import_pages import UPLOADS
+from dealgate.web import import_pages
 from tests.api_support import running_api, serve
 from tests.builders import T0
 from tests.integration.test_import import DATA, salesforce, snapshot
+from tests.pages_support import log_in
 
 SALESFORCE = sorted((DATA / "salesforce").iterdir())
 MAPPING = {
@@ -34,15 +36,12 @@ MAPPING = {
 }
 
 
-def _log_in(browser: httpx.Client, name: str, password: str) -> str:
-    """The session's CSRF token."""
-    token = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text)
-    assert token is not None
-    data = {"name": name, "password": password, "csrf": token.group(1)}
-    assert browser.post("/login", data=data).status_code == 303
-    session = re.search(r'name="csrf" value="([^"]+)"', browser.get("/deals/new").text)
-    assert session is not None
-    return session.group(1)
+@pytest.fixture(autouse=True)
+def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder of this test's own for the uploads waiting for their mapping."""
+    folder = tmp_path / "uploads"
+    monkeypatch.setattr(import_pages, "UPLOADS", folder)
+    return folder
 
 
 def _upload(
@@ -64,12 +63,12 @@ def _deals(engine: Engine) -> int:
 
 
 def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_in(
-    engine: Engine,
+    engine: Engine, uploads: Path
 ) -> None:
     add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
     add_user(engine, "alice.morgan", UserRole.REP, T0, "east", "alice-secret")
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
-        csrf = _log_in(browser, "carol", "carol-secret")
+        csrf = log_in(browser, "carol", "carol-secret")
         assert 'href="/import"' in browser.get("/").text
 
         mapping_page = _upload(browser, csrf, SALESFORCE)
@@ -84,7 +83,7 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
         assert set(shown) == set(MAPPING) | {"Mystery Stage"}
         assert shown["Proposal/Price Quote"] == "propose" and shown["Closed Won"] == "won"
         token = _token(mapping_page.text)
-        assert (UPLOADS / token / "Opportunity.csv").is_file()
+        assert (uploads / token / "Opportunity.csv").is_file()
 
         owners = dict(
             re.findall(
@@ -116,10 +115,10 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
             r">Billing platform</a></td><td>[^<]*</td><td>(\w+)</td><td>(\w+)<", page
         )
         assert billing is not None and billing.group(2) == "prospect"
-        assert not (UPLOADS / token).exists()
+        assert not (uploads / token).exists()
 
         with httpx.Client(base_url=api.base) as alice:
-            _log_in(alice, "alice.morgan", "alice-secret")
+            log_in(alice, "alice.morgan", "alice-secret")
             board = alice.get("/").text
             assert "Fleet tracking rollout" in board and "Analytics suite" in board
             assert "Field service" not in board  # Bruno's
@@ -138,19 +137,18 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
 
 
 def test_bad_uploads_are_refused_in_words_and_leave_nothing_behind(
-    engine: Engine, tmp_path: Path
+    engine: Engine, tmp_path: Path, uploads: Path
 ) -> None:
     add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
     add_user(engine, "dave", UserRole.ADMIN, T0, None, "dave-secret")
     add_user(engine, "erin", UserRole.REP, T0, "east", "erin-secret")
     add_user(engine, "fay", UserRole.MANAGER, T0, "east", "fay-secret")
-    kept_before = set(UPLOADS.iterdir()) if UPLOADS.is_dir() else set()
     renamed = tmp_path / "opportunities.csv"
     renamed.write_bytes((DATA / "salesforce" / "Opportunity.csv").read_bytes())
     with running_api(engine) as api:
         for name in ("erin", "fay"):  # a rep and a manager: neither sees every owner's deals
             with httpx.Client(base_url=api.base) as refused_user:
-                csrf = _log_in(refused_user, name, f"{name}-secret")
+                csrf = log_in(refused_user, name, f"{name}-secret")
                 assert 'href="/import"' not in refused_user.get("/").text
                 refused = refused_user.get("/import")
                 assert refused.status_code == 403 and "<code>forbidden</code>" in refused.text
@@ -158,7 +156,7 @@ def test_bad_uploads_are_refused_in_words_and_leave_nothing_behind(
                 assert _upload(refused_user, csrf, SALESFORCE).status_code == 403
 
         with httpx.Client(base_url=api.base) as browser:
-            csrf = _log_in(browser, "carol", "carol-secret")
+            csrf = log_in(browser, "carol", "carol-secret")
             cases = [
                 (_upload(browser, csrf, [renamed]), 422, "invalid_file", "name each file after"),
                 (
@@ -196,11 +194,11 @@ def test_bad_uploads_are_refused_in_words_and_leave_nothing_behind(
                 data={"csrf": csrf, "theirs": names, "ours": ["nowhere"] * len(names)},
             )
             assert wrong.status_code == 422 and "<code>invalid_mapping</code>" in wrong.text
-            assert "choose one of: prospect, discover" in wrong.text
+            assert "use one of: prospect, discover" in wrong.text
             assert f'action="/import/{token}"' in wrong.text  # the mapping, to correct
 
         with httpx.Client(base_url=api.base) as other:
-            other_csrf = _log_in(other, "dave", "dave-secret")
+            other_csrf = log_in(other, "dave", "dave-secret")
             theirs = other.post(
                 f"/import/{token}",
                 data={"csrf": other_csrf, "theirs": names, "ours": ["prospect"] * len(names)},
@@ -211,15 +209,14 @@ def test_bad_uploads_are_refused_in_words_and_leave_nothing_behind(
             )
             assert forged.status_code in (404, 422)
     assert _deals(engine) == 0
-    left = (set(UPLOADS.iterdir()) if UPLOADS.is_dir() else set()) - kept_before
-    assert left == {UPLOADS / token}  # the one upload still waiting for its mapping
+    assert set(uploads.iterdir()) == {uploads / token}  # the one waiting for its mapping
 
 
 def test_the_import_page_takes_files_larger_than_any_other_request(engine: Engine) -> None:
     add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
     big = b"Record ID,Deal Name\n" + b"1,x\n" * 100_000  # ~400 KiB: over the API's 256 KiB
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
-        csrf = _log_in(browser, "carol", "carol-secret")
+        csrf = log_in(browser, "carol", "carol-secret")
         upload = browser.post(
             "/import",
             data={"csrf": csrf, "source": "hubspot"},
@@ -235,6 +232,6 @@ def test_the_demo_has_an_admin_who_may_import(engine: Engine) -> None:
     demo_users(engine, T0)
     app = create_app(engine, clock=lambda: T0, webhooks=False)
     with serve(app) as base, httpx.Client(base_url=base) as browser:
-        _log_in(browser, DEMO_ADMIN, DEMO_PASSWORD)
+        log_in(browser, DEMO_ADMIN, DEMO_PASSWORD)
         page = browser.get("/import")
         assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text

@@ -13,6 +13,7 @@ from dealgate.services.users import add_user
 from dealgate.store import tables
 from tests.api_support import running_api
 from tests.builders import T0
+from tests.pages_support import log_in
 
 
 def test_a_form_without_the_sessions_csrf_token_is_refused(engine: Engine) -> None:
@@ -37,7 +38,7 @@ def test_a_nul_character_sent_to_any_page_is_refused_in_the_one_shape(engine: En
     """No database keeps one; PostgreSQL failed the request with a 500 when it was asked."""
     add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
-        csrf = _logged_in(browser)
+        csrf = log_in(browser, "carol", "carol-secret")
         sent = [
             browser.post("/deals", data={"name": "Acme\x00renewal", "account": "A", "csrf": csrf}),
             browser.get("/", params={"owner": "carol\x00"}),
@@ -53,17 +54,6 @@ def test_a_nul_character_sent_to_any_page_is_refused_in_the_one_shape(engine: En
         assert created.status_code == 303
     with engine.connect() as conn:
         assert list(conn.scalars(select(tables.deals.c.name))) == ["Renewal"]
-
-
-def _logged_in(browser: httpx.Client) -> str:
-    """Logs carol in; the session's CSRF token."""
-    token = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text)
-    assert token is not None
-    data = {"name": "carol", "password": "carol-secret", "csrf": token.group(1)}
-    assert browser.post("/login", data=data).status_code == 303
-    session = re.search(r'name="csrf" value="([^"]+)"', browser.get("/deals/new").text)
-    assert session is not None
-    return session.group(1)
 
 
 def _new_deal(browser: httpx.Client, csrf: str, name: str) -> int:
@@ -86,7 +76,7 @@ def test_a_rep_who_sends_an_override_from_a_page_is_refused_and_the_deal_stays(
     """The deal page offers the override to managers only; a form forged by a rep is refused."""
     add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
-        csrf = _logged_in(browser)
+        csrf = log_in(browser, "carol", "carol-secret")
         deal_id = _new_deal(browser, csrf, "Forged override")
         assert "Override:" not in browser.get(f"/deals/{deal_id}").text
         for back in ("deal", "board"):
@@ -105,7 +95,7 @@ def test_a_page_move_to_a_stage_the_process_lacks_is_refused_with_the_stages_it_
 ) -> None:
     add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
-        csrf = _logged_in(browser)
+        csrf = log_in(browser, "carol", "carol-secret")
         deal_id = _new_deal(browser, csrf, "Nowhere")
         refused = browser.post(
             f"/deals/{deal_id}/advance", data={"csrf": csrf, "back": "board", "to": "nowhere"}
@@ -122,7 +112,7 @@ def test_a_page_move_to_a_stage_the_process_lacks_is_refused_with_the_stages_it_
 def test_closing_a_deal_as_lost_from_its_page_needs_a_reason(engine: Engine) -> None:
     add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
-        csrf = _logged_in(browser)
+        csrf = log_in(browser, "carol", "carol-secret")
         deal_id = _new_deal(browser, csrf, "Lost cause")
         refused = browser.post(f"/deals/{deal_id}/close", data={"csrf": csrf, "reason": "  "})
         assert refused.status_code == 422
@@ -150,7 +140,7 @@ def test_the_board_and_the_review_say_how_much_of_each_stage_no_buyer_commitment
     a manager's override), in money as people write it."""
     add_user(engine, "carol", UserRole.MANAGER, T0, "east", "carol-secret")
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
-        csrf = _logged_in(browser)
+        csrf = log_in(browser, "carol", "carol-secret")
         claimed = browser.post(
             "/deals", data={"name": "Claimed", "account": "A", "amount": "40000", "csrf": csrf}
         )
@@ -187,7 +177,7 @@ def test_a_review_asked_for_a_day_that_is_no_date_says_so_and_reviews_today(
 ) -> None:
     add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
-        _logged_in(browser)
+        log_in(browser, "carol", "carol-secret")
         for bad in ("2026-13-45", "0001-01-01"):
             shown = browser.get("/review", params={"as_of": bad})
             assert shown.status_code == 422
@@ -202,7 +192,7 @@ def test_a_deals_details_are_edited_from_its_page_and_a_rep_keeps_their_deals(
 ) -> None:
     add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
-        csrf = _logged_in(browser)
+        csrf = log_in(browser, "carol", "carol-secret")
         deal_id = _new_deal(browser, csrf, "Fleet")
         same = {"csrf": csrf, "name": "Fleet", "account": "Acme", "owner": "carol"}
         edited = browser.post(

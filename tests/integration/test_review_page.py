@@ -17,15 +17,9 @@ from dealgate.services import deals as svc
 from dealgate.services.users import add_user
 from tests.api_support import running_api
 from tests.builders import T0
+from tests.pages_support import log_in
 
 LATER = (T0 + timedelta(days=30)).date().isoformat()  # every deal opened at T0 is stalled
-
-
-def _log_in(browser: httpx.Client) -> None:
-    token = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text)
-    assert token is not None
-    data = {"name": "carol", "password": "carol-secret", "csrf": token.group(1)}
-    assert browser.post("/login", data=data).status_code == 303
 
 
 def _rows(page: str) -> list[int]:
@@ -44,7 +38,7 @@ def test_flagged_deals_come_largest_first_a_hundred_a_page(engine: Engine) -> No
         amounts[deal.id] = (amount, owner)
     largest_first = sorted(amounts, key=lambda i: (-amounts[i][0], i))
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
-        _log_in(browser)
+        log_in(browser, "carol", "carol-secret")
         first = browser.get("/review", params={"as_of": LATER})
         assert first.status_code == 200
         assert _rows(first.text) == largest_first[:100]
@@ -93,7 +87,7 @@ def test_the_flagged_deals_download_as_csv_with_the_pages_filters_and_no_formula
             amount=Decimal(1000 * (n + 1)),
         )
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
-        _log_in(browser)
+        log_in(browser, "carol", "carol-secret")
         page = browser.get("/review", params={"as_of": LATER, "owner": "alice"}).text
         link = re.search(r'href="(/review\.csv\?[^"]+)" download', page)
         assert link is not None

@@ -620,10 +620,16 @@ def load_stage_mapping(path: Path, process_keys: list[str]) -> dict[str, str]:
             "`--suggest-mapping` writes one.",
             "mapping",
         )
+    return check_stage_mapping(stages, process_keys, str(path))
+
+
+def check_stage_mapping(
+    stages: dict[str, Any], process_keys: list[str], where: str
+) -> dict[str, str]:
     details = [
         ErrorDetail(
             "invalid_mapping",
-            f"{path}: \"{theirs}\" maps to '{ours}', which is not a stage; use one of: "
+            f"{where}: \"{theirs}\" maps to '{ours}', which is not a stage; use one of: "
             f"{', '.join(process_keys)}.",
             f"stages.{theirs}",
         )

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse
 
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.io import readers
-from dealgate.io.readers import check_owner_mapping
+from dealgate.io.readers import check_owner_mapping, check_stage_mapping
 from dealgate.io.records import SourceData
 from dealgate.services import deals as svc
 from dealgate.services.importing import run_import
@@ -158,18 +158,13 @@ def run(
     keys = list(svc.active_process(engine).stage_keys)
     chosen = dict(zip(theirs, ours, strict=False))
     mapping = {name: stage for name, stage in chosen.items() if stage}  # "": left out
-    wrong = [
-        ErrorDetail(
-            "invalid_mapping",
-            f"'{name}' is mapped to '{stage}', which is not a stage; choose one of: "
-            f"{', '.join(keys)}.",
-            f"stages.{name}",
-        )
-        for name, stage in mapping.items()
-        if stage not in keys
-    ]
     owner_theirs, owner_ours = owner_theirs or [], owner_ours or []
     owners = dict(zip(owner_theirs, owner_ours, strict=False))
+    wrong: list[ErrorDetail] = []
+    try:
+        mapping = check_stage_mapping(mapping, keys, "The stages")
+    except DealgateError as e:
+        wrong += e.details
     try:
         owners = check_owner_mapping(owners, "The owners")
     except DealgateError as e:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import Engine
 
 from dealgate.cli_support import parse_date
 from dealgate.domain.errors import DealgateError, ErrorDetail
@@ -20,7 +21,7 @@ from dealgate.domain.review import FLAG_CODES, DealReview
 from dealgate.services import views
 from dealgate.services.review import PipelineReview
 from dealgate.services.review import review as run_review
-from dealgate.web.routes import EngineDep, NowDep, PageDep, render, storable_input
+from dealgate.web.routes import EngineDep, NowDep, Page, PageDep, render, storable_input
 from dealgate.web.stage_total import StageTotal
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
@@ -39,29 +40,46 @@ CSV_COLUMNS = (
 )
 
 
+class Filters:
+    """The review's query: the day, and which flagged deals to list ("" from a form: any)."""
+
+    def __init__(
+        self,
+        as_of: Annotated[str | None, Query(max_length=10)] = None,
+        flag: Annotated[str | None, Query(max_length=40)] = None,
+        stage: Annotated[str | None, Query(max_length=40)] = None,
+        owner: Annotated[str | None, Query(max_length=100)] = None,
+    ) -> None:
+        self.as_of = as_of or None
+        self.flag, self.stage, self.owner = flag or None, stage or None, owner or None
+
+
+def _review(
+    engine: Engine, p: Page, as_of: str | None, now: datetime
+) -> tuple[date, PipelineReview]:
+    """The review at the end of `as_of` (today when None), of the deals the user sees."""
+    day = parse_date(as_of, "as_of") or now.date()
+    when = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+    return day, run_review(engine, when, owners=p.visibility.owners)
+
+
 @router.get("/review")
 def review_page(
     request: Request,
     engine: EngineDep,
     p: PageDep,
     now: NowDep,
-    as_of: Annotated[str | None, Query(max_length=10)] = None,
-    flag: Annotated[str | None, Query(max_length=40)] = None,
-    stage: Annotated[str | None, Query(max_length=40)] = None,
-    owner: Annotated[str | None, Query(max_length=100)] = None,
+    chosen: Annotated[Filters, Depends()],
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     errors: list[ErrorDetail] = []
     try:
-        day = parse_date(as_of or None, "as_of") or now.date()  # a form sends "" for none
-        when = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
-        result = run_review(engine, when, owners=p.visibility.owners)
+        day, result = _review(engine, p, chosen.as_of, now)
     except DealgateError as e:  # a date that is no date, or out of range: today, and why
         errors = e.details
-        day = now.date()
-        result = run_review(engine, now, owners=p.visibility.owners)
+        day, result = _review(engine, p, None, now)
     title = "Reviewed today instead:" if errors else "Shown without that filter:"
-    flag, stage, owner = flag or None, stage or None, owner or None
+    flag, stage, owner = chosen.flag, chosen.stage, chosen.owner
     errors += _unknown_filters(result, flag, stage)
     if errors:
         flag = stage = None
@@ -123,23 +141,17 @@ def review_csv(
     engine: EngineDep,
     p: PageDep,
     now: NowDep,
-    as_of: Annotated[str | None, Query(max_length=10)] = None,
-    flag: Annotated[str | None, Query(max_length=40)] = None,
-    stage: Annotated[str | None, Query(max_length=40)] = None,
-    owner: Annotated[str | None, Query(max_length=100)] = None,
+    chosen: Annotated[Filters, Depends()],
 ) -> Response:
     """Every flagged deal the page's filters choose, for a spreadsheet: no page limit."""
-    day = parse_date(as_of or None, "as_of") or now.date()
-    when = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
-    result = run_review(engine, when, owners=p.visibility.owners)
-    flag, stage, owner = flag or None, stage or None, owner or None
-    wrong = _unknown_filters(result, flag, stage)
+    day, result = _review(engine, p, chosen.as_of, now)
+    wrong = _unknown_filters(result, chosen.flag, chosen.stage)
     if wrong:
         raise DealgateError(wrong[0].message, wrong)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for d in _flagged(result, flag, stage, owner):
+    for d in _flagged(result, chosen.flag, chosen.stage, chosen.owner):
         writer.writerow(
             [
                 d.deal_id,
