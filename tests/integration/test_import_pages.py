@@ -4,6 +4,7 @@ what came in; bad uploads are refused in words and leave nothing behind."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -235,3 +236,22 @@ def test_the_demo_has_an_admin_who_may_import(engine: Engine) -> None:
         log_in(browser, DEMO_ADMIN, DEMO_PASSWORD)
         page = browser.get("/import")
         assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+
+
+def test_a_mapping_sent_twice_at_once_imports_once(engine: Engine, uploads: Path) -> None:
+    """A double click: one import, and the other click told the files are gone (never a 500
+    from reading files the first is removing)."""
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        mapping_page = _upload(browser, csrf, SALESFORCE)
+        token = _token(mapping_page.text)
+        names = re.findall(r'name="theirs" value="([^"]+)"', mapping_page.text)
+        form = {"csrf": csrf, "theirs": names, "ours": [MAPPING.get(n, "") for n in names]}
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(
+                pool.map(lambda _: browser.post(f"/import/{token}", data=form), range(2))
+            )
+    assert sorted(a.status_code for a in answers) == [200, 404]
+    assert "<code>upload_gone</code>" in next(a.text for a in answers if a.status_code == 404)
+    assert _deals(engine) == 10 and list(uploads.iterdir()) == []

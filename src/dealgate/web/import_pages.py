@@ -140,20 +140,7 @@ def run(
         return _page(request, p, "upload", errors=_refused(p), status=403)
     folder = UPLOADS / token
     if not token.replace("-", "").replace("_", "").isalnum() or not _is_uploaders(folder, p):
-        return _page(
-            request,
-            p,
-            "upload",
-            errors=[
-                ErrorDetail(
-                    "upload_gone",
-                    "These files were imported already or kept too long; upload them again "
-                    "(importing the same export twice changes nothing).",
-                    "token",
-                )
-            ],
-            status=404,
-        )
+        return _gone(request, p)
     source = (folder / ".source").read_text(encoding="utf-8")
     keys = list(svc.active_process(engine).stage_keys)
     chosen = dict(zip(theirs, ours, strict=False))
@@ -185,18 +172,25 @@ def run(
             owners=owners,
             users=user_names(engine),
         )
+    # Claimed by renaming, so that a second click imports nothing rather than reading files
+    # the first one is removing.
+    claimed = folder.with_name(f"{token}.importing")
+    try:
+        folder.rename(claimed)
+    except OSError:
+        return _gone(request, p)
     try:
         summary = run_import(
             engine,
             source,
-            _read(source, folder),
+            _read(source, claimed),
             mapping,
             now=now,
             text_workers=1,  # a server's worker does not start processes of its own
             owners=owners,
         )
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(claimed, ignore_errors=True)
     result = summary.to_dict()
     return _page(
         request,
@@ -232,6 +226,23 @@ def _page(
             **context,
         },
         status,
+    )
+
+
+def _gone(request: Request, p: Page) -> HTMLResponse:
+    return _page(
+        request,
+        p,
+        "upload",
+        errors=[
+            ErrorDetail(
+                "upload_gone",
+                "These files were imported already or kept too long; upload them again "
+                "(importing the same export twice changes nothing).",
+                "token",
+            )
+        ],
+        status=404,
     )
 
 
