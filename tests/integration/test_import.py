@@ -202,6 +202,28 @@ def test_an_export_in_one_currency_comes_in_without_a_warning(engine: Engine) ->
     assert summary.currencies == {"EUR": 5} and summary.warnings == []
 
 
+def test_an_export_saved_by_excel_on_windows_comes_in_with_its_accents_and_a_note(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Excel's 'CSV (Comma delimited)' is Windows-1252: it failed as not UTF-8 before."""
+    export = tmp_path / "deals.csv"
+    utf8 = (DATA / "pipedrive-deals.csv").read_text(encoding="utf-8")
+    export.write_bytes(utf8.replace("Acme", "Café Müller €").encode("cp1252"))
+    stages = readers.load_stage_mapping(DATA / "pipedrive-mapping.toml", KEYS)
+    summary = run_import(
+        engine, "pipedrive", readers.pipedrive(export), stages, now=T0, as_of=T0.date()
+    )
+    assert summary.deals_created == 5  # the sample's row without a title is refused, as ever
+    assert [(e.line, e.column) for e in summary.rejected] == [(7, "Title")]
+    assert len(summary.warnings) == 1 and summary.warnings[0].startswith("deals.csv: not UTF-8")
+    with engine.connect() as conn:
+        accounts = set(conn.scalars(select(t.deals.c.account)))
+    assert "Café Müller € Logistics" in accounts
+    utf8_copy = tmp_path / "utf8.csv"
+    utf8_copy.write_text(utf8, encoding="utf-8")
+    assert readers.read_as_windows(readers.pipedrive(utf8_copy)) == []
+
+
 def test_amounts_in_several_currencies_come_in_as_they_are_with_a_warning_naming_them(
     engine: Engine, tmp_path: Path
 ) -> None:

@@ -29,3 +29,19 @@ def test_rows_are_read_as_csv_dictreader_reads_them(tmp_path: Path, text: str) -
         reader = csv.DictReader(handle)
         expected = [(reader.line_num, row) for row in reader]
     assert list(_rows(path)) == expected
+
+
+TEXT = "Name,Contact\nCafé Müller,Zoë\n"
+ENCODED = {
+    "UTF-8": TEXT.encode(),
+    "UTF-8 with Excel's byte order mark": TEXT.encode("utf-8-sig"),
+    "UTF-16 with its byte order mark (Excel's Unicode text)": TEXT.encode("utf-16"),
+    "Windows-1252 (Excel's CSV on Windows)": TEXT.encode("cp1252"),
+}
+
+
+@pytest.mark.parametrize("raw", ENCODED.values(), ids=ENCODED.keys())
+def test_an_export_is_read_in_the_encoding_it_was_saved_in(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(raw)
+    assert [row for _, row in _rows(path)] == [{"Name": "Café Müller", "Contact": "Zoë"}]

@@ -6,13 +6,15 @@ reason) and the rest goes on. A file without the columns it needs is refused who
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import tomllib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.io.parsing import CellError, parse_amount, parse_bool, parse_date, parse_datetime
@@ -44,10 +46,52 @@ SALESFORCE_ROLES = {
 }
 
 
+def _open(path: Path) -> TextIO:
+    """The file as text in the encoding it was written in: UTF-8 (with or without Excel's
+    byte order mark), UTF-16 when it starts with one, and otherwise Windows-1252, which is
+    what Excel writes for "CSV (Comma delimited)" on Windows."""
+    encoding = text_encoding(path)
+    errors = "replace" if encoding == WINDOWS else "strict"  # 5 bytes have no character there
+    return path.open(newline="", encoding=encoding, errors=errors)
+
+
+WINDOWS = "cp1252"
+
+
+@lru_cache(maxsize=64)
+def _encoding_of(path: Path, _size: int, _mtime: float) -> str:
+    with path.open("rb") as raw:
+        start = raw.read(4)
+        if start.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        raw.seek(0)
+        check = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := raw.read(1 << 20):
+                check.decode(chunk)
+            check.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return WINDOWS
+    return "utf-8-sig"
+
+
+def read_as_windows(data: SourceData) -> list[str]:
+    """The names of the source's files that were not UTF-8 (read as Windows-1252)."""
+    return [p.name for p in data.files if text_encoding(p) == WINDOWS]
+
+
+def text_encoding(path: Path) -> str:
+    """How `path` is read (worked out once per version of the file: it reads it whole)."""
+    stat = path.stat()
+    return _encoding_of(path, stat.st_size, stat.st_mtime)
+
+
 def _rows(path: Path) -> Iterator[tuple[int, Row]]:
     """Rows as csv.DictReader gives them (a short row's missing cells are None, a long row's
     extra cells go under None, blank lines are skipped), at half its cost per row."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    with _open(path) as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
@@ -66,7 +110,7 @@ def _rows(path: Path) -> Iterator[tuple[int, Row]]:
 
 
 def _header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    with _open(path) as handle:
         return next(csv.reader(handle), [])
 
 
@@ -313,7 +357,24 @@ def salesforce(directory: Path) -> SourceData:
                 if activity is not None:
                     yield activity
 
-    return SourceData(deals, contacts, history, activities, errors, stage_names, owner_names - {""})
+    names = (
+        "Opportunity",
+        "OpportunityHistory",
+        "OpportunityContactRole",
+        "Contact",
+        "Task",
+        "Event",
+    )
+    return SourceData(
+        deals,
+        contacts,
+        history,
+        activities,
+        errors,
+        stage_names,
+        owner_names - {""},
+        [directory / f"{n}.csv" for n in names if (directory / f"{n}.csv").is_file()],
+    )
 
 
 def _activity_kind(subject: str, default: str) -> str:
@@ -482,6 +543,7 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
         errors=errors,
         stage_names=stage_names - {""},
         owner_names=owner_names - {""},
+        files=[path],
         stage_column=columns["stage"],
     )
 

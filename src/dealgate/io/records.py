@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 
@@ -84,4 +85,5 @@ class SourceData:
     errors: list[RowError] = field(default_factory=list)
     stage_names: set[str] = field(default_factory=set)
     owner_names: set[str] = field(default_factory=set)  # as deals will carry them
+    files: list[Path] = field(default_factory=list)  # every file it reads
     stage_column: str = "StageName"

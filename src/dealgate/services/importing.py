@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, select, text
 
 from dealgate.domain.process import CLOSED_STAGES, LOST, Process
+from dealgate.io.readers import read_as_windows
 from dealgate.io.records import ImportedActivity, ImportedDeal, RowError, SourceData
 from dealgate.services.import_text import Batch, read_texts
 from dealgate.store import bulk
@@ -47,20 +48,29 @@ class ImportSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     review: dict[str, Any] = field(default_factory=dict)
     currencies: Counter[str] = field(default_factory=Counter)  # of the deals created
+    read_as_windows: list[str] = field(default_factory=list)  # files that were not UTF-8
 
     @property
     def warnings(self) -> list[str]:
         """What was imported but deserves a look before anyone trusts the totals."""
+        found = []
+        if self.read_as_windows:
+            found.append(
+                f"{', '.join(self.read_as_windows)}: not UTF-8, so read as Windows-1252 (what "
+                "Excel writes for 'CSV' on Windows). If accented names look wrong, export the "
+                "file as 'CSV UTF-8': importing it again does not change deals already in."
+            )
         if len(self.currencies) < 2:
-            return []
+            return found
         counts = ", ".join(f"{code} {n}" for code, n in self.currencies.most_common())
-        return [
+        found.append(
             f"The amounts are in {len(self.currencies)} currencies ({counts}) and were "
             "imported as they are: a dealgate database keeps one currency, so its pipeline "
             "totals add them up unconverted. Convert the amounts in the export to one "
             "currency before importing it into a new database, or import each currency's "
             "deals into a database of its own."
-        ]
+        )
+        return found
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -185,7 +195,7 @@ def _import(
     commit_every: int,
     text_workers: int | None,
 ) -> ImportSummary:
-    summary = ImportSummary(source)
+    summary = ImportSummary(source, read_as_windows=read_as_windows(data))
     step = tick or (lambda _phase, _n: None)
     with UnitOfWork(engine, write=False) as uow:
         process = uow.processes.active()
