@@ -219,6 +219,18 @@ def test_a_deals_details_are_edited_from_its_page_and_a_rep_keeps_their_deals(
                 "invalid_amount",
             ),
             (
+                browser.post(f"/deals/{deal_id}/edit", data={**same, "amount": "1e400"}),
+                422,
+                "invalid_amount",
+            ),
+            (
+                browser.post(
+                    "/deals", data={"csrf": csrf, "name": "X", "account": "Y", "amount": "0.001"}
+                ),
+                422,
+                "invalid_amount",
+            ),
+            (
                 browser.post(f"/deals/{deal_id}/edit", data={**same, "close_date": "31/01"}),
                 422,
                 "invalid_date",
@@ -228,6 +240,8 @@ def test_a_deals_details_are_edited_from_its_page_and_a_rep_keeps_their_deals(
         for answer, status, code in refused:
             assert answer.status_code == status, (code, answer.text[-800:])
             assert f"<code>{code}" in answer.text
+        too_big = browser.get("/deals/99999999999999999999")  # a 500 on SQLite before
+        assert too_big.status_code == 422 and too_big.json()["errors"][0]["field"] == "deal_id"
     with engine.connect() as conn:
         row = conn.execute(select(tables.deals).where(tables.deals.c.id == deal_id)).one()
         updates = conn.scalar(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from dealgate.domain.commitment import Party, Status, can_transition
+from dealgate.domain.deal import Deal
 from dealgate.domain.errors import DealgateError
 from dealgate.domain.interaction import InteractionKind, Outcome
 from dealgate.domain.ladder import Rung
@@ -257,3 +258,40 @@ def test_a_deal_update_records_only_the_fields_whose_value_changes(
     deal.update(now=at(1), actor="alice", **fields)
     updates = [e.payload for e in deal.new_events if e.type == "deal.updated"]
     assert updates == ([] if recorded is None else [recorded])
+
+
+@pytest.mark.parametrize(
+    ("amount", "kept"),
+    [
+        (Decimal("48000"), Decimal("48000")),
+        (Decimal("0"), Decimal("0")),
+        (Decimal("-0"), Decimal("0")),
+        (Decimal("12.5"), Decimal("12.5")),
+        (Decimal("1e13"), Decimal("1e13")),
+        (Decimal("-1"), None),
+        (Decimal("1e400"), None),
+        (Decimal("10000000000000.01"), None),
+        (Decimal("Infinity"), None),
+        (Decimal("NaN"), None),
+        (Decimal("1.005"), None),
+    ],
+)
+def test_a_deal_carries_an_amount_from_zero_to_ten_trillion_in_cents(
+    amount: Decimal, kept: Decimal | None
+) -> None:
+    for change in (
+        lambda: a_deal().update(amount=amount, now=at(1), actor="alice"),
+        lambda: Deal.open(
+            PROCESS, name="X", account="Y", owner="alice", now=at(0), actor="alice", amount=amount
+        ),
+    ):
+        if kept is None:
+            with pytest.raises(DealgateError) as caught:
+                change()
+            assert caught.value.codes == ["invalid_amount"]
+        else:
+            change()
+    if kept is not None:
+        deal = a_deal()
+        deal.update(amount=amount, now=at(1), actor="alice")
+        assert deal.amount == kept and str(deal.amount) != "-0"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
@@ -25,6 +25,11 @@ class Unauthenticated(DealgateError):
 
 def unauthenticated(message: str) -> DealgateError:
     return DealgateError(message, [ErrorDetail("unauthenticated", message, "authorization")], 401)
+
+
+# Ids in paths, bounded to what the databases store: a larger number is a 422, not a 500.
+DealId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The deal's id.")]
+Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="The commitment's number.")]
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from dealgate.api.deps import Caller, CallerDep, EngineDep, NowDep
+from dealgate.api.deps import Caller, CallerDep, DealId, EngineDep, NowDep, Number
 from dealgate.api.responses import FastJSONResponse
 from dealgate.api.schemas import (
     AdvanceRequest,
@@ -47,8 +47,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
-DealId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The deal's id.")]
-Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="The commitment's number.")]
 SafeText = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
 
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from dealgate.api.deps import CallerDep, EngineDep, NowDep
-from dealgate.api.routes_deals import ERRORS, DealId, _detail
+from dealgate.api.deps import CallerDep, DealId, EngineDep, NowDep
+from dealgate.api.routes_deals import ERRORS, _detail
 from dealgate.api.schemas import (
     AuditOut,
     DealCoachOut,

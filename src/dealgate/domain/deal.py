@@ -35,6 +35,25 @@ def _storable(value: str | None, field_name: str) -> str | None:
     return value
 
 
+MAX_AMOUNT = Decimal("1e13")  # what the amount column holds: 14 digits, 2 of them cents
+
+
+def _amount(value: Decimal | None) -> Decimal | None:
+    """An amount a deal can carry: 0 to 10^13, in cents at most (-0 is 0)."""
+    if value is None:
+        return None
+    if not value.is_finite() or not 0 <= value <= MAX_AMOUNT:
+        raise invalid(
+            "invalid_amount", f"The amount must be a number from 0 to {MAX_AMOUNT:,.0f}.", "amount"
+        )
+    exponent = value.as_tuple().exponent  # an int for a finite number
+    if isinstance(exponent, int) and exponent < -2:
+        raise invalid(
+            "invalid_amount", f"{value} has more than cents; round it to two decimals.", "amount"
+        )
+    return value + 0  # Decimal("-0") + 0 is 0
+
+
 def _required_text(value: str, field_name: str, limit: int = MAX_TEXT) -> str:
     text = value.strip()
     _storable(text, field_name)
@@ -96,8 +115,7 @@ class Deal:
                 "invalid_stage", "A new deal must start in an open stage, not won or lost.", "stage"
             )
         process.stage(key)  # raises unknown_stage for an unknown key
-        if amount is not None and amount < 0:
-            raise invalid("invalid_amount", "The amount must be zero or more.", "amount")
+        amount = _amount(amount)
         deal = cls(
             name=_required_text(name, "name", 200),
             account=_required_text(account, "account", 200),
@@ -361,12 +379,9 @@ class Deal:
             self.account = changes["account"] = text
         if owner is not None and (text := _required_text(owner, "owner", 100)) != self.owner:
             self.owner = changes["owner"] = text
-        if amount is not None:
-            if amount < 0:
-                raise invalid("invalid_amount", "The amount must be zero or more.", "amount")
-            if amount != self.amount:
-                self.amount = amount
-                changes["amount"] = str(amount)
+        if (amount := _amount(amount)) is not None and amount != self.amount:
+            self.amount = amount
+            changes["amount"] = str(amount)
         if close_date is not None and close_date != self.close_date:
             self.close_date = close_date
             changes["close_date"] = close_date.isoformat()

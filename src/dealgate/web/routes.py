@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 
-from dealgate.api.deps import get_engine, get_now
+from dealgate.api.deps import DealId, Number, get_engine, get_now
 from dealgate.cli_support import parse_amount, parse_date
 from dealgate.domain.access import User, UserRole, Visibility
 from dealgate.domain.audit import audit_process
@@ -253,7 +253,7 @@ def board(
 @router.post("/deals/{deal_id}/advance")
 def advance(
     request: Request,
-    deal_id: int,
+    deal_id: DealId,
     engine: EngineDep,
     p: PageDep,
     now: NowDep,
@@ -294,7 +294,7 @@ def advance(
 @router.post("/deals/{deal_id}/close")
 def close_lost(
     request: Request,
-    deal_id: int,
+    deal_id: DealId,
     engine: EngineDep,
     p: PageDep,
     now: NowDep,
@@ -313,7 +313,7 @@ def close_lost(
 @router.post("/deals/{deal_id}/edit")
 def edit_deal(
     request: Request,
-    deal_id: int,
+    deal_id: DealId,
     engine: EngineDep,
     p: PageDep,
     now: NowDep,
@@ -414,7 +414,7 @@ def _deal_page(
     engine: Engine,
     p: Page,
     now: datetime,
-    deal_id: int,
+    deal_id: DealId,
     errors: list[ErrorDetail] | None = None,
     status: int = 200,
     notice: str | None = None,
@@ -480,7 +480,7 @@ def _deal_page(
 @router.get("/deals/{deal_id}")
 def deal_page(
     request: Request,
-    deal_id: int,
+    deal_id: DealId,
     engine: EngineDep,
     p: PageDep,
     now: NowDep,
@@ -496,7 +496,7 @@ def _after(
     engine: Engine,
     p: Page,
     now: datetime,
-    deal_id: int,
+    deal_id: DealId,
     change: Any,
     done: str,
     to: str | None = None,
@@ -515,7 +515,7 @@ def _after(
 @router.post("/deals/{deal_id}/stakeholders")
 def add_stakeholder(
     request: Request,
-    deal_id: int,
+    deal_id: DealId,
     engine: EngineDep,
     p: PageDep,
     now: NowDep,
@@ -550,7 +550,7 @@ def add_stakeholder(
 @router.post("/deals/{deal_id}/commitments")
 def add_commitment(
     request: Request,
-    deal_id: int,
+    deal_id: DealId,
     engine: EngineDep,
     p: PageDep,
     now: NowDep,
@@ -592,8 +592,8 @@ def _status(text: str) -> Status:
 @router.post("/deals/{deal_id}/commitments/{number}/{verb}")
 def confirm_or_reject(
     request: Request,
-    deal_id: int,
-    number: int,
+    deal_id: DealId,
+    number: Number,
     verb: str,
     engine: EngineDep,
     p: PageDep,
@@ -623,7 +623,7 @@ def confirm_or_reject(
 @router.post("/deals/{deal_id}/interactions")
 def add_interaction(
     request: Request,
-    deal_id: int,
+    deal_id: DealId,
     engine: EngineDep,
     p: PageDep,
     now: NowDep,
