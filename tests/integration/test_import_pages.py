@@ -255,3 +255,38 @@ def test_a_mapping_sent_twice_at_once_imports_once(engine: Engine, uploads: Path
     assert sorted(a.status_code for a in answers) == [200, 404]
     assert "<code>upload_gone</code>" in next(a.text for a in answers if a.status_code == 404)
     assert _deals(engine) == 10 and list(uploads.iterdir()) == []
+
+
+def test_a_nul_character_in_a_stage_or_owner_cell_rejects_its_row_not_the_mapping(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The mapping page sends every name back; one no page may send would have refused it."""
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    sample = (DATA / "hubspot-deals.csv").read_text(encoding="utf-8")
+    first = sample.splitlines()[1]
+    cells = first.split(",")
+    cells[0], cells[2], cells[6] = "999001", "closed\x00won", "Eve\x00Mallory"
+    export = tmp_path / "deals.csv"
+    export.write_text(sample + ",".join(cells) + "\n", encoding="utf-8")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        mapping_page = _upload(browser, csrf, [export], "hubspot")
+        assert mapping_page.status_code == 200 and "\x00" not in mapping_page.text
+        names = re.findall(r'name="theirs" value="([^"]+)"', mapping_page.text)
+        owners = re.findall(r'name="owner_theirs" value="([^"]+)"', mapping_page.text)
+        stages = dict(
+            re.findall(r'"([^"]+)" = "(\w+)"', (DATA / "hubspot-mapping.toml").read_text())
+        )
+        done = browser.post(
+            f"/import/{_token(mapping_page.text)}",
+            data={
+                "csrf": csrf,
+                "theirs": names,
+                "ours": [stages.get(n, "") for n in names],
+                "owner_theirs": owners,
+                "owner_ours": owners,
+            },
+        )
+        assert done.status_code == 200
+        assert re.search(r"<td>deals.csv</td><td>\d+</td><td>Deal (Stage|owner)</td>", done.text)
+        assert "NUL character" in done.text

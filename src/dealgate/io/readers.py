@@ -142,6 +142,12 @@ def _currency(row: Row, column: str | None) -> str | None:
     return (row.get(column) or "").strip().upper()[:10] or None
 
 
+def _mappable(names: set[str]) -> set[str]:
+    """The names a mapping can hold: a row whose cell is empty or holds a NUL character is
+    refused whatever the mapping says."""
+    return {n for n in names if n and "\x00" not in n}
+
+
 def _owner_name(row: Row, column: str) -> str:
     """The owner as a deal will carry it (see `_text`), to map it to one of our users."""
     return (row.get(column) or "").strip()[:100]
@@ -217,6 +223,7 @@ def salesforce(directory: Path) -> SourceData:
         if row.get("StageName"):
             stage_names.add(row["StageName"].strip())
         owner_names.add(_owner_name(row, cols["Owner.Name"]))
+    stage_names, owner_names = _mappable(stage_names), _mappable(owner_names)
 
     def deals() -> Iterator[ImportedDeal]:
         for line, row in _rows(opportunity):
@@ -372,7 +379,7 @@ def salesforce(directory: Path) -> SourceData:
         activities,
         errors,
         stage_names,
-        owner_names - {""},
+        owner_names,
         [directory / f"{n}.csv" for n in names if (directory / f"{n}.csv").is_file()],
     )
 
@@ -474,6 +481,7 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
     for _, row in _rows(path):
         stage_names.add((row.get(columns["stage"]) or "").strip())
         owner_names.add(_owner_name(row, columns["owner"]))
+    stage_names, owner_names = _mappable(stage_names), _mappable(owner_names)
     contacts: list[ImportedContact] = []
 
     def deals() -> Iterator[ImportedDeal]:
@@ -541,8 +549,8 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
         deals,
         contact_rows,
         errors=errors,
-        stage_names=stage_names - {""},
-        owner_names=owner_names - {""},
+        stage_names=stage_names,
+        owner_names=owner_names,
         files=[path],
         stage_column=columns["stage"],
     )
