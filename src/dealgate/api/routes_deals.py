@@ -31,7 +31,7 @@ from dealgate.api.schemas import (
     StakeholderCreate,
     StakeholderOut,
 )
-from dealgate.domain.access import UserRole
+from dealgate.domain.access import require_may_own
 from dealgate.domain.commitment import Status
 from dealgate.domain.deal import Deal
 from dealgate.domain.errors import invalid
@@ -97,27 +97,10 @@ def _encode(last: int | None) -> str | None:
     return None if last is None else base64.urlsafe_b64encode(str(last).encode()).decode()
 
 
-def _owner_allowed(caller: Caller, owner: str) -> None:
-    if caller.user.role is UserRole.REP and owner != caller.user.name:
-        raise invalid(
-            "forbidden",
-            "A rep may only own their own deals; ask a manager to assign it.",
-            "owner",
-            status=403,
-        )
-    if not caller.visibility.sees(owner):
-        raise invalid(
-            "forbidden",
-            f"'{owner}' is not in your team; pick an owner you manage.",
-            "owner",
-            status=403,
-        )
-
-
 @router.post("/deals", response_model=DealOut, status_code=201, tags=["deals"])
 def create_deal(body: DealCreate, engine: EngineDep, caller: CallerDep, now: NowDep) -> Any:
     owner = body.owner or caller.user.name
-    _owner_allowed(caller, owner)
+    require_may_own(caller.user, caller.visibility, owner)
     deal = svc.open_deal(
         engine,
         now=now,
@@ -174,7 +157,7 @@ def update_deal(
     now: NowDep,
 ) -> Any:
     if body.owner is not None:
-        _owner_allowed(caller, body.owner)
+        require_may_own(caller.user, caller.visibility, body.owner)
     ctx = change_context(engine, now, caller.guard)
     deal = svc.update_deal(
         engine,

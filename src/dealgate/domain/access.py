@@ -71,6 +71,25 @@ class Visibility:
         return self.owners is None or owner in self.owners
 
 
+def require_may_own(user: User, seen: Visibility, owner: str) -> None:
+    """Whom a user may give a deal to: a rep only themselves, a manager their team, an admin
+    anyone."""
+    if user.role is UserRole.REP and owner != user.name:
+        raise invalid(
+            "forbidden",
+            "A rep may only own their own deals; ask a manager to assign it.",
+            "owner",
+            status=403,
+        )
+    if not seen.sees(owner):
+        raise invalid(
+            "forbidden",
+            f"'{owner}' is not in your team; pick an owner you manage.",
+            "owner",
+            status=403,
+        )
+
+
 def visibility(user: User, team_members: frozenset[str]) -> Visibility:
     if user.role is UserRole.ADMIN:
         return Visibility(None)

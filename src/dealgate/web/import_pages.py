@@ -113,7 +113,7 @@ def upload(
         "mapping",
         token=token,
         source=source,
-        files=sorted(f.name for f in folder.iterdir() if f.suffix == ".csv"),
+        files=_csv_names(folder),
         mapping=readers.suggest_stages(data.stage_names, keys),
         stage_keys=keys,
         owners=readers.suggest_owners(data.owner_names, users),
@@ -166,7 +166,7 @@ def run(
             status=422,
             token=token,
             source=source,
-            files=sorted(f.name for f in folder.iterdir() if f.suffix == ".csv"),
+            files=_csv_names(folder),
             mapping=chosen,
             stage_keys=keys,
             owners=owners,
@@ -293,6 +293,10 @@ def _keep(files: list[UploadFile], source: str, folder: Path, uploader: str) -> 
             shutil.copyfileobj(f.file, out)
     (folder / ".source").write_text(source, encoding="utf-8")
     (folder / ".uploader").write_text(uploader, encoding="utf-8")
+
+
+def _csv_names(folder: Path) -> list[str]:
+    return sorted(f.name for f in folder.iterdir() if f.suffix == ".csv")
 
 
 def _is_uploaders(folder: Path, p: Page) -> bool:

@@ -4,6 +4,7 @@ makes navigation and forms feel instant. Errors use the API's codes, shown next 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlalchemy import Engine
 
 from dealgate.api.deps import DealId, Number, get_engine, get_now
 from dealgate.cli_support import parse_amount, parse_date
-from dealgate.domain.access import User, UserRole, Visibility
+from dealgate.domain.access import User, UserRole, Visibility, require_may_own
 from dealgate.domain.audit import audit_process
 from dealgate.domain.coaching import coach_deal, metric_values
 from dealgate.domain.commitment import Party, Status
@@ -69,18 +70,6 @@ class Page:
     def guard(self, deal: Deal) -> None:
         if not self.visibility.sees(deal.owner):
             raise invalid("not_found", f"No deal {deal.id}.", "deal", status=404)
-
-    def check_owner(self, owner: str) -> None:
-        """A rep owns their own deals only; a manager gives them to their team."""
-        if not self.visibility.sees(owner) or (
-            self.user.role is UserRole.REP and owner != self.user.name
-        ):
-            raise invalid(
-                "forbidden",
-                "You can only give deals to yourself or your team.",
-                "owner",
-                status=403,
-            )
 
     def check(self, token: str) -> None:
         if not sessions.same(token, self.csrf):
@@ -328,12 +317,12 @@ def edit_deal(
     here: only the gate moves it."""
     p.check(csrf)
 
+    def guard(deal: Deal) -> None:
+        p.guard(deal)  # an unseen deal is not found, before anything about its owner
+        if owner and owner != deal.owner:
+            require_may_own(p.user, p.visibility, owner)
+
     def change(ctx: svc.ChangeContext) -> Any:
-        if owner:
-            current = svc.get_deal(engine, deal_id).deal
-            p.guard(current)  # an unseen deal is not found, before anything about its owner
-            if owner != current.owner:
-                p.check_owner(owner)
         return svc.update_deal(
             engine,
             deal_id,
@@ -347,7 +336,7 @@ def edit_deal(
             ctx=ctx,
         )
 
-    return _after(request, engine, p, now, deal_id, change, "Details saved.")
+    return _after(request, engine, p, now, deal_id, change, "Details saved.", guard=guard)
 
 
 # --- deals ----------------------------------------------------------------------------------
@@ -387,7 +376,7 @@ def create_deal(
     form = {"name": name, "account": account, "amount": amount, "close_date": close_date}
     try:
         chosen = owner or p.user.name
-        p.check_owner(chosen)
+        require_may_own(p.user, p.visibility, chosen)
         deal = svc.open_deal(
             engine,
             now=now,
@@ -500,11 +489,13 @@ def _after(
     change: Any,
     done: str,
     to: str | None = None,
+    guard: Callable[[Deal], None] | None = None,
 ) -> Response:
     """Run a change of one deal; then the deal page (or `to`) with `done` as its notice, or
-    the deal page with the change's errors."""
+    the deal page with the change's errors. `guard` checks the deal as read (default: that
+    the user sees it)."""
     try:
-        ctx = change_context(engine, now, p.guard)
+        ctx = change_context(engine, now, guard or p.guard)
         change(ctx)
     except DealgateError as e:
         return _deal_page(request, engine, p, now, deal_id, e.details, status=e.status)
