@@ -430,6 +430,21 @@ def test_a_read_after_postgresql_dropped_the_connections_is_answered(engine: Eng
         assert again.status_code == 200 and again.json()["id"] == deal["id"]
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])  # the event-loop reads are PostgreSQL's
+def test_a_running_server_that_has_read_no_deal_yet_leaves_its_tables_free_for_migrations(
+    engine: Engine,
+) -> None:
+    """Its reads' connections were prepared at startup in a transaction left open, holding a
+    lock on every table a deal's read touches until their first read."""
+    with running_api(engine) as api, api.client("alice") as alice:
+        assert alice.get("/deals").status_code == 200  # started, lifespan and all
+        with engine.connect() as conn:
+            conn.execute(text("SET lock_timeout = '3s'"))
+            conn.execute(text("CREATE INDEX ix_waits_for_nobody ON interactions (kind)"))
+            conn.execute(text("ALTER TABLE deals ADD COLUMN waits_for_nobody integer"))
+            conn.rollback()
+
+
 def test_a_server_started_while_postgresql_is_down_answers_503_in_the_one_shape() -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))

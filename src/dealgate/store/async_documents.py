@@ -162,6 +162,10 @@ class AsyncDocuments:
         conn = await connections.acquire()
         try:
             attributes = (await conn.prepare(str(compiled))).get_attributes()
+            # asyncpg's prepare leaves its implicit transaction open, holding a lock on every
+            # table the statement reads until the connection's next query: a server that
+            # had answered no read blocked DDL on those tables (a migration, a trigger).
+            await conn.execute("SELECT 1")
         except BaseException:
             connections.discard(conn)
             raise
