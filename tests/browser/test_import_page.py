@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import OUTPUT, log_in
+from tests.integration.test_import import _big_export
 
 SALESFORCE = sorted((Path(__file__).parents[1] / "data" / "salesforce").iterdir())
 
@@ -25,9 +26,10 @@ def test_an_admin_imports_a_salesforce_export_and_sees_which_deals_only_claim_th
     page.screenshot(path=str(OUTPUT / "import-mapping.png"), full_page=True)
     page.get_by_role("button", name="Import").click()
 
-    status = page.get_by_role("status")
+    # The import's page follows it, then shows what came in.
+    status = page.get_by_role("status").filter(has_text="new deals")
     status.wait_for()
-    assert "10 new deals" in status.inner_text()
+    assert "Imported from salesforce: 10 new deals" in status.inner_text()
     unevidenced = page.locator("#unevidenced")
     assert "Billing platform" in unevidenced.inner_text()
     rejected = page.locator("#rejected").inner_text()
@@ -45,7 +47,7 @@ def test_what_an_import_read_from_text_is_confirmed_from_one_page(page: Any) -> 
     page.get_by_label("CSV files").set_input_files([str(p) for p in SALESFORCE])
     page.get_by_role("button", name="Upload and map the stages").click()
     page.get_by_role("button", name="Import").click()
-    page.get_by_role("status").wait_for()
+    page.get_by_role("status").filter(has_text="new deals").wait_for()
 
     page.get_by_role("link", name="To confirm").click()
     count = page.locator("#waiting-count")
@@ -57,3 +59,25 @@ def test_what_an_import_read_from_text_is_confirmed_from_one_page(page: Any) -> 
     assert int(count.inner_text().split(" of ")[1].split()[0]) == before - 1
     assert page.locator(f"#waiting tr[data-deal='{deal}'][data-number='{number}']").count() == 0
     page.screenshot(path=str(OUTPUT / "confirm-queue.png"), full_page=True)
+
+
+def test_a_long_import_shows_its_progress_then_what_came_in_without_a_reload(
+    page: Any, tmp_path: Path
+) -> None:
+    export = tmp_path / "export"
+    _big_export(export, 1500)
+    log_in(page, "ada", "ada-secret")
+    page.goto("/import")
+    page.get_by_label("CSV files").set_input_files([str(p) for p in sorted(export.iterdir())])
+    page.get_by_role("button", name="Upload and map the stages").click()
+    page.get_by_role("button", name="Import").click()
+
+    progress = page.locator("#import-progress")
+    progress.wait_for()
+    assert "Importing from salesforce" in progress.inner_text()
+    page.locator("#phases tr[data-phase]").first.wait_for()
+    page.screenshot(path=str(OUTPUT / "import-progress.png"), full_page=True)
+    status = page.get_by_role("status").filter(has_text="new deals")
+    status.wait_for(timeout=120_000)
+    assert "1500 new deals" in status.inner_text()
+    assert "/import/" in page.url  # the same address: the page itself loaded the result

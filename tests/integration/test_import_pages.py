@@ -3,23 +3,26 @@ what came in; bad uploads are refused in words and leave nothing behind."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from dealgate.api.app import create_app
 from dealgate.domain.access import UserRole
 from dealgate.services.demo import DEMO_ADMIN, DEMO_PASSWORD, demo_users
 from dealgate.services.users import add_user
 from dealgate.store import tables as t
-from dealgate.web import import_pages
+from dealgate.web import import_jobs, import_pages
 from tests.api_support import running_api, serve
 from tests.builders import T0
-from tests.integration.test_import import DATA, salesforce, snapshot
+from tests.integration.test_import import DATA, _big_export, salesforce, snapshot
 from tests.pages_support import log_in
 
 SALESFORCE = sorted((DATA / "salesforce").iterdir())
@@ -56,6 +59,25 @@ def _token(mapping_page: str) -> str:
     found = re.search(r'action="/import/([^"]+)"', mapping_page)
     assert found is not None, mapping_page
     return found.group(1)
+
+
+def _started(browser: httpx.Client, token: str, form: dict[str, Any]) -> httpx.Response:
+    """Send the mapping: the import starts, and its page is where the answer points."""
+    started = browser.post(f"/import/{token}", data=form)
+    assert started.status_code == 303, started.text
+    assert started.headers["location"] == f"/import/{token}"
+    return started
+
+
+def _finished(browser: httpx.Client, token: str) -> httpx.Response:
+    """The import's page once it no longer shows progress (as the page polls it)."""
+    deadline = time.monotonic() + 120
+    while True:
+        page = browser.get(f"/import/{token}")
+        if 'id="import-progress"' not in page.text:
+            return page
+        assert time.monotonic() < deadline, page.text
+        time.sleep(0.05)
 
 
 def _deals(engine: Engine) -> int:
@@ -96,9 +118,10 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
         assert owners["Alice Morgan"] == "alice.morgan"  # rather than the user alice
         assert owners["Bruno Diaz"] == "bruno"
         assert owners["Chen Li"] == "Chen Li"  # nobody fits: kept
-        done = browser.post(
-            f"/import/{token}",
-            data={
+        _started(
+            browser,
+            token,
+            {
                 "csrf": csrf,
                 "theirs": list(shown),
                 "ours": [MAPPING.get(n, "") for n in shown],
@@ -106,6 +129,7 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
                 "owner_ours": list(owners.values()),
             },
         )
+        done = _finished(browser, token)
         assert done.status_code == 200
         page = done.text
         assert "Imported from salesforce: 10 new deals (0 were in already)" in page
@@ -117,6 +141,7 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
         )
         assert billing is not None and billing.group(2) == "prospect"
         assert not (uploads / token).exists()
+        assert not list(uploads.glob("*/*.csv"))  # the export is not kept once imported
 
         with httpx.Client(base_url=api.base) as alice:
             log_in(alice, "alice.morgan", "alice-secret")
@@ -124,10 +149,10 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
             assert "Fleet tracking rollout" in board and "Analytics suite" in board
             assert "Field service" not in board  # Bruno's
 
-        again = browser.post(
-            f"/import/{token}", data={"csrf": csrf, "theirs": ["x"], "ours": ["prospect"]}
-        )
-        assert again.status_code == 404 and "<code>upload_gone</code>" in again.text
+        # Sent again (back button, reload): shown what came in, nothing imported twice.
+        _started(browser, token, {"csrf": csrf, "theirs": ["x"], "ours": ["prospect"]})
+        assert "10 new deals" in _finished(browser, token).text
+        assert _deals(engine) == 10
 
     # What the pages imported is what the import command imports: running it again adds nothing.
     before = snapshot(engine)
@@ -239,8 +264,8 @@ def test_the_demo_has_an_admin_who_may_import(engine: Engine) -> None:
 
 
 def test_a_mapping_sent_twice_at_once_imports_once(engine: Engine, uploads: Path) -> None:
-    """A double click: one import, and the other click told the files are gone (never a 500
-    from reading files the first is removing)."""
+    """A double click: one import, and both clicks shown its page (never a 500 from reading
+    files the first is importing)."""
     add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
         csrf = log_in(browser, "carol", "carol-secret")
@@ -252,9 +277,10 @@ def test_a_mapping_sent_twice_at_once_imports_once(engine: Engine, uploads: Path
             answers = list(
                 pool.map(lambda _: browser.post(f"/import/{token}", data=form), range(2))
             )
-    assert sorted(a.status_code for a in answers) == [200, 404]
-    assert "<code>upload_gone</code>" in next(a.text for a in answers if a.status_code == 404)
-    assert _deals(engine) == 10 and list(uploads.iterdir()) == []
+        assert [a.status_code for a in answers] == [303, 303]
+        assert {a.headers["location"] for a in answers} == {f"/import/{token}"}
+        assert "10 new deals" in _finished(browser, token).text
+    assert _deals(engine) == 10 and list(uploads.iterdir()) == [uploads / f"{token}.importing"]
 
 
 def test_a_nul_character_in_a_stage_or_owner_cell_rejects_its_row_not_the_mapping(
@@ -277,16 +303,139 @@ def test_a_nul_character_in_a_stage_or_owner_cell_rejects_its_row_not_the_mappin
         stages = dict(
             re.findall(r'"([^"]+)" = "(\w+)"', (DATA / "hubspot-mapping.toml").read_text())
         )
-        done = browser.post(
-            f"/import/{_token(mapping_page.text)}",
-            data={
-                "csrf": csrf,
-                "theirs": names,
-                "ours": [stages.get(n, "") for n in names],
-                "owner_theirs": owners,
-                "owner_ours": owners,
-            },
-        )
+        token = _token(mapping_page.text)
+        form = {
+            "csrf": csrf,
+            "theirs": names,
+            "ours": [stages.get(n, "") for n in names],
+            "owner_theirs": owners,
+            "owner_ours": owners,
+        }
+        _started(browser, token, form)
+        done = _finished(browser, token)
         assert done.status_code == 200
         assert re.search(r"<td>deals.csv</td><td>\d+</td><td>Deal (Stage|owner)</td>", done.text)
         assert "NUL character" in done.text
+
+
+def test_the_import_page_shows_each_steps_rows_while_the_import_runs_then_what_came_in(
+    engine: Engine, tmp_path: Path, uploads: Path
+) -> None:
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    add_user(engine, "dave", UserRole.ADMIN, T0, None, "dave-secret")
+    export = tmp_path / "export"
+    _big_export(export, 1500)  # 1,500 deals, 6,000 stage changes, 15,000 tasks
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        mapping_page = _upload(browser, csrf, sorted(export.iterdir()))
+        token = _token(mapping_page.text)
+        names = re.findall(r'name="theirs" value="([^"]+)"', mapping_page.text)
+        _started(
+            browser, token, {"csrf": csrf, "theirs": names, "ours": [MAPPING[n] for n in names]}
+        )
+        seen: list[str] = []
+        while 'id="import-progress"' in (page := browser.get(f"/import/{token}")).text:
+            assert page.status_code == 200
+            seen.append(page.text)
+            time.sleep(0.02)
+        assert seen, "the import ended before its page was asked"
+        assert "Importing from salesforce" in seen[0] and 'hx-trigger="every 1s"' in seen[0]
+        rows = [
+            (phase, int(count.replace(",", "")))
+            for text in seen
+            for phase, count in re.findall(
+                r'data-phase="(\w+)"><td>[^<]+</td><td>([\d,]+)</td>', text
+            )
+        ]
+        assert {"deals", "activities"} <= {phase for phase, _ in rows}
+        assert all(0 < n <= 16_500 for _, n in rows)
+        assert "1500 new deals" in page.text
+        # The page's own polling is told to load the whole page once the import is over.
+        polled = browser.get(f"/import/{token}", headers={"HX-Request": "true"})
+        assert polled.status_code == 204 and polled.headers["HX-Redirect"] == f"/import/{token}"
+
+        with httpx.Client(base_url=api.base) as other:
+            log_in(other, "dave", "dave-secret")
+            theirs = other.get(f"/import/{token}")
+            assert theirs.status_code == 404 and "<code>upload_gone</code>" in theirs.text
+    assert _deals(engine) == 1500
+
+
+def test_an_import_whose_server_stopped_midway_says_so_and_how_to_finish(
+    engine: Engine, uploads: Path
+) -> None:
+    """What a server killed while importing leaves: a claimed upload whose progress is old."""
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        token = _token(_upload(browser, csrf, SALESFORCE).text)
+        claimed = uploads / f"{token}.importing"
+        (uploads / token).rename(claimed)
+        progress = {
+            "phases": [{"key": "deals", "rows": 5000, "seconds": 2.0}],
+            "expected": {"deals": 12},
+            "seconds": 2.0,
+            "written": time.time() - import_jobs.STALE_SECONDS - 1,
+        }
+        (claimed / import_jobs.PROGRESS).write_text(json.dumps(progress))
+        page = browser.get(f"/import/{token}")
+        assert page.status_code == 200
+        assert "The import from salesforce stopped" in page.text
+        assert "upload the same export again" in page.text
+        assert "hx-trigger" not in page.text  # nothing to wait for
+        progress["written"] = time.time()
+        (claimed / import_jobs.PROGRESS).write_text(json.dumps(progress))
+        assert "Importing from salesforce" in browser.get(f"/import/{token}").text
+
+
+REFUSE_ACTIVITIES = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_activities BEFORE INSERT ON interactions "
+        "BEGIN SELECT RAISE(ABORT, 'activities refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_activities() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'activities refused'; END $$",
+        "CREATE TRIGGER refuse_activities BEFORE INSERT ON interactions "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_activities()",
+    ],
+}
+
+
+def test_an_import_that_fails_midway_says_so_keeps_what_came_in_and_finishes_when_run_again(
+    engine: Engine, uploads: Path
+) -> None:
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    with engine.begin() as conn:
+        for statement in REFUSE_ACTIVITIES[engine.dialect.name]:
+            conn.execute(text(statement))
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+
+        def import_all() -> httpx.Response:
+            mapping_page = _upload(browser, csrf, SALESFORCE)
+            token = _token(mapping_page.text)
+            names = re.findall(r'name="theirs" value="([^"]+)"', mapping_page.text)
+            form = {"csrf": csrf, "theirs": names, "ours": [MAPPING.get(n, "") for n in names]}
+            _started(browser, token, form)
+            return _finished(browser, token)
+
+        failed = import_all()
+        assert failed.status_code == 500 and "<code>internal_error</code>" in failed.text
+        assert "importing the same export again adds only the rest" in failed.text
+        assert not list(uploads.glob("*/*.csv"))
+        assert _deals(engine) == 10  # the deals' transactions came before the activities'
+
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "DROP TRIGGER refuse_activities"
+                    + (" ON interactions" if engine.dialect.name == "postgresql" else "")
+                )
+            )
+        again = import_all()
+        assert again.status_code == 200
+        assert "0 new deals (10 were in already)" in again.text
+    before = snapshot(engine)
+    assert salesforce(engine).interactions == 0  # the page's second run brought in the rest
+    assert snapshot(engine) == before

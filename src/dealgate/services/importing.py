@@ -245,6 +245,7 @@ def _import(
         summary.seconds["text"] = time.perf_counter() - started
 
     started = time.perf_counter()
+    step("signals", 0)
     with UnitOfWork(engine) as uow:
         # Bulk rows bypass the repository that keeps these.
         refresh_signals(uow.connection)
@@ -252,6 +253,7 @@ def _import(
         uow.commit()
     summary.seconds["signals"] = time.perf_counter() - started
     summary.rejected = list(dict.fromkeys([*data.errors, *summary.rejected]))
+    step("review", 0)
     summary.review = import_review(engine, process, source, now)
     return summary
 

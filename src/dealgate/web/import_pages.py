@@ -3,8 +3,8 @@
 Three steps, as `dealgate import` takes them: the files, the mapping of their stage names to
 ours (suggested, changeable), then the import and its review. The files wait between the
 first two steps in a folder of their own, named by a random token and kept for their
-uploader only. The import runs within the request: up to MAX_UPLOAD of files; a larger export
-goes through `dealgate import`, which also shows its progress.
+uploader only. The import runs in the server while its page shows how far it got
+(`import_jobs`); up to MAX_UPLOAD of files, a larger export goes through `dealgate import`.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.io import readers
 from dealgate.io.readers import check_owner_mapping, check_stage_mapping
 from dealgate.io.records import SourceData
 from dealgate.services import deals as svc
-from dealgate.services.importing import run_import
 from dealgate.services.users import user_names
+from dealgate.web import import_jobs
 from dealgate.web.routes import Csrf, EngineDep, NowDep, Page, PageDep, render, storable_input
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
@@ -33,7 +33,6 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input
 MAX_UPLOAD = 64 * 1024 * 1024  # bytes in one upload; the CLI takes any size
 UPLOADS = Path(tempfile.gettempdir()) / "dealgate-uploads"
 KEEP_SECONDS = 6 * 3600  # an upload whose mapping nobody sent is removed after this
-REJECTED_SHOWN = 200  # rows not imported listed on the page; the count says how many more
 
 SOURCES = {
     "salesforce": "Salesforce: Opportunity.csv, with any of its related objects",
@@ -133,15 +132,20 @@ def run(
     ours: Annotated[list[str], Form(max_length=40)],
     owner_theirs: Annotated[list[str] | None, Form(max_length=100)] = None,
     owner_ours: Annotated[list[str] | None, Form(max_length=100)] = None,
-) -> HTMLResponse:
-    """Import the kept files with the mapping as sent, and show what came in."""
+) -> Response:
+    """Start importing the kept files with the mapping as sent; its page shows how far."""
     p.check(csrf)
     if not p.user.may_import:
         return _page(request, p, "upload", errors=_refused(p), status=403)
     folder = UPLOADS / token
-    if not token.replace("-", "").replace("_", "").isalnum() or not _is_uploaders(folder, p):
+    if not _valid(token):
         return _gone(request, p)
-    source = (folder / ".source").read_text(encoding="utf-8")
+    try:
+        if not _is_uploaders(folder, p):
+            raise FileNotFoundError(folder)
+        source = (folder / ".source").read_text(encoding="utf-8")
+    except OSError:  # sent again (or twice at once): the import is under way or done
+        return _taken(request, p, token)
     keys = list(svc.active_process(engine).stage_keys)
     chosen = dict(zip(theirs, ours, strict=False))
     mapping = {name: stage for name, stage in chosen.items() if stage}  # "": left out
@@ -172,35 +176,40 @@ def run(
             owners=owners,
             users=user_names(engine),
         )
-    # Claimed by renaming, so that a second click imports nothing rather than reading files
-    # the first one is removing.
-    claimed = folder.with_name(f"{token}.importing")
+    # Claimed by renaming, so that a second click starts nothing rather than reading files
+    # the first one is importing; it is shown the first one's progress.
+    claimed = _claimed(token)
     try:
         folder.rename(claimed)
-    except OSError:
-        return _gone(request, p)
+    except OSError:  # claimed by a click sent at the same time
+        return _taken(request, p, token)
     try:
-        summary = run_import(
-            engine,
-            source,
-            _read(source, claimed),
-            mapping,
-            now=now,
-            text_workers=1,  # a server's worker does not start processes of its own
-            owners=owners,
-        )
-    finally:
+        data = _read(source, claimed)
+    except DealgateError as e:  # the files were read at upload; a reader's refusal still says
         shutil.rmtree(claimed, ignore_errors=True)
-    result = summary.to_dict()
-    return _page(
-        request,
-        p,
-        "done",
-        source=source,
-        summary=result,
-        rejected=result["rejected"][:REJECTED_SHOWN],
-        more_rejected=max(0, len(result["rejected"]) - REJECTED_SHOWN),
-    )
+        return _page(request, p, "upload", errors=e.details, status=e.status, source=source)
+    import_jobs.start(engine, claimed, source, data, mapping, owners, now)
+    return RedirectResponse(f"/import/{token}", status_code=303)
+
+
+@router.get("/import/{token}")
+def progress(request: Request, token: str, p: PageDep) -> Response:
+    """A running import's progress, refreshed by the page itself; then what came in."""
+    if not p.user.may_import:
+        return _page(request, p, "upload", errors=_refused(p), status=403)
+    folder = _claimed(token)
+    if not _valid(token) or not _is_uploaders(folder, p):
+        return _gone(request, p)
+    job = import_jobs.status(folder)
+    if job.state != "running" and request.headers.get("HX-Request"):
+        # The polling fragment asks; the whole page shows the result.
+        return Response(status_code=204, headers={"HX-Redirect": f"/import/{token}"})
+    source = (folder / ".source").read_text(encoding="utf-8")
+    if job.state == "done" and job.summary is not None:
+        return _page(request, p, "done", source=source, summary=job.summary)
+    if job.state == "failed":
+        return _page(request, p, "upload", errors=job.errors, status=job.http_status, source=source)
+    return _page(request, p, job.state, source=source, token=token, job=job)
 
 
 def _page(
@@ -227,6 +236,13 @@ def _page(
         },
         status,
     )
+
+
+def _taken(request: Request, p: Page, token: str) -> Response:
+    """A mapping sent for files no longer waiting: their import's page, if it is theirs."""
+    if _is_uploaders(_claimed(token), p):
+        return RedirectResponse(f"/import/{token}", status_code=303)
+    return _gone(request, p)
 
 
 def _gone(request: Request, p: Page) -> HTMLResponse:
@@ -293,6 +309,15 @@ def _keep(files: list[UploadFile], source: str, folder: Path, uploader: str) -> 
             shutil.copyfileobj(f.file, out)
     (folder / ".source").write_text(source, encoding="utf-8")
     (folder / ".uploader").write_text(uploader, encoding="utf-8")
+
+
+def _valid(token: str) -> bool:
+    return token.replace("-", "").replace("_", "").isalnum()
+
+
+def _claimed(token: str) -> Path:
+    """Where an upload's files are imported from, and its progress and result kept."""
+    return UPLOADS / f"{token}.importing"
 
 
 def _csv_names(folder: Path) -> list[str]:

@@ -1,0 +1,274 @@
+"""An import started from the pages: it runs in a thread of the server and reports on disk.
+
+An export of tens of megabytes takes minutes to import; a request waiting that long shows a
+browser nothing and is cut by proxies. So the page starts the import and shows its progress
+instead. The progress and the result are files in the upload's own folder, not memory: with
+several server workers, the next request may be answered by another process than the one
+importing. A server stopped midway stops beating: the page then says so, and importing the
+same files again finishes the work (an import is idempotent by the source's ids).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from dealgate.domain.errors import DealgateError, ErrorDetail
+from dealgate.io.records import SourceData
+from dealgate.services.importing import run_import
+
+log = logging.getLogger("dealgate.import")
+
+PROGRESS = "progress.json"
+RESULT = "result.json"
+FAILED = "failed.json"
+BEAT_SECONDS = 0.5  # how often a running import writes its progress
+STALE_SECONDS = 30.0  # no progress written for this long: the server stopped importing
+LISTED = 200  # rejected rows and unevidenced deals kept for the page; the counts say the rest
+
+# The import's phases as the page names them, in order. "signals" and "review" report no rows.
+PHASES = {
+    "deals": "Deals and their stage history",
+    "contacts": "Stakeholders",
+    "activities": "Activities",
+    "text": "Commitments read from next steps and notes",
+    "signals": "The review's signals",
+    "review": "Reviewing what came in",
+}
+# Which of an upload's files each phase reads, to say how far along it is.
+PHASE_FILES = {
+    "deals": ("Opportunity.csv", "deals.csv"),
+    "contacts": ("OpportunityContactRole.csv",),
+    "activities": ("Task.csv", "Event.csv"),
+    "text": ("Opportunity.csv", "deals.csv", "Task.csv", "Event.csv"),
+}
+
+
+@dataclass
+class Phase:
+    key: str
+    label: str
+    rows: int = 0
+    expected: int | None = None  # lines in its files: rows at most (a cell may span lines)
+    seconds: float = 0.0
+
+    @property
+    def percent(self) -> int | None:
+        if not self.expected:
+            return None
+        return min(100, round(100 * self.rows / self.expected))
+
+    @property
+    def rate(self) -> int | None:
+        return round(self.rows / self.seconds) if self.rows and self.seconds > 0 else None
+
+
+@dataclass
+class JobStatus:
+    """What the page shows of an import: running, done (its summary), failed or stopped."""
+
+    state: str
+    phases: list[Phase] = field(default_factory=list)
+    seconds: float = 0.0
+    summary: dict[str, Any] | None = None
+    errors: list[ErrorDetail] = field(default_factory=list)
+    http_status: int = 200
+
+    @property
+    def current(self) -> Phase | None:
+        return self.phases[-1] if self.phases else None
+
+
+def expected_rows(folder: Path) -> dict[str, int]:
+    """Each phase's rows at most, from the line count of its files (header left out)."""
+    lines: dict[str, int] = {}
+    for path in folder.glob("*.csv"):
+        with path.open("rb") as f:
+            count = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+        lines[path.name] = max(0, count - 1)
+    return {
+        phase: sum(lines.get(name, 0) for name in names) for phase, names in PHASE_FILES.items()
+    }
+
+
+class _Report:
+    """The running import's progress, kept here by its ticks and written by a beat."""
+
+    def __init__(self, folder: Path, expected: dict[str, int]) -> None:
+        self.folder = folder
+        self.expected = expected
+        self.started = self.last = time.monotonic()
+        self.phases: dict[str, dict[str, float]] = {}
+        self.lock = threading.Lock()
+
+    def tick(self, phase: str, rows: int) -> None:
+        now = time.monotonic()
+        with self.lock:
+            # A phase began when the one before it last reported: its first tick comes only
+            # after its first batch.
+            entry = self.phases.setdefault(phase, {"rows": 0, "since": self.last})
+            entry["rows"] += rows
+            entry["until"] = self.last = now
+
+    def write(self) -> None:
+        now = time.monotonic()
+        with self.lock:
+            phases = [
+                {
+                    "key": key,
+                    "rows": int(entry["rows"]),
+                    "seconds": round(entry.get("until", now) - entry["since"], 3),
+                }
+                for key, entry in self.phases.items()
+            ]
+        _write(
+            self.folder / PROGRESS,
+            {
+                "phases": phases,
+                "expected": self.expected,
+                "seconds": round(now - self.started, 3),
+                "written": time.time(),
+            },
+        )
+
+    @contextmanager
+    def beating(self) -> Iterator[None]:
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(BEAT_SECONDS):
+                self.write()
+
+        self.write()
+        thread = threading.Thread(target=beat, name=f"{self.folder.name}-beat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+            self.write()
+
+
+def start(
+    engine: Engine,
+    folder: Path,
+    source: str,
+    data: SourceData,
+    mapping: dict[str, str],
+    owners: dict[str, str],
+    now: datetime,
+) -> None:
+    """Import `data` (read from the claimed `folder`) in a thread; `status(folder)` tells."""
+    report = _Report(folder, expected_rows(folder))
+    report.write()  # before the answer: the next request finds the import running
+    thread = threading.Thread(
+        target=_run,
+        args=(engine, report, source, data, mapping, owners, now),
+        name=f"import-{folder.name}",
+        daemon=True,  # a server stopping does not wait for it: the page says it stopped
+    )
+    thread.start()
+
+
+def _run(
+    engine: Engine,
+    report: _Report,
+    source: str,
+    data: SourceData,
+    mapping: dict[str, str],
+    owners: dict[str, str],
+    now: datetime,
+) -> None:
+    folder = report.folder
+    try:
+        with report.beating():
+            summary = run_import(
+                engine,
+                source,
+                data,
+                mapping,
+                now=now,
+                tick=report.tick,
+                text_workers=1,  # a server's worker does not start processes of its own
+                owners=owners,
+            )
+        _write(folder / RESULT, _kept(summary.to_dict()))
+    except DealgateError as e:
+        _write(folder / FAILED, {"status": e.status, "errors": [d.to_dict() for d in e.details]})
+    except Exception:
+        log.exception("import from the pages failed")
+        message = (
+            "The import stopped on an unexpected error (the server's log has it). What was "
+            "imported before it is kept; importing the same export again adds only the rest."
+        )
+        failure = {"status": 500, "errors": [{"code": "internal_error", "message": message}]}
+        _write(folder / FAILED, failure)
+    finally:
+        for path in folder.glob("*.csv"):
+            path.unlink(missing_ok=True)
+
+
+def _kept(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary without the long lists' tails: a bad export rejects a row per line."""
+    rejected = summary["rejected"]
+    unevidenced = summary["review"].get("unevidenced_stage", [])
+    return {
+        **summary,
+        "rejected": rejected[:LISTED],
+        "rejected_count": len(rejected),
+        "review": {
+            **summary["review"],
+            "unevidenced_stage": unevidenced[:LISTED],
+            "unevidenced_count": len(unevidenced),
+        },
+    }
+
+
+def status(folder: Path) -> JobStatus:
+    """The import of a claimed upload folder as its files tell it."""
+    if (folder / RESULT).is_file():
+        return JobStatus("done", summary=_read(folder / RESULT))
+    if (folder / FAILED).is_file():
+        failure = _read(folder / FAILED)
+        errors = [ErrorDetail(e["code"], e["message"], e.get("field")) for e in failure["errors"]]
+        return JobStatus("failed", errors=errors, http_status=failure["status"])
+    try:
+        progress = _read(folder / PROGRESS)
+    except FileNotFoundError:
+        return JobStatus("stopped")
+    expected = progress["expected"]
+    phases = [
+        Phase(
+            key=p["key"],
+            label=PHASES.get(p["key"], p["key"]),
+            rows=p["rows"],
+            expected=expected.get(p["key"]),
+            seconds=p["seconds"],
+        )
+        for p in progress["phases"]
+    ]
+    stale = time.time() - progress["written"] > STALE_SECONDS
+    return JobStatus("stopped" if stale else "running", phases, progress["seconds"])
+
+
+def _write(path: Path, content: dict[str, Any]) -> None:
+    """Whole or not at all: a reader never sees half a file."""
+    partial = path.with_name(f".{path.name}.{threading.get_ident()}")
+    partial.write_text(json.dumps(content, default=str), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _read(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
