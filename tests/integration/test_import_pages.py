@@ -354,10 +354,15 @@ def test_the_import_page_shows_each_steps_rows_while_the_import_runs_then_what_c
         polled = browser.get(f"/import/{token}", headers={"HX-Request": "true"})
         assert polled.status_code == 204 and polled.headers["HX-Redirect"] == f"/import/{token}"
 
+        # Left and come back: the import page lists the imports its admin started.
+        listed = browser.get("/import").text
+        assert f'<a href="/import/{token}">' in listed and "1500 new deals" in listed
+
         with httpx.Client(base_url=api.base) as other:
             log_in(other, "dave", "dave-secret")
             theirs = other.get(f"/import/{token}")
             assert theirs.status_code == 404 and "<code>upload_gone</code>" in theirs.text
+            assert token not in other.get("/import").text
     assert _deals(engine) == 1500
 
 
@@ -381,6 +386,10 @@ def test_an_import_whose_server_stopped_midway_says_so_and_how_to_finish(
         page = browser.get(f"/import/{token}")
         assert page.status_code == 200
         assert "The import from salesforce stopped" in page.text
+        assert re.search(
+            rf'href="/import/{token}">[^<]*</a></td><td>salesforce</td>\s*<td>stopped',
+            browser.get("/import").text,
+        )
         assert "upload the same export again" in page.text
         assert "hx-trigger" not in page.text  # nothing to wait for
         progress["written"] = time.time()

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +261,31 @@ def status(folder: Path) -> JobStatus:
     ]
     stale = time.time() - progress["written"] > STALE_SECONDS
     return JobStatus("stopped" if stale else "running", phases, progress["seconds"])
+
+
+@dataclass
+class Started:
+    """An import someone started from the pages, to go back to its page."""
+
+    token: str
+    source: str
+    at: datetime
+    job: JobStatus
+
+
+def started_by(uploads: Path, uploader: str) -> list[Started]:
+    """The imports `uploader` started that the server still keeps, the latest first."""
+    found = []
+    for folder in uploads.glob("*.importing") if uploads.is_dir() else ():
+        try:
+            if (folder / ".uploader").read_text(encoding="utf-8") != uploader:
+                continue
+            source = (folder / ".source").read_text(encoding="utf-8")
+            at = datetime.fromtimestamp((folder / ".source").stat().st_mtime, UTC)
+        except OSError:  # removed meanwhile
+            continue
+        found.append(Started(folder.name.removesuffix(".importing"), source, at, status(folder)))
+    return sorted(found, key=lambda s: s.at, reverse=True)
 
 
 def _write(path: Path, content: dict[str, Any]) -> None:

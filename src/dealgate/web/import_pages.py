@@ -227,6 +227,7 @@ def _page(
             "user": p.user,
             "csrf": p.csrf,
             "step": step,
+            "started": import_jobs.started_by(UPLOADS, p.user.name) if step == "upload" else [],
             "sources": SOURCES,
             "salesforce_files": SALESFORCE_FILES,
             "max_mb": MAX_UPLOAD // (1024 * 1024),
