@@ -15,10 +15,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from sqlalchemy import Engine
 
 from dealgate.domain.errors import DealgateError, ErrorDetail
 from dealgate.io.records import SourceData
-from dealgate.services.importing import run_import
+from dealgate.services.importing import ImportSummary, run_import
 
 log = logging.getLogger("dealgate.import")
 
@@ -173,37 +174,31 @@ def start(
     """Import `data` (read from the claimed `folder`) in a thread; `status(folder)` tells."""
     report = _Report(folder, expected_rows(folder))
     report.write()  # before the answer: the next request finds the import running
+    importing = partial(
+        run_import,
+        engine,
+        source,
+        data,
+        mapping,
+        now=now,
+        tick=report.tick,
+        text_workers=1,  # a server's worker does not start processes of its own
+        owners=owners,
+    )
     thread = threading.Thread(
         target=_run,
-        args=(engine, report, source, data, mapping, owners, now),
+        args=(report, importing),
         name=f"import-{folder.name}",
         daemon=True,  # a server stopping does not wait for it: the page says it stopped
     )
     thread.start()
 
 
-def _run(
-    engine: Engine,
-    report: _Report,
-    source: str,
-    data: SourceData,
-    mapping: dict[str, str],
-    owners: dict[str, str],
-    now: datetime,
-) -> None:
+def _run(report: _Report, importing: Callable[[], ImportSummary]) -> None:
     folder = report.folder
     try:
         with report.beating():
-            summary = run_import(
-                engine,
-                source,
-                data,
-                mapping,
-                now=now,
-                tick=report.tick,
-                text_workers=1,  # a server's worker does not start processes of its own
-                owners=owners,
-            )
+            summary = importing()
         _write(folder / RESULT, _kept(summary.to_dict()))
     except DealgateError as e:
         _write(folder / FAILED, {"status": e.status, "errors": [d.to_dict() for d in e.details]})
