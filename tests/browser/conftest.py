@@ -20,6 +20,7 @@ from dealgate.domain.access import UserRole
 from dealgate.services.setup import init_database
 from dealgate.services.users import add_user
 from dealgate.store.db import make_engine
+from dealgate.web import import_pages
 from tests.api_support import serve
 from tests.builders import T0
 
@@ -49,9 +50,10 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[str]:
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A server over a fresh SQLite database (the pages' services are the API's, which the
-    integration tests run on both databases)."""
+    integration tests run on both databases), keeping its uploads in the test's own folder."""
+    monkeypatch.setattr(import_pages, "UPLOADS", tmp_path / "uploads")
     engine: Engine = make_engine(f"sqlite:///{tmp_path / 'site.db'}")
     init_database(engine, T0)
     add_user(engine, "maria", UserRole.MANAGER, T0, "east", "correct horse")
