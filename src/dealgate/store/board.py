@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, select
 
-from dealgate.domain.process import CLOSED_STAGES
 from dealgate.store import tables as t
+from dealgate.store.review_sql import Scope
 
 
 @dataclass(frozen=True)
@@ -25,24 +25,16 @@ class CardRow:
 
 def open_deals(conn: Connection, owners: frozenset[str] | None, owner: str | None) -> list[CardRow]:
     d = t.deals
-    query = (
-        select(
-            d.c.id,
-            d.c.name,
-            d.c.account,
-            d.c.owner,
-            d.c.stage,
-            d.c.amount,
-            d.c.last_buyer_obtained_at,
-        )
-        .where(d.c.stage.not_in(CLOSED_STAGES))
-        .order_by(d.c.id)
-    )
-    if owners is not None:
-        query = query.where(d.c.owner.in_(sorted(owners)))
-    if owner is not None:
-        query = query.where(d.c.owner == owner)
-    return [CardRow(*row) for row in conn.execute(query)]
+    query = select(
+        d.c.id,
+        d.c.name,
+        d.c.account,
+        d.c.owner,
+        d.c.stage,
+        d.c.amount,
+        d.c.last_buyer_obtained_at,
+    ).order_by(d.c.id)
+    return [CardRow(*row) for row in conn.execute(Scope(owner=owner, owners=owners).apply(query))]
 
 
 def owner_names(conn: Connection, owners: frozenset[str] | None) -> list[str]:

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, func, select
 
-from dealgate.domain.process import CLOSED_STAGES
 from dealgate.store import tables as t
+from dealgate.store.review_sql import Scope
 
 
 @dataclass(frozen=True)
@@ -39,34 +39,32 @@ def waiting(
 ) -> tuple[int, list[Waiting]]:
     """How many wait in view (`owners`; None: all; narrowed to `owner`), and one page of them."""
     c, d = t.commitments, t.deals
-    conditions = [
-        c.c.status == "inferred",
-        d.c.stage.not_in(CLOSED_STAGES),
-    ]
-    if owners is not None:
-        conditions.append(d.c.owner.in_(sorted(owners)))
-    if owner is not None:
-        conditions.append(d.c.owner == owner)
+    scope = Scope(owner=owner, owners=owners)  # open deals in view, as the review's
     joined = c.join(d, d.c.id == c.c.deal_id)
-    total = conn.execute(select(func.count()).select_from(joined).where(*conditions)).scalar_one()
+    inferred = c.c.status == "inferred"
+    total = conn.execute(
+        scope.apply(select(func.count()).select_from(joined).where(inferred))
+    ).scalar_one()
     rows = conn.execute(
-        select(
-            d.c.id,
-            d.c.name,
-            d.c.account,
-            d.c.owner,
-            d.c.stage,
-            d.c.amount,
-            c.c.number,
-            c.c.party,
-            c.c.kind,
-            c.c.person,
-            c.c.action,
-            c.c.due,
-            c.c.source,
+        scope.apply(
+            select(
+                d.c.id,
+                d.c.name,
+                d.c.account,
+                d.c.owner,
+                d.c.stage,
+                d.c.amount,
+                c.c.number,
+                c.c.party,
+                c.c.kind,
+                c.c.person,
+                c.c.action,
+                c.c.due,
+                c.c.source,
+            )
+            .select_from(joined)
+            .where(inferred)
         )
-        .select_from(joined)
-        .where(*conditions)
         .order_by(d.c.amount.desc().nulls_last(), d.c.id, c.c.number)
         .limit(limit)
         .offset(offset)
