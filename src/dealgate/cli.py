@@ -31,7 +31,12 @@ from dealgate.domain.interaction import parse_interaction_kind
 from dealgate.domain.stakeholder import parse_role
 from dealgate.extract import extract
 from dealgate.io import readers
-from dealgate.io.readers import load_owner_mapping, load_stage_mapping, suggest_mapping
+from dealgate.io.readers import (
+    check_owner_users,
+    load_owner_mapping,
+    load_stage_mapping,
+    suggest_mapping,
+)
 from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
 from dealgate.services import exporting, views
@@ -648,6 +653,7 @@ def _run_import(
         )
     stages = load_stage_mapping(mapping, keys)
     owners = load_owner_mapping(mapping)
+    check_owner_users(owners, users_svc.user_names(engine), str(mapping))
     written = parse_date(as_of, "as_of")
     with import_progress(enabled=not as_json) as tick:
         summary = run_import(

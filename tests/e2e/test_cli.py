@@ -611,6 +611,13 @@ def test_an_import_gives_each_export_owners_deals_to_the_user_the_mapping_names(
     assert '"Bruno Diaz" = "Bruno Diaz"' in text  # no user fits: the name stays
     stages = (data / "salesforce-mapping.toml").read_text(encoding="utf-8")
     mapping = tmp_path / "chosen.toml"
+    # A user mistyped (or not added yet) would own the deals under a name nobody sees.
+    mapping.write_text(stages + '\n[owners]\n"Alice Morgan" = "alcie"\n', encoding="utf-8")
+    refused = cli.error("import", "salesforce", str(data / "salesforce"), "--mapping", str(mapping))
+    assert codes(refused) == ["unknown_user"]
+    assert refused["errors"][0]["field"] == "owners.Alice Morgan"
+    assert "alice, chen.li" in refused["errors"][0]["message"]
+    assert cli.json("deal", "list") == []  # refused before anything came in
     mapping.write_text(stages + '\n[owners]\n"Alice Morgan" = "alice"\n', encoding="utf-8")
     cli.json("import", "salesforce", str(data / "salesforce"), "--mapping", str(mapping))
     owners = {d["name"]: d["owner"] for d in cli.json("deal", "list")}

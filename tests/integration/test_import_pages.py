@@ -222,6 +222,21 @@ def test_bad_uploads_are_refused_in_words_and_leave_nothing_behind(
             assert wrong.status_code == 422 and "<code>invalid_mapping</code>" in wrong.text
             assert "use one of: prospect, discover" in wrong.text
             assert f'action="/import/{token}"' in wrong.text  # the mapping, to correct
+            owners = re.findall(r'name="owner_theirs" value="([^"]+)"', mapping_page.text)
+            assert owners
+            nobody = browser.post(  # a form made by hand: the page offers only users
+                f"/import/{token}",
+                data={
+                    "csrf": csrf,
+                    "theirs": names,
+                    "ours": ["prospect"] * len(names),
+                    "owner_theirs": owners,
+                    "owner_ours": ["mallory"] * len(owners),
+                },
+            )
+            assert nobody.status_code == 422 and "<code>unknown_user</code>" in nobody.text
+            assert "who is no dealgate user" in nobody.text
+            assert f'action="/import/{token}"' in nobody.text
 
         with httpx.Client(base_url=api.base) as other:
             other_csrf = log_in(other, "dave", "dave-secret")

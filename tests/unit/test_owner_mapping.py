@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dealgate.domain.errors import DealgateError
-from dealgate.io.readers import check_owner_mapping, suggest_owners
+from dealgate.io.readers import check_owner_mapping, check_owner_users, suggest_owners
 
 USERS = ["alice", "bruno.diaz", "chen_li", "danakim", "Maria"]
 
@@ -39,3 +39,38 @@ def test_an_owner_mapped_to_anything_but_a_name_is_refused_with_its_line(ours: o
         check_owner_mapping({"Alice Morgan": ours}, "m.toml")
     assert caught.value.codes == ["invalid_mapping"]
     assert caught.value.details[0].field == "owners.Alice Morgan"
+
+
+@pytest.mark.parametrize(
+    ("owners", "users"),
+    [
+        ({"Alice Morgan": "alice"}, USERS),  # given to a user
+        ({"Erik Olsen": "Erik Olsen"}, USERS),  # kept as the export has them
+        ({"Erik Olsen": "Erik Olsen"}, []),  # kept, before any user exists
+        ({}, []),  # no [owners] table
+    ],
+)
+def test_an_owner_is_given_to_a_user_or_kept_as_their_own_name(
+    owners: dict[str, str], users: list[str]
+) -> None:
+    check_owner_users(owners, users, "m.toml")  # nothing to say
+
+
+@pytest.mark.parametrize(
+    ("owners", "users"),
+    [
+        ({"Alice Morgan": "alcie"}, USERS),  # a typo: a new owner nobody sees
+        ({"Alice Morgan": "ALICE"}, USERS),  # user names are exact
+        ({"Alice Morgan": "alice"}, []),  # the user is not added yet
+        ({"Maria": "maria", "Alice Morgan": "alice"}, ["alice"]),  # another name, no user
+    ],
+)
+def test_an_owner_given_to_a_name_that_is_no_user_is_refused_with_how_to_fix_it(
+    owners: dict[str, str], users: list[str]
+) -> None:
+    with pytest.raises(DealgateError) as caught:
+        check_owner_users(owners, users, "m.toml")
+    assert caught.value.codes == ["unknown_user"]
+    wrong = next(theirs for theirs, ours in owners.items() if ours not in users)
+    assert caught.value.details[0].field == f"owners.{wrong}"
+    assert "dealgate user add" in caught.value.details[0].message

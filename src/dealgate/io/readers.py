@@ -680,6 +680,27 @@ def check_owner_mapping(owners: dict[str, Any], where: str) -> dict[str, str]:
     return {theirs: ours.strip() for theirs, ours in owners.items()}
 
 
+def check_owner_users(owners: dict[str, str], users: list[str], where: str) -> None:
+    """An owner given to another name must be given to a dealgate user: a mistyped user
+    would own the deals under a name no rep or manager sees. Kept as their own name, an
+    owner stays as the export has them."""
+    known = set(users)
+    listed = ", ".join(sorted(users)[:20]) or "none yet"
+    details = [
+        ErrorDetail(
+            "unknown_user",
+            f'{where}: owner "{theirs}" is given to "{ours}", who is no dealgate user '
+            f'(users: {listed}). Give them to a user, keep them as "{theirs}", or add '
+            f"the user first (`dealgate user add {ours} --role rep --team TEAM`).",
+            f"owners.{theirs}",
+        )
+        for theirs, ours in owners.items()
+        if ours != theirs and ours not in known
+    ]
+    if details:
+        raise DealgateError(details[0].message, details)
+
+
 def load_stage_mapping(path: Path, process_keys: list[str]) -> dict[str, str]:
     data = _mapping_file(path)
     stages = data.get("stages")

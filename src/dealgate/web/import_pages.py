@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.io import readers
-from dealgate.io.readers import check_owner_mapping, check_stage_mapping
+from dealgate.io.readers import check_owner_mapping, check_owner_users, check_stage_mapping
 from dealgate.io.records import SourceData
 from dealgate.services import deals as svc
 from dealgate.services.users import user_names
@@ -158,6 +158,7 @@ def run(
         wrong += e.details
     try:
         owners = check_owner_mapping(owners, "The owners")
+        check_owner_users(owners, user_names(engine), "The owners")
     except DealgateError as e:
         wrong += e.details
     if wrong or len(theirs) != len(ours) or len(owner_theirs) != len(owner_ours):
