@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,12 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from dealgate.cli import app
+from dealgate.domain.access import UserRole
 from dealgate.domain.errors import DealgateError
 from dealgate.io import readers
 from dealgate.services.importing import COMMIT_ROWS, ImportSummary, run_import
 from dealgate.services.setup import init_database
+from dealgate.services.users import add_user
 from dealgate.store import tables as t
 from dealgate.store.db import make_engine
 from dealgate.store.unit_of_work import UnitOfWork
@@ -195,11 +198,41 @@ def test_hubspot_and_pipedrive_exports(
     assert {"won"} <= stages_seen
 
 
+def _but_owners(warnings: list[str]) -> list[str]:
+    """The warnings other than the one on owners no user is called (these tests add none)."""
+    return [w for w in warnings if "no dealgate user" not in w]
+
+
+def test_an_import_says_whose_deals_no_rep_or_manager_sees_and_how_to_give_them(
+    engine: Engine,
+) -> None:
+    """Deals owned by a name no user has are seen by admins alone: nobody reviews them."""
+    add_user(engine, "alice", UserRole.REP, T0, "east")
+    stages = readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS)
+    data = readers.salesforce(DATA / "salesforce")
+    summary = run_import(
+        engine, "salesforce", data, stages, now=T0, owners={"Alice Morgan": "alice"}
+    )
+    with engine.connect() as conn:
+        owned = Counter(conn.scalars(select(t.deals.c.owner)))
+    assert summary.owners_without_user == {n: owned[n] for n in owned if n != "alice"}
+    assert list(summary.owners_without_user.values()) == sorted(
+        summary.owners_without_user.values(), reverse=True
+    )  # most deals first
+    (warning,) = summary.warnings
+    assert f"{sum(summary.owners_without_user.values())} imported deals" in warning
+    assert "dealgate deal transfer --from NAME --to USER" in warning
+    assert summary.to_dict()["owners_without_user"] == summary.owners_without_user
+    again = run_import(engine, "salesforce", data, stages, now=T0)
+    assert again.owners_without_user == summary.owners_without_user  # still nobody's
+    assert again.warnings == [warning]
+
+
 def test_an_export_in_one_currency_comes_in_without_a_warning(engine: Engine) -> None:
     stages = readers.load_stage_mapping(DATA / "pipedrive-mapping.toml", KEYS)
     data = readers.pipedrive(DATA / "pipedrive-deals.csv")
     summary = run_import(engine, "pipedrive", data, stages, now=T0, as_of=T0.date())
-    assert summary.currencies == {"EUR": 5} and summary.warnings == []
+    assert summary.currencies == {"EUR": 5} and _but_owners(summary.warnings) == []
 
 
 def test_an_export_saved_by_excel_on_windows_comes_in_with_its_accents_and_a_note(
@@ -215,7 +248,8 @@ def test_an_export_saved_by_excel_on_windows_comes_in_with_its_accents_and_a_not
     )
     assert summary.deals_created == 5  # the sample's row without a title is refused, as ever
     assert [(e.line, e.column) for e in summary.rejected] == [(7, "Title")]
-    assert len(summary.warnings) == 1 and summary.warnings[0].startswith("deals.csv: not UTF-8")
+    (note,) = _but_owners(summary.warnings)
+    assert note.startswith("deals.csv: not UTF-8")
     with engine.connect() as conn:
         accounts = set(conn.scalars(select(t.deals.c.account)))
     assert "Café Müller € Logistics" in accounts
@@ -242,7 +276,7 @@ def test_amounts_in_several_currencies_come_in_as_they_are_with_a_warning_naming
     )
     assert summary.deals_created == 3 and summary.rejected == []
     assert summary.to_dict()["currencies"] == {"EUR": 2, "USD": 1}
-    (warning,) = summary.to_dict()["warnings"]
+    (warning,) = _but_owners(summary.to_dict()["warnings"])
     assert "2 currencies (EUR 2, USD 1)" in warning and "unconverted" in warning
     with engine.connect() as conn:
         amounts = sorted(conn.execute(select(t.deals.c.amount)).scalars())
@@ -250,7 +284,7 @@ def test_amounts_in_several_currencies_come_in_as_they_are_with_a_warning_naming
     again = run_import(
         engine, "pipedrive", readers.pipedrive(export), stages, now=T0, as_of=T0.date()
     )
-    assert again.deals_created == 0 and again.warnings == []  # nothing new came in
+    assert again.deals_created == 0 and _but_owners(again.warnings) == []  # nothing new came in
 
 
 def test_a_generic_csv_with_a_column_mapping(engine: Engine) -> None:

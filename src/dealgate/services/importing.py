@@ -49,6 +49,8 @@ class ImportSummary:
     review: dict[str, Any] = field(default_factory=dict)
     currencies: Counter[str] = field(default_factory=Counter)  # of the deals created
     read_as_windows: list[str] = field(default_factory=list)  # files that were not UTF-8
+    # Owners of the source's deals whom no user is called: only admins see those deals.
+    owners_without_user: dict[str, int] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[str]:
@@ -60,6 +62,8 @@ class ImportSummary:
                 "Excel writes for 'CSV' on Windows). If accented names look wrong, export the "
                 "file as 'CSV UTF-8': importing it again does not change deals already in."
             )
+        if self.owners_without_user:
+            found.append(_owners_warning(self.owners_without_user))
         if len(self.currencies) < 2:
             return found
         counts = ", ".join(f"{code} {n}" for code, n in self.currencies.most_common())
@@ -84,10 +88,22 @@ class ImportSummary:
             "texts_read": self.texts_read,
             "rejected": [e.to_dict() for e in self.rejected],
             "currencies": dict(self.currencies.most_common()),
+            "owners_without_user": self.owners_without_user,
             "warnings": self.warnings,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "review": self.review,
         }
+
+
+def _owners_warning(owners: dict[str, int]) -> str:
+    named = ", ".join(f"{name} ({n})" for name, n in list(owners.items())[:10])
+    more = f" and {len(owners) - 10} more" if len(owners) > 10 else ""
+    return (
+        f"{sum(owners.values())} imported deals are owned by {len(owners)} names that are no "
+        f"dealgate user: {named}{more}. Only admins see those deals, so no rep or manager "
+        "reviews them. Give each name's deals to its user (`dealgate deal transfer --from "
+        "NAME --to USER`), or add a user of that name."
+    )
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -253,6 +269,8 @@ def _import(
         uow.commit()
     summary.seconds["signals"] = time.perf_counter() - started
     summary.rejected = list(dict.fromkeys([*data.errors, *summary.rejected]))
+    with UnitOfWork(engine, write=False) as uow:
+        summary.owners_without_user = uow.users.owners_without_user(source)
     step("review", 0)
     summary.review = import_review(engine, process, source, now)
     return summary

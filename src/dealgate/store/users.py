@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dealgate.domain.access import User, UserRole
@@ -82,3 +82,17 @@ class UserRepository:
 
     def names(self) -> list[str]:
         return sorted(self.conn.execute(select(t.users.c.name)).scalars())
+
+    def owners_without_user(self, source: str | None = None) -> dict[str, int]:
+        """Deal owners no user is called, with their number of deals, most first: only
+        admins see those deals. `source`: only deals imported from it."""
+        d = t.deals
+        query = (
+            select(d.c.owner, func.count().label("deals"))
+            .where(d.c.owner.not_in(select(t.users.c.name)))
+            .group_by(d.c.owner)
+            .order_by(func.count().desc(), d.c.owner)
+        )
+        if source is not None:
+            query = query.where(d.c.external_id.like(f"{source}:%"))
+        return {r.owner: int(r.deals) for r in self.conn.execute(query)}
