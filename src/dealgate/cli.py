@@ -46,6 +46,7 @@ from dealgate.services import webhooks as hooks_svc
 from dealgate.services.demo import DEMO_ADMIN, DEMO_PASSWORD, demo_users, fill_demo
 from dealgate.services.importing import COMMIT_ROWS, run_import
 from dealgate.services.setup import init_database
+from dealgate.services.transfer import transfer_deals
 from dealgate.services.webhooks import change_context
 from dealgate.store.db import make_engine, schema_state
 
@@ -230,6 +231,39 @@ def deal_show(deal_id: int, as_json: JsonOpt = False) -> None:
             emit_json(views.deal_detail(detail.deal, detail.process, detail.verdict))
         else:
             render.deal_detail(_console(), detail, now())
+
+
+@deal_app.command("transfer")
+def deal_transfer(
+    from_owner: Annotated[str, typer.Option("--from", help="The owner whose deals to give.")],
+    to_user: Annotated[str, typer.Option("--to", help="The dealgate user to give them to.")],
+    open_only: Annotated[
+        bool, typer.Option("--open-only", help="Leave won and lost deals with their owner.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Give every deal of one owner to a user (an imported owner who is no user, a rep who left)."""
+    with errors_as_shape():
+        done = transfer_deals(
+            State.engine(),
+            from_owner=from_owner,
+            to_user=to_user,
+            now=now(),
+            actor=actor(),
+            open_only=open_only,
+        )
+        if as_json:
+            emit_json(
+                {
+                    "from": done.from_owner,
+                    "to": done.to_user,
+                    "deals": done.deals,
+                    "closed_kept": done.closed_kept,
+                }
+            )
+        else:
+            kept = f" ({done.closed_kept} closed ones kept)" if done.closed_kept else ""
+            typer.echo(f"Gave {done.deals} deals of {done.from_owner} to {done.to_user}{kept}.")
 
 
 @deal_app.command("note")

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner, Result
 
 from dealgate.cli import app
+from dealgate.services import transfer
 from dealgate.services.users import authenticate
 from dealgate.store import tables as t
 from dealgate.store.db import alembic_config, make_engine
@@ -592,6 +593,49 @@ def test_serve_answers_the_api_over_http_with_several_workers(tmp_path: Path) ->
     finally:
         server.terminate()
         server.wait(20)
+
+
+def test_a_transfer_gives_an_owners_deals_to_a_user_each_recording_the_change(
+    cli: Cli, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an import without [owners], the deals of an owner no user is called (seen by
+    admins alone) go to their user, a few per transaction."""
+    monkeypatch.setattr(transfer, "CHUNK", 1)  # pages through the owner's deals
+    data = Path(__file__).parents[1] / "data"
+    sf = ["import", "salesforce", str(data / "salesforce")]
+    mapping = ["--mapping", str(data / "salesforce-mapping.toml")]
+    imported = cli.json(*sf, *mapping)
+    assert imported["owners_without_user"]["Alice Morgan"] == 3
+    cli("user", "add", "alice", "--role", "rep", "--team", "east")
+    before = {d["id"]: (d["name"], d["owner"]) for d in cli.json("deal", "list")}
+
+    nobody = cli.error("deal", "transfer", "--from", "Alice Morgan", "--to", "alcie")
+    assert codes(nobody) == ["unknown_user"] and nobody["status"] == 422
+    assert "users: alice" in nobody["errors"][0]["message"]
+    typo = cli.error("deal", "transfer", "--from", "Alice Morgn", "--to", "alice")
+    assert codes(typo) == ["no_deals"] and typo["status"] == 404
+    assert "Alice Morgan" in typo["errors"][0]["message"]  # the owners to choose from
+    assert {d["id"]: (d["name"], d["owner"]) for d in cli.json("deal", "list")} == before
+
+    done = cli.json("deal", "transfer", "--from", "Alice Morgan", "--to", "alice", "--open-only")
+    assert done == {"from": "Alice Morgan", "to": "alice", "deals": 2, "closed_kept": 1}
+    after = {d["id"]: (d["name"], d["owner"]) for d in cli.json("deal", "list")}
+    given = {i for i in after if after[i] != before[i]}
+    assert sorted(after[i] for i in given) == [
+        ("Analytics suite", "alice"),
+        ("Fleet tracking rollout", "alice"),
+    ]
+    assert {before[i][1] for i in given} == {"Alice Morgan"}
+    assert ("Fleet tracking", "Alice Morgan") in after.values()  # lost: kept with its owner
+    with engine.connect() as conn:
+        changes = conn.execute(
+            select(t.events.c.payload, t.events.c.actor).where(t.events.c.type == "deal.updated")
+        ).all()
+    assert [dict(p) for p, _ in changes] == [{"owner": "alice"}] * 2
+
+    printed = cli("deal", "transfer", "--from", "Alice Morgan", "--to", "alice").stdout
+    assert printed.strip() == "Gave 1 deals of Alice Morgan to alice."
+    assert "Alice Morgan" not in cli.json(*sf, *mapping)["owners_without_user"]
 
 
 def test_an_import_gives_each_export_owners_deals_to_the_user_the_mapping_names(
