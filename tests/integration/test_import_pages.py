@@ -133,6 +133,8 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
         assert done.status_code == 200
         page = done.text
         assert "Imported from salesforce: 10 new deals (0 were in already)" in page
+        assert "owned by 2 names that are no dealgate user: Chen Li (3), Dana Kim" in page
+        assert 'href="/owners"' in page  # where an admin gives them to users
         assert "<td>Opportunity.csv</td><td>12</td><td>Amount</td>" in page
         assert "<td>Task.csv</td><td>8</td><td>ActivityDate</td>" in page
         assert "<td>Opportunity.csv</td><td>14</td><td>StageName</td>" in page  # left out

@@ -28,6 +28,7 @@ from dealgate.store.db import make_engine
 from dealgate.web.confirm_page import router as confirm_router
 from dealgate.web.import_pages import MAX_UPLOAD
 from dealgate.web.import_pages import router as import_router
+from dealgate.web.owners_page import router as owners_router
 from dealgate.web.review_page import router as review_router
 from dealgate.web.routes import router as web_router
 
@@ -151,6 +152,7 @@ def create_app(
     app.include_router(review_router)
     app.include_router(confirm_router)
     app.include_router(import_router)
+    app.include_router(owners_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
 

@@ -40,6 +40,21 @@ class User:
         sees them all: a manager would import deals they could not open."""
         return self.role is UserRole.ADMIN
 
+    @property
+    def may_transfer(self) -> bool:
+        """Giving one owner's deals to another: only an admin sees every owner's deals."""
+        return self.role is UserRole.ADMIN
+
+    def require_transfer_right(self) -> None:
+        if not self.may_transfer:
+            raise invalid(
+                "forbidden",
+                "Only admins may give one owner's deals to another: only they see every "
+                "owner's deals. Ask an admin, or edit the owner on each deal you see.",
+                "user",
+                status=403,
+            )
+
     def require_import_right(self) -> None:
         if not self.may_import:
             raise invalid(
