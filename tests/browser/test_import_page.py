@@ -81,3 +81,23 @@ def test_a_long_import_shows_its_progress_then_what_came_in_without_a_reload(
     status.wait_for(timeout=120_000)
     assert "1500 new deals" in status.inner_text()
     assert "/import/" in page.url  # the same address: the page itself loaded the result
+
+
+def test_an_admin_gives_the_deals_of_an_export_owner_who_is_no_user_to_a_user(
+    page: Any,
+) -> None:
+    log_in(page, "ada", "ada-secret")
+    page.goto("/import")
+    page.get_by_label("CSV files").set_input_files([str(p) for p in SALESFORCE])
+    page.get_by_role("button", name="Upload and map the stages").click()
+    page.get_by_role("button", name="Import").click()  # Dana Kim is no user: kept
+    page.get_by_role("status").filter(has_text="new deals").wait_for()
+    assert "Dana Kim" in page.get_by_text("no dealgate user").inner_text()
+
+    page.get_by_role("link", name="Give those owners' deals to their users").click()
+    row = page.locator("#unseen tr[data-owner='Dana Kim']")
+    row.get_by_label("User to give Dana Kim's deals to").select_option("bruno")
+    row.get_by_role("button", name="Give Dana Kim's deals").click()
+    page.get_by_role("status").filter(has_text="deals of Dana Kim to bruno.").wait_for()
+    assert page.locator("#unseen tr[data-owner='Dana Kim']").count() == 0
+    page.screenshot(path=str(OUTPUT / "owners.png"), full_page=True)

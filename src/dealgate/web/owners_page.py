@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from dealgate.domain.errors import DealgateError, ErrorDetail
+from dealgate.io.readers import suggest_owners
 from dealgate.services.transfer import transfer_deals
 from dealgate.store.unit_of_work import UnitOfWork
 from dealgate.web.routes import (
@@ -88,6 +89,7 @@ def _page(
             "user": p.user,
             "csrf": p.csrf,
             "unseen": unseen,
+            "suggested": suggest_owners(set(unseen), users),
             "users": users,
             "notice": notice,
             "errors": errors,
