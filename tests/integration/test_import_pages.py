@@ -383,7 +383,7 @@ def test_the_import_page_shows_each_steps_rows_while_the_import_runs_then_what_c
     assert _deals(engine) == 1500
 
 
-def test_an_import_whose_server_stopped_midway_says_so_and_how_to_finish(
+def test_an_import_whose_server_stopped_midway_says_so_and_finishes_in_one_click(
     engine: Engine, uploads: Path
 ) -> None:
     """What a server killed while importing leaves: a claimed upload whose progress is old."""
@@ -409,9 +409,35 @@ def test_an_import_whose_server_stopped_midway_says_so_and_how_to_finish(
         )
         assert "upload the same export again" in page.text
         assert "hx-trigger" not in page.text  # nothing to wait for
+        assert "Finish the import" not in page.text  # no mapping kept: an older import
         progress["written"] = time.time()
         (claimed / import_jobs.PROGRESS).write_text(json.dumps(progress))
         assert "Importing from salesforce" in browser.get(f"/import/{token}").text
+        finish = f"/import/{token}/finish"
+        assert browser.post(finish, data={"csrf": csrf}).status_code == 303  # running: no
+        assert not list(claimed.glob(".finishing-*"))
+
+        # Stopped after its mapping was kept, as every import started now keeps it.
+        progress["written"] = time.time() - import_jobs.STALE_SECONDS - 1
+        (claimed / import_jobs.PROGRESS).write_text(json.dumps(progress))
+        kept = {"stages": MAPPING, "owners": {"Alice Morgan": "mallory"}}
+        (claimed / import_jobs.MAPPING).write_text(json.dumps(kept))
+        assert "Finish the import" in browser.get(f"/import/{token}").text
+        refused = browser.post(finish, data={"csrf": csrf})  # mallory is no user (any more)
+        assert refused.status_code == 422 and "<code>unknown_user</code>" in refused.text
+        assert _deals(engine) == 0
+
+        kept["owners"] = {}
+        (claimed / import_jobs.MAPPING).write_text(json.dumps(kept))
+        with ThreadPoolExecutor(2) as pool:  # two clicks at once finish it once
+            answers = list(pool.map(lambda _: browser.post(finish, data={"csrf": csrf}), [1, 2]))
+        assert [a.status_code for a in answers] == [303, 303]
+        assert len(list(claimed.glob(".finishing-*"))) == 1
+        done = _finished(browser, token)
+        assert "Imported from salesforce: 10 new deals (0 were in already)" in done.text
+        assert _deals(engine) == 10
+        assert browser.post(finish, data={"csrf": csrf}).headers["location"] == f"/import/{token}"
+        assert _deals(engine) == 10
 
 
 REFUSE_ACTIVITIES = {

@@ -4,8 +4,8 @@ An export of tens of megabytes takes minutes to import; a request waiting that l
 browser nothing and is cut by proxies. So the page starts the import and shows its progress
 instead. The progress and the result are files in the upload's own folder, not memory: with
 several server workers, the next request may be answered by another process than the one
-importing. A server stopped midway stops beating: the page then says so, and importing the
-same files again finishes the work (an import is idempotent by the source's ids).
+importing. A server stopped midway stops beating: the page then says so, and offers to finish
+the import from the files and mapping kept (an import is idempotent by the source's ids).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ log = logging.getLogger("dealgate.import")
 PROGRESS = "progress.json"
 RESULT = "result.json"
 FAILED = "failed.json"
+MAPPING = "mapping.json"  # the mapping it was started with, to finish it after a restart
 BEAT_SECONDS = 0.5  # how often a running import writes its progress
 STALE_SECONDS = 30.0  # no progress written for this long: the server stopped importing
 LISTED = 200  # rejected rows and unevidenced deals kept for the page; the counts say the rest
@@ -85,6 +86,7 @@ class JobStatus:
     summary: dict[str, Any] | None = None
     errors: list[ErrorDetail] = field(default_factory=list)
     http_status: int = 200
+    beat: float | None = None  # when its progress was last written
 
     @property
     def current(self) -> Phase | None:
@@ -172,6 +174,7 @@ def start(
     now: datetime,
 ) -> None:
     """Import `data` (read from the claimed `folder`) in a thread; `status(folder)` tells."""
+    _write(folder / MAPPING, {"stages": mapping, "owners": owners})
     report = _Report(folder, expected_rows(folder))
     report.write()  # before the answer: the next request finds the import running
     importing = partial(
@@ -255,7 +258,32 @@ def status(folder: Path) -> JobStatus:
         for p in progress["phases"]
     ]
     stale = time.time() - progress["written"] > STALE_SECONDS
-    return JobStatus("stopped" if stale else "running", phases, progress["seconds"])
+    state = "stopped" if stale else "running"
+    return JobStatus(state, phases, progress["seconds"], beat=progress["written"])
+
+
+def saved_mapping(folder: Path) -> tuple[dict[str, str], dict[str, str]] | None:
+    """The stages and owners a stopped import was started with, while its files are kept."""
+    try:
+        saved = _read(folder / MAPPING)
+    except (OSError, ValueError):
+        return None
+    if not any(folder.glob("*.csv")):  # removed when an import ends
+        return None
+    return dict(saved["stages"]), dict(saved["owners"])
+
+
+def take_over(folder: Path, stopped: JobStatus) -> bool:
+    """Whether this request is the one to finish the import it saw `stopped`: of two clicks
+    at once (or two workers), the first to mark that stopped run's last beat wins."""
+    try:
+        marker = os.open(
+            folder / f".finishing-{stopped.beat}", os.O_CREAT | os.O_EXCL | os.O_WRONLY
+        )
+    except OSError:
+        return False
+    os.close(marker)
+    return True
 
 
 @dataclass

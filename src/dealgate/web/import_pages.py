@@ -193,6 +193,35 @@ def run(
     return RedirectResponse(f"/import/{token}", status_code=303)
 
 
+@router.post("/import/{token}/finish")
+def finish(
+    request: Request, token: str, engine: EngineDep, p: PageDep, now: NowDep, csrf: Csrf
+) -> Response:
+    """Run again an import the server stopped midway (a restart): from its kept files and
+    mapping, adding only what is not in yet."""
+    p.check(csrf)
+    if not p.user.may_import:
+        return _page(request, p, "upload", errors=_refused(p), status=403)
+    folder = _claimed(token)
+    if not _valid(token) or not _is_uploaders(folder, p):
+        return _gone(request, p)
+    saved = import_jobs.saved_mapping(folder)
+    job = import_jobs.status(folder)
+    if job.state != "stopped" or saved is None:
+        return RedirectResponse(f"/import/{token}", status_code=303)  # running, done or gone
+    source = (folder / ".source").read_text(encoding="utf-8")
+    mapping, owners = saved
+    try:  # the process or the users may have changed since it started
+        check_stage_mapping(mapping, list(svc.active_process(engine).stage_keys), "The stages")
+        check_owner_users(owners, user_names(engine), "The owners")
+        data = _read(source, folder)
+    except DealgateError as e:
+        return _page(request, p, "upload", errors=e.details, status=e.status, source=source)
+    if import_jobs.take_over(folder, job):
+        import_jobs.start(engine, folder, source, data, mapping, owners, now)
+    return RedirectResponse(f"/import/{token}", status_code=303)
+
+
 @router.get("/import/{token}")
 def progress(request: Request, token: str, p: PageDep) -> Response:
     """A running import's progress, refreshed by the page itself; then what came in."""
@@ -210,7 +239,8 @@ def progress(request: Request, token: str, p: PageDep) -> Response:
         return _page(request, p, "done", source=source, summary=job.summary)
     if job.state == "failed":
         return _page(request, p, "upload", errors=job.errors, status=job.http_status, source=source)
-    return _page(request, p, job.state, source=source, token=token, job=job)
+    finishable = job.state == "stopped" and import_jobs.saved_mapping(folder) is not None
+    return _page(request, p, job.state, source=source, token=token, job=job, finishable=finishable)
 
 
 def _page(
