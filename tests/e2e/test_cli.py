@@ -615,6 +615,8 @@ def test_a_transfer_gives_an_owners_deals_to_a_user_each_recording_the_change(
     typo = cli.error("deal", "transfer", "--from", "Alice Morgn", "--to", "alice")
     assert codes(typo) == ["no_deals"] and typo["status"] == 404
     assert "Alice Morgan" in typo["errors"][0]["message"]  # the owners to choose from
+    same = cli.error("deal", "transfer", "--from", "alice", "--to", "alice")
+    assert codes(same) == ["same_owner"] and same["status"] == 422
     assert {d["id"]: (d["name"], d["owner"]) for d in cli.json("deal", "list")} == before
 
     done = cli.json("deal", "transfer", "--from", "Alice Morgan", "--to", "alice", "--open-only")

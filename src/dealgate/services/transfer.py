@@ -32,7 +32,8 @@ def transfer_deals(
     open_only: bool = False,
 ) -> Transfer:
     """Each deal records the change of owner as any edit does. Run again, a transfer stopped
-    midway gives the rest; deals changed meanwhile by someone else are left as they are."""
+    midway gives the rest; a deal someone else changed meanwhile stops it with `conflict`
+    (that chunk undone, the ones before kept)."""
     with UnitOfWork(engine, write=False) as uow:
         users = uow.users.names()
         unseen = uow.users.owners_without_user()
@@ -45,13 +46,18 @@ def transfer_deals(
             f"first (`dealgate user add {to_user} --role rep --team TEAM`).",
             "to",
         )
-    if to_user == from_owner or not owned:
+    if to_user == from_owner:
+        raise invalid(
+            "same_owner",
+            f'"{from_owner}" is both the owner and the user to give to: name another user.',
+            "to",
+        )
+    if not owned:
         names = ", ".join(list(unseen)[:10]) or "none"
         raise invalid(
             "no_deals",
-            f'No deal to give: "{from_owner}" owns none'
-            + (" (they are the user given to)" if to_user == from_owner else "")
-            + f". Owners no user is called, whose deals only admins see: {names}.",
+            f'No deal to give: "{from_owner}" owns none. Owners no user is called, whose '
+            f"deals only admins see: {names}.",
             "from",
             status=404,
         )

@@ -200,11 +200,9 @@ def finish(
     """Run again an import the server stopped midway (a restart): from its kept files and
     mapping, adding only what is not in yet."""
     p.check(csrf)
-    if not p.user.may_import:
-        return _page(request, p, "upload", errors=_refused(p), status=403)
-    folder = _claimed(token)
-    if not _valid(token) or not _is_uploaders(folder, p):
-        return _gone(request, p)
+    folder = _their_import(request, p, token)
+    if not isinstance(folder, Path):
+        return folder
     saved = import_jobs.saved_mapping(folder)
     job = import_jobs.status(folder)
     if job.state != "stopped" or saved is None:
@@ -212,7 +210,8 @@ def finish(
     source = (folder / ".source").read_text(encoding="utf-8")
     mapping, owners = saved
     try:  # the process or the users may have changed since it started
-        check_stage_mapping(mapping, list(svc.active_process(engine).stage_keys), "The stages")
+        keys = list(svc.active_process(engine).stage_keys)
+        mapping = check_stage_mapping(mapping, keys, "The stages")
         check_owner_users(owners, user_names(engine), "The owners")
         data = _read(source, folder)
     except DealgateError as e:
@@ -225,11 +224,9 @@ def finish(
 @router.get("/import/{token}")
 def progress(request: Request, token: str, p: PageDep) -> Response:
     """A running import's progress, refreshed by the page itself; then what came in."""
-    if not p.user.may_import:
-        return _page(request, p, "upload", errors=_refused(p), status=403)
-    folder = _claimed(token)
-    if not _valid(token) or not _is_uploaders(folder, p):
-        return _gone(request, p)
+    folder = _their_import(request, p, token)
+    if not isinstance(folder, Path):
+        return folder
     job = import_jobs.status(folder)
     if job.state != "running" and request.headers.get("HX-Request"):
         # The polling fragment asks; the whole page shows the result.
@@ -268,6 +265,16 @@ def _page(
         },
         status,
     )
+
+
+def _their_import(request: Request, p: Page, token: str) -> Path | HTMLResponse:
+    """The folder of an import the user started, or the page saying why they may not see it."""
+    if not p.user.may_import:
+        return _page(request, p, "upload", errors=_refused(p), status=403)
+    folder = _claimed(token)
+    if not _valid(token) or not _is_uploaders(folder, p):
+        return _gone(request, p)
+    return folder
 
 
 def _taken(request: Request, p: Page, token: str) -> Response:
