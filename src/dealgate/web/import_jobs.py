@@ -264,13 +264,13 @@ def status(folder: Path) -> JobStatus:
 
 def saved_mapping(folder: Path) -> tuple[dict[str, str], dict[str, str]] | None:
     """The stages and owners a stopped import was started with, while its files are kept."""
-    try:
-        saved = _read(folder / MAPPING)
-    except (OSError, ValueError):
-        return None
     if not any(folder.glob("*.csv")):  # removed when an import ends
         return None
-    return dict(saved["stages"]), dict(saved["owners"])
+    try:
+        saved = _read(folder / MAPPING)
+        return dict(saved["stages"]), dict(saved["owners"])
+    except (OSError, ValueError, KeyError, TypeError):  # none kept (an older import's folder)
+        return None
 
 
 def take_over(folder: Path, stopped: JobStatus) -> bool:
