@@ -115,6 +115,24 @@ def test_forms_refuse_bad_input_with_the_api_codes(page: Any) -> None:
     assert page.url.endswith(f"/deals/{deal_id}/advance") or "deals" in page.url
 
 
+def test_a_stale_form_or_a_wrong_address_shows_a_page_saying_what_to_do(page: Any) -> None:
+    """They showed the browser the API's JSON as raw text."""
+    log_in(page)
+    # A form the session no longer matches (another tab logged out and in again).
+    page.locator("header form input[name=csrf]").evaluate("input => { input.value = 'old' }")
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("heading", name="Not allowed").wait_for()
+    assert "csrf_failed" in page.get_by_role("alert").inner_text()
+    assert "reload the page" in page.get_by_role("alert").inner_text()
+    page.goto("/deals/new")
+    assert page.get_by_role("heading", name="Pipeline").count() == 0  # still logged in
+    page.goto("/nowhere")
+    page.get_by_role("heading", name="Not found").wait_for()
+    assert "There is no page at /nowhere" in page.get_by_role("alert").inner_text()
+    page.get_by_role("link", name="The pipeline").click()
+    page.get_by_role("heading", name="Pipeline").wait_for()
+
+
 def test_every_field_has_a_label_and_the_pages_fit_a_phone(page: Any, browser: Any) -> None:
     log_in(page)
     deal_id = create_deal(page, "Labels")

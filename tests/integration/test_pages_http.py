@@ -34,6 +34,56 @@ def test_a_form_without_the_sessions_csrf_token_is_refused(engine: Engine) -> No
         assert board.status_code == 200 and ">X<" not in board.text
 
 
+def test_a_browser_is_shown_an_error_as_a_page_with_its_codes_and_a_script_gets_the_json(
+    engine: Engine,
+) -> None:
+    """A stale form, a mistyped address or a form missing a field showed a browser raw JSON."""
+    add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}  # what browsers send
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        cases = [
+            (
+                lambda h: browser.post(
+                    "/deals", data={"name": "X", "account": "Y", "csrf": "old"}, headers=h
+                ),
+                403,
+                "csrf_failed",
+                "This form is stale",
+            ),
+            (
+                lambda h: browser.get("/nowhere", headers=h),
+                404,
+                "not_found",
+                "There is no page at /nowhere",
+            ),
+            (
+                lambda h: browser.post("/deals", data={"csrf": csrf}, headers=h),
+                422,
+                "required",
+                "name",
+            ),
+            (
+                lambda h: browser.get("/logout", headers=h),
+                405,
+                "method_not_allowed",
+                "use the page",
+            ),
+        ]
+        for send, status, code, words in cases:
+            page = send(html)
+            assert page.status_code == status, (code, page.text[:300])
+            assert page.headers["content-type"].startswith("text/html")
+            assert f"<code>{code}</code>" in page.text and words in page.text
+            assert '<a href="/">The pipeline</a>' in page.text
+            script = send({})  # no Accept: the one shape as JSON, as before
+            assert script.status_code == status
+            assert code in [e["code"] for e in script.json()["errors"]]
+        api_call = browser.get("/api/v1/nowhere", headers=html)  # the API answers JSON always
+        assert api_call.status_code == 404 and api_call.json()["errors"][0]["code"] == "not_found"
+        assert ">X<" not in browser.get("/").text
+
+
 def test_a_nul_character_sent_to_any_page_is_refused_in_the_one_shape(engine: Engine) -> None:
     """No database keeps one; PostgreSQL failed the request with a 500 when it was asked."""
     add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")

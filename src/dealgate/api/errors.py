@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dealgate.api.responses import FastJSONResponse
 from dealgate.domain.errors import DealgateError, ErrorDetail, unavailable
+from dealgate.web.error_page import error_page, wants_a_page
 
 log = logging.getLogger("dealgate.api")
 
@@ -70,38 +71,58 @@ def known_error_response(exc: Exception) -> JSONResponse | None:
     return None
 
 
+def _answer(
+    request: Request, error: DealgateError, headers: dict[str, str] | None = None
+) -> Response:
+    """The one error shape: as JSON, or as a page to a browser asking for one."""
+    if wants_a_page(request):
+        return error_page(request, error, headers)
+    return error_response(error, headers)
+
+
 def install(app: FastAPI) -> None:
-    async def known(_: Request, exc: Exception) -> JSONResponse:
+    async def known(request: Request, exc: Exception) -> Response:
         answer = known_error_response(exc)
         assert answer is not None  # registered only for the errors it knows
+        if wants_a_page(request):
+            return error_page(request, exc if isinstance(exc, DealgateError) else unavailable())
         return answer
 
     for known_error in (DealgateError, OperationalError):
         app.add_exception_handler(known_error, known)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         details = [_validation_detail(dict(e)) for e in exc.errors()]
         first = details[0].message if details else "The request is invalid."
-        return error_response(DealgateError(first, details, 422))
+        return _answer(request, DealgateError(first, details, 422))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if 300 <= exc.status_code < 400 and exc.headers and "Location" in exc.headers:
             return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)
         code = HTTP_CODES.get(exc.status_code, "http_error")
         message = str(exc.detail) if exc.detail else code.replace("_", " ")
+        person = wants_a_page(request)
         if exc.status_code == 404:
-            message = "No such endpoint; the API is described at /api/v1/openapi.json."
+            message = (
+                f"There is no page at {request.url.path}; the pipeline is at /."
+                if person
+                else "No such endpoint; the API is described at /api/v1/openapi.json."
+            )
         elif exc.status_code == 405:
-            message = "This endpoint does not take that method; see /api/docs."
+            message = (
+                "This address does not take that method; go back and use the page's form."
+                if person
+                else "This endpoint does not take that method; see /api/docs."
+            )
         error = DealgateError(message, [ErrorDetail(code, message, None)], exc.status_code)
-        return error_response(error, dict(exc.headers) if exc.headers else None)
+        return _answer(request, error, dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error")
         message = "dealgate failed unexpectedly; nothing was saved. The error has been logged."
-        return error_response(
-            DealgateError(message, [ErrorDetail("internal_error", message, None)], 500)
+        return _answer(
+            request, DealgateError(message, [ErrorDetail("internal_error", message, None)], 500)
         )
