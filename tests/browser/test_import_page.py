@@ -101,3 +101,30 @@ def test_an_admin_gives_the_deals_of_an_export_owner_who_is_no_user_to_a_user(
     page.get_by_role("status").filter(has_text="deals of Dana Kim to bruno.").wait_for()
     assert page.locator("#unseen tr[data-owner='Dana Kim']").count() == 0
     page.screenshot(path=str(OUTPUT / "owners.png"), full_page=True)
+
+
+def test_an_export_owner_becomes_a_user_with_their_deals_in_one_step(page: Any) -> None:
+    log_in(page, "ada", "ada-secret")
+    page.goto("/import")
+    page.get_by_label("CSV files").set_input_files([str(p) for p in SALESFORCE])
+    page.get_by_role("button", name="Upload and map the stages").click()
+    page.get_by_role("button", name="Import").click()
+    page.get_by_role("status").filter(has_text="new deals").wait_for()
+
+    page.get_by_role("link", name="Owners", exact=True).click()
+    row = page.locator("#unseen tr[data-owner='Chen Li']")
+    row.get_by_role("link", name="or add them as a user").click()
+    assert page.get_by_label("Name").input_value() == "Chen Li"
+    page.get_by_label("Name").fill("chen")
+    page.get_by_label("Team").fill("east")
+    page.get_by_label("Password for the pages").fill("chen-secret")
+    page.get_by_role("button", name="Add the user").click()
+    page.get_by_role("status").filter(has_text="Gave them the 3 deals of Chen Li.").wait_for()
+    assert page.locator("#new-token code").inner_text().startswith("dg_")
+    assert page.locator("#users tr[data-user='chen']").inner_text().split() == [
+        "chen",
+        "rep",
+        "east",
+        "yes",
+    ]
+    page.screenshot(path=str(OUTPUT / "users.png"), full_page=True)

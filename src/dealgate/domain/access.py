@@ -41,6 +41,21 @@ class User:
         return self.role is UserRole.ADMIN
 
     @property
+    def may_manage_users(self) -> bool:
+        """Adding users decides who sees which deals: an admin's call."""
+        return self.role is UserRole.ADMIN
+
+    def require_user_management_right(self) -> None:
+        if not self.may_manage_users:
+            raise invalid(
+                "forbidden",
+                "Only admins may add users: a user's role and team decide whose deals they "
+                "see. Ask an admin, or run `dealgate user add` on the server.",
+                "user",
+                status=403,
+            )
+
+    @property
     def may_transfer(self) -> bool:
         """Giving one owner's deals to another: only an admin sees every owner's deals."""
         return self.role is UserRole.ADMIN

@@ -19,6 +19,12 @@ def user_names(engine: Engine) -> list[str]:
         return uow.users.names()
 
 
+def list_users(engine: Engine) -> list[tuple[User, bool]]:
+    """Every user, and whether they may log in to the pages (they have a password)."""
+    with UnitOfWork(engine, write=False) as uow:
+        return uow.users.listed()
+
+
 def new_token() -> str:
     return "dg_" + secrets.token_urlsafe(32)
 

@@ -80,6 +80,15 @@ class UserRepository:
         rows = self.conn.execute(select(t.users.c.name).where(t.users.c.team == team))
         return frozenset(r.name for r in rows)
 
+    def listed(self) -> list[tuple[User, bool]]:
+        """Every user by name, and whether they have a password (to log in to the pages)."""
+        rows = self.conn.execute(
+            select(
+                t.users.c.name, t.users.c.role, t.users.c.team, t.users.c.password_hash
+            ).order_by(t.users.c.name)
+        )
+        return [(User(r.name, UserRole(r.role), r.team), r.password_hash is not None) for r in rows]
+
     def names(self) -> list[str]:
         return sorted(self.conn.execute(select(t.users.c.name)).scalars())
 

@@ -1,0 +1,96 @@
+"""The users page: who may log in, with which role and team, and adding one. After an
+import it is where an export's owner becomes a user, their deals given to them in one step."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse
+
+from dealgate.domain.access import parse_user_role
+from dealgate.domain.errors import DealgateError, ErrorDetail
+from dealgate.services.transfer import transfer_deals
+from dealgate.services.users import add_user, list_users
+from dealgate.web.routes import Csrf, EngineDep, NowDep, Page, PageDep, render, storable_input
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
+
+Text = Annotated[str, Form(max_length=100)]
+
+
+@router.get("/users")
+def users(
+    request: Request,
+    engine: EngineDep,
+    p: PageDep,
+    name: Annotated[str, Query(max_length=100)] = "",
+    owner: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:
+    """`owner`: an owner no user is called, whose deals the new user gets."""
+    return _page(request, engine, p, form={"name": name or owner, "owner": owner})
+
+
+@router.post("/users")
+def add(
+    request: Request,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    name: Text,
+    role: Annotated[str, Form(max_length=20)],
+    team: Text = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    owner: Text = "",
+) -> HTMLResponse:
+    p.check(csrf)
+    form = {"name": name, "role": role, "team": team, "owner": owner}
+    try:
+        p.user.require_user_management_right()
+        user, token = add_user(
+            engine, name, parse_user_role(role), now, team or None, password or None
+        )
+    except DealgateError as e:
+        return _page(request, engine, p, form=form, errors=e.details, status=e.status)
+    team_said = f", team {user.team}" if user.team else ""
+    said = f"Added {user.name} ({user.role.value}{team_said})."
+    errors: list[ErrorDetail] = []
+    if owner.strip() and owner.strip() != user.name:
+        try:
+            done = transfer_deals(
+                engine, from_owner=owner.strip(), to_user=user.name, now=now, actor=p.user.name
+            )
+            said += f" Gave them the {done.deals} deals of {done.from_owner}."
+        except DealgateError as e:  # the user stays added; the page says what did not happen
+            errors = e.details
+    return _page(request, engine, p, notice=said, errors=errors, token=(user.name, token))
+
+
+def _page(
+    request: Request,
+    engine: EngineDep,
+    p: Page,
+    *,
+    form: dict[str, str] | None = None,
+    notice: str | None = None,
+    errors: list[ErrorDetail] | None = None,
+    status: int = 200,
+    token: tuple[str, str] | None = None,
+) -> HTMLResponse:
+    context: dict[str, Any] = {
+        "user": p.user,
+        "csrf": p.csrf,
+        "form": {"name": "", "role": "rep", "team": "", "owner": "", **(form or {})},
+        "notice": notice,
+        "errors": errors,
+        "token": token,
+        "users": [],
+    }
+    try:
+        p.user.require_user_management_right()
+    except DealgateError as e:
+        context.update(errors=e.details)
+        return render(request, "users.html", context, e.status)
+    context["users"] = list_users(engine)
+    return render(request, "users.html", context, status)
