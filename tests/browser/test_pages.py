@@ -129,6 +129,7 @@ def test_a_stale_form_or_a_wrong_address_shows_a_page_saying_what_to_do(page: An
     page.goto("/nowhere")
     page.get_by_role("heading", name="Not found").wait_for()
     assert "There is no page at /nowhere" in page.get_by_role("alert").inner_text()
+    assert page.get_by_role("button", name="Log out").is_visible()  # the app's own navigation
     page.get_by_role("link", name="The pipeline").click()
     page.get_by_role("heading", name="Pipeline").wait_for()
 

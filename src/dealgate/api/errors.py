@@ -71,12 +71,12 @@ def known_error_response(exc: Exception) -> JSONResponse | None:
     return None
 
 
-def _answer(
+async def _answer(
     request: Request, error: DealgateError, headers: dict[str, str] | None = None
 ) -> Response:
     """The one error shape: as JSON, or as a page to a browser asking for one."""
     if wants_a_page(request):
-        return error_page(request, error, headers)
+        return await error_page(request, error, headers)
     return error_response(error, headers)
 
 
@@ -85,7 +85,8 @@ def install(app: FastAPI) -> None:
         answer = known_error_response(exc)
         assert answer is not None  # registered only for the errors it knows
         if wants_a_page(request):
-            return error_page(request, exc if isinstance(exc, DealgateError) else unavailable())
+            error = exc if isinstance(exc, DealgateError) else unavailable()
+            return await error_page(request, error)
         return answer
 
     for known_error in (DealgateError, OperationalError):
@@ -95,7 +96,7 @@ def install(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         details = [_validation_detail(dict(e)) for e in exc.errors()]
         first = details[0].message if details else "The request is invalid."
-        return _answer(request, DealgateError(first, details, 422))
+        return await _answer(request, DealgateError(first, details, 422))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -117,12 +118,12 @@ def install(app: FastAPI) -> None:
                 else "This endpoint does not take that method; see /api/docs."
             )
         error = DealgateError(message, [ErrorDetail(code, message, None)], exc.status_code)
-        return _answer(request, error, dict(exc.headers) if exc.headers else None)
+        return await _answer(request, error, dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error")
         message = "dealgate failed unexpectedly; nothing was saved. The error has been logged."
-        return _answer(
+        return await _answer(
             request, DealgateError(message, [ErrorDetail("internal_error", message, None)], 500)
         )

@@ -5,9 +5,12 @@ mistyped address, a database gone)."""
 from __future__ import annotations
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
+from dealgate.domain.access import User, Visibility
 from dealgate.domain.errors import DealgateError
+from dealgate.web import sessions
 from dealgate.web.routes import render
 
 HEADINGS = {
@@ -30,17 +33,32 @@ def wants_a_page(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "") or "hx-request" in request.headers
 
 
-def error_page(
+async def error_page(
     request: Request, error: DealgateError, headers: dict[str, str] | None = None
 ) -> HTMLResponse:
     heading = HEADINGS.get(error.status) or (
         "Something went wrong" if error.status >= 500 else "Not accepted"
     )
+    found = None if error.status >= 500 else await run_in_threadpool(_session, request)
     page = render(
         request,
         "error.html",
-        {"user": None, "heading": heading, "errors": error.details, "status": error.status},
+        {
+            "user": found[0] if found else None,  # the page's own navigation, when logged in
+            "csrf": found[2] if found else None,
+            "heading": heading,
+            "errors": error.details,
+            "status": error.status,
+        },
         error.status,
     )
     page.headers.update(headers or {})
     return page
+
+
+def _session(request: Request) -> tuple[User, Visibility, str] | None:
+    try:
+        engine, now = request.app.state.engine, request.app.state.clock()
+        return sessions.current(engine, request.cookies.get(sessions.COOKIE), now)
+    except Exception:  # the error page shows, navigation or not
+        return None
