@@ -208,3 +208,17 @@ def test_the_board_filters_by_owner_and_by_flag(page: Any) -> None:
     page.wait_for_url(re.compile(r".*flag=seller_only.*"))
     assert card(page, theirs).count() == 1 and card(page, mine).count() == 0
     page.screenshot(path=str(OUTPUT / "board-filtered.png"), full_page=True)
+
+
+def test_the_search_box_finds_a_deal_by_part_of_its_account(page: Any) -> None:
+    log_in(page)
+    deal_id = create_deal(page, "Fleet rollout", account="Cobalt Insurance")
+    page.goto("/")
+    create_deal(page, "Claims", account="Other Co")
+    page.get_by_label("Find a deal").fill("cobalt")
+    page.get_by_label("Find a deal").press("Enter")
+    page.get_by_role("heading", name="Deals matching “cobalt”").wait_for()
+    found = page.locator("#found tbody tr")
+    assert found.count() == 1 and "Cobalt Insurance" in found.inner_text()
+    found.get_by_role("link", name="Fleet rollout").click()
+    page.wait_for_url(f"**/deals/{deal_id}")

@@ -31,6 +31,7 @@ from dealgate.web.import_pages import router as import_router
 from dealgate.web.owners_page import router as owners_router
 from dealgate.web.review_page import router as review_router
 from dealgate.web.routes import router as web_router
+from dealgate.web.search_page import router as search_router
 from dealgate.web.users_page import router as users_router
 
 log = logging.getLogger("dealgate.api")
@@ -155,6 +156,7 @@ def create_app(
     app.include_router(import_router)
     app.include_router(owners_router)
     app.include_router(users_router)
+    app.include_router(search_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
 

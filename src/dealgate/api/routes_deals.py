@@ -123,6 +123,14 @@ def list_deals(
     stage: SafeText = None,
     owner: SafeText = None,
     flag: SafeText = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=r"^[^\x00]*$",
+            description="Only deals whose name or account contains this text (any case).",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Any:
@@ -138,6 +146,7 @@ def list_deals(
         after_id=_cursor(cursor),
         limit=limit,
         ids=ids,
+        text=q.strip() if q else None,
     )
     return _json({"items": [views.deal_summary(d) for d in deals], "next_cursor": _encode(last)})
 

@@ -105,13 +105,15 @@ def deal_page(
     after_id: int | None = None,
     limit: int = 50,
     ids: Iterable[int] | None = None,
+    text: str | None = None,
 ) -> tuple[list[Deal], int | None]:
-    """One page of the deals a user may see, and the id to continue after (or None)."""
+    """One page of the deals a user may see, and the id to continue after (or None);
+    `text`: only those whose name or account contains it."""
     with UnitOfWork(engine, write=False) as uow:
         if stage is not None:
             uow.processes.active().position(stage)
         deals = uow.deals.find(
-            stage, owner, owners=owners, after_id=after_id, limit=limit + 1, ids=ids
+            stage, owner, owners=owners, after_id=after_id, limit=limit + 1, ids=ids, text=text
         )
     more = len(deals) > limit
     deals = deals[:limit]

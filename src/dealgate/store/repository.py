@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, or_, select, update
 
 from dealgate.domain.commitment import Commitment, Party, Status
 from dealgate.domain.deal import Deal, Note
@@ -77,9 +78,20 @@ class DealRepository:
         after_id: int | None = None,
         limit: int | None = None,
         ids: Iterable[int] | None = None,
+        text: str | None = None,
     ) -> list[Deal]:
-        """Deals in id order; `owners` limits to what a user may see, `after_id` pages."""
+        """Deals in id order; `owners` limits to what a user may see, `after_id` pages,
+        `text` keeps those whose name or account contains it (any case)."""
         query = select(*t.deal_columns).order_by(t.deals.c.id)
+        if text:
+            # Taken as typed: a % or _ in it is that character, not a wildcard.
+            pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+            query = query.where(
+                or_(
+                    t.deals.c.name.ilike(pattern, escape="\\"),
+                    t.deals.c.account.ilike(pattern, escape="\\"),
+                )
+            )
         if stage is not None:
             query = query.where(t.deals.c.stage == stage)
         if owner is not None:
