@@ -4,6 +4,7 @@ database keeps, changes nothing."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import httpx
 from sqlalchemy import Engine, func, select
@@ -42,7 +43,7 @@ def test_a_browser_is_shown_an_error_as_a_page_with_its_codes_and_a_script_gets_
     html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}  # what browsers send
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
         csrf = log_in(browser, "carol", "carol-secret")
-        cases = [
+        cases: list[tuple[Callable[[dict[str, str]], httpx.Response], int, str, str]] = [
             (
                 lambda h: browser.post(
                     "/deals", data={"name": "X", "account": "Y", "csrf": "old"}, headers=h
