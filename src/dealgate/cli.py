@@ -855,6 +855,25 @@ def user_add(
             typer.echo("Keep this token: it is shown only once.", err=True)
 
 
+@user_app.command("password")
+def user_password(
+    name: str,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="The new password (8+ characters); asked for when not given.",
+        ),
+    ],
+) -> None:
+    """Set a user's password for the pages; their open sessions end."""
+    with errors_as_shape():
+        users_svc.set_password(State.engine(), name, password)
+        typer.echo(f"Password set for {name}; their open sessions are logged out.")
+
+
 @user_app.command("token")
 def user_token(name: str, as_json: JsonOpt = False) -> None:
     """Issue a new API token for a user and revoke the old one."""

@@ -22,6 +22,7 @@ from dealgate.services import transfer
 from dealgate.services.users import authenticate
 from dealgate.store import tables as t
 from dealgate.store.db import alembic_config, make_engine
+from dealgate.web.sessions import check_password
 
 runner = CliRunner()
 
@@ -593,6 +594,18 @@ def test_serve_answers_the_api_over_http_with_several_workers(tmp_path: Path) ->
     finally:
         server.terminate()
         server.wait(20)
+
+
+def test_an_admin_sets_a_users_password_from_the_cli(cli: Cli, engine: Engine) -> None:
+    cli("user", "add", "alice", "--role", "rep")  # an API-only user
+    said = cli("user", "password", "alice", "--password", "alice-pw-1").stdout
+    assert "Password set for alice" in said
+    assert check_password(engine, "alice", "alice-pw-1") is not None
+    assert codes(cli.error("user", "password", "nobody", "--password", "long-enough")) == [
+        "not_found"
+    ]
+    assert codes(cli.error("user", "password", "alice", "--password", "short")) == ["weak_password"]
+    assert check_password(engine, "alice", "alice-pw-1") is not None  # kept
 
 
 def test_a_transfer_gives_an_owners_deals_to_a_user_each_recording_the_change(

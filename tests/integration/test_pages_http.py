@@ -77,7 +77,7 @@ def test_a_browser_is_shown_an_error_as_a_page_with_its_codes_and_a_script_gets_
             assert page.headers["content-type"].startswith("text/html")
             assert f"<code>{code}</code>" in page.text and words in page.text
             assert '<a href="/">The pipeline</a>' in page.text
-            assert "carol (rep)" in page.text  # with the pages' navigation
+            assert ">carol</a> (rep)" in page.text  # with the pages' navigation
             script = send({})  # no Accept: the one shape as JSON, as before
             assert script.status_code == status
             assert code in [e["code"] for e in script.json()["errors"]]

@@ -87,6 +87,27 @@ def test_an_admin_adds_an_export_owner_as_a_user_who_then_logs_in_and_sees_their
                 assert f'value="{form["name"]}"' in refused.text  # the form, as sent
             assert user_names(engine) == users_before
 
+            # alice used the API only; an admin gives her a password for the pages.
+            for who, password, status, code in [
+                ("alice", "short", 422, "weak_password"),
+                ("nobody", "long-enough", 404, "not_found"),
+            ]:
+                refused = admin.post(
+                    f"/users/{who}/password", data={"csrf": csrf, "password": password}
+                )
+                assert refused.status_code == status and f"<code>{code}</code>" in refused.text
+            reset = admin.post(
+                "/users/alice/password", data={"csrf": csrf, "password": "alice-pw-1"}
+            )
+            assert reset.status_code == 303
+            shown = admin.get(reset.headers["location"]).text
+            assert "Password set for alice; their open sessions are logged out." in shown
+            assert re.search(
+                r'data-user="alice"><td>alice</td><td>rep</td><td>east</td><td>yes', shown
+            )
+            with httpx.Client(base_url=api.base) as alice:
+                log_in(alice, "alice", "alice-pw-1")
+
         with httpx.Client(base_url=api.base) as dana:
             log_in(dana, "dana", "dana-secret")
             board = dana.get("/").text
@@ -100,3 +121,7 @@ def test_an_admin_adds_an_export_owner_as_a_user_who_then_logs_in_and_sees_their
             forged = rep.post("/users", data={"csrf": rep_csrf, "name": "mallory", "role": "admin"})
             assert forged.status_code == 403 and "<code>forbidden</code>" in forged.text
             assert "mallory" not in user_names(engine)
+            taken = rep.post("/users/carol/password", data={"csrf": rep_csrf, "password": "x" * 9})
+            assert taken.status_code == 403 and "<code>forbidden</code>" in taken.text
+            with httpx.Client(base_url=api.base) as carol:
+                log_in(carol, "carol", "carol-secret")  # unchanged

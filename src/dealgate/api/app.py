@@ -25,6 +25,7 @@ from dealgate.domain.errors import DealgateError, invalid
 from dealgate.services.webhooks import Dispatcher
 from dealgate.store.async_documents import AsyncDocuments
 from dealgate.store.db import make_engine
+from dealgate.web.account_page import router as account_router
 from dealgate.web.confirm_page import router as confirm_router
 from dealgate.web.import_pages import MAX_UPLOAD
 from dealgate.web.import_pages import router as import_router
@@ -157,6 +158,7 @@ def create_app(
     app.include_router(owners_router)
     app.include_router(users_router)
     app.include_router(search_router)
+    app.include_router(account_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
 

@@ -49,6 +49,16 @@ def add_user(
     return user, token
 
 
+def set_password(engine: Engine, name: str, password: str) -> None:
+    """A new password for the pages (8+ characters); the user's open sessions end, so a
+    reset locks out whoever else was logged in as them."""
+    hashed = hash_password(password)
+    with UnitOfWork(engine) as uow:
+        uow.users.set_password(name, hashed)
+        uow.users.end_sessions(name)
+        uow.commit()
+
+
 def rotate_token(engine: Engine, name: str) -> str:
     """Issue a new token for `name`; the old one stops working at once."""
     token = new_token()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dealgate.domain.access import User, UserRole
@@ -57,6 +57,10 @@ class UserRepository:
         )
         if result.rowcount != 1:
             raise not_found("user", name, "Add them with `dealgate user add`.")
+
+    def end_sessions(self, name: str) -> None:
+        """Log the user out of the pages everywhere."""
+        self.conn.execute(delete(t.sessions).where(t.sessions.c.user_name == name))
 
     def by_token(self, token: str) -> User | None:
         row = self.conn.execute(

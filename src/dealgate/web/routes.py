@@ -127,15 +127,8 @@ def login(
         refused = login_form(request, "Wrong name or password.")
         refused.status_code = 401
         return refused
-    token = sessions.open_session(engine, user, now)
     response = redirect("/")
-    response.set_cookie(
-        sessions.COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        max_age=int(sessions.LIFETIME.total_seconds()),
-    )
+    sessions.keep_logged_in(response, sessions.open_session(engine, user, now))
     response.delete_cookie(sessions.LOGIN_CSRF_COOKIE)
     return response
 

@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, insert, select
+from starlette.responses import Response
 
 from dealgate.domain.access import User, Visibility, visibility
 from dealgate.store import tables as t
@@ -81,3 +82,10 @@ def current(
 
 def same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+def keep_logged_in(response: Response, token: str) -> None:
+    """The session cookie, as a login sets it."""
+    response.set_cookie(
+        COOKIE, token, httponly=True, samesite="lax", max_age=int(LIFETIME.total_seconds())
+    )

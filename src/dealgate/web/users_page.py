@@ -4,15 +4,26 @@ import it is where an export's owner becomes a user, their deals given to them i
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from dealgate.domain.access import parse_user_role
 from dealgate.domain.errors import DealgateError, ErrorDetail
 from dealgate.services.transfer import transfer_deals
-from dealgate.services.users import add_user, list_users
-from dealgate.web.routes import Csrf, EngineDep, NowDep, Page, PageDep, render, storable_input
+from dealgate.services.users import add_user, list_users, set_password
+from dealgate.web import sessions
+from dealgate.web.routes import (
+    Csrf,
+    EngineDep,
+    NowDep,
+    Page,
+    PageDep,
+    redirect,
+    render,
+    storable_input,
+)
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
 
@@ -26,9 +37,10 @@ def users(
     p: PageDep,
     name: Annotated[str, Query(max_length=100)] = "",
     owner: Annotated[str, Query(max_length=100)] = "",
+    notice: Annotated[str | None, Query(max_length=300)] = None,
 ) -> HTMLResponse:
     """`owner`: an owner no user is called, whose deals the new user gets."""
-    return _page(request, engine, p, form={"name": name or owner, "owner": owner})
+    return _page(request, engine, p, form={"name": name or owner, "owner": owner}, notice=notice)
 
 
 @router.post("/users")
@@ -65,6 +77,31 @@ def add(
         except DealgateError as e:  # the user stays added; the page says what did not happen
             errors = e.details
     return _page(request, engine, p, notice=said, errors=errors, token=(user.name, token))
+
+
+@router.post("/users/{name:path}/password")
+def reset_password(
+    request: Request,
+    name: str,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    password: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """An admin sets a user's password (one who forgot theirs, or an API-only user who now
+    logs in to the pages); that user's sessions end."""
+    p.check(csrf)
+    try:
+        p.user.require_user_management_right()
+        set_password(engine, name, password)
+    except DealgateError as e:
+        return _page(request, engine, p, errors=e.details, status=e.status)
+    said = f"Password set for {name}; their open sessions are logged out."
+    response = redirect(f"/users?notice={quote(said)}")
+    if name == p.user.name:  # their own: this browser keeps a session
+        sessions.keep_logged_in(response, sessions.open_session(engine, p.user, now))
+    return response
 
 
 def _page(

@@ -1,0 +1,85 @@
+"""A user's own account: who they are in dealgate, and changing their password (which logs
+out their other sessions, as after a reset)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
+from dealgate.services.users import set_password
+from dealgate.web import sessions
+from dealgate.web.routes import (
+    Csrf,
+    EngineDep,
+    NowDep,
+    Page,
+    PageDep,
+    redirect,
+    render,
+    storable_input,
+)
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
+
+Password = Annotated[str, Form(max_length=200)]
+
+
+@router.get("/account")
+def account(
+    request: Request, p: PageDep, notice: Annotated[str | None, Query(max_length=300)] = None
+) -> HTMLResponse:
+    return _page(request, p, notice=notice)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    current: Password,
+    new: Password,
+    repeated: Password,
+) -> Response:
+    p.check(csrf)
+    try:
+        if sessions.check_password(engine, p.user.name, current) is None:
+            raise invalid(
+                "wrong_password",
+                "The current password is not right; type it again (or ask an admin to set "
+                "a new one).",
+                "current",
+            )
+        if new != repeated:
+            raise invalid(
+                "passwords_differ", "The new password and its repetition differ.", "repeated"
+            )
+        set_password(engine, p.user.name, new)
+    except DealgateError as e:
+        return _page(request, p, errors=e.details, status=e.status)
+    said = "Password changed; your other sessions are logged out."
+    response = redirect(f"/account?notice={quote(said)}")
+    # Every session of the user ended with the change: this browser keeps a new one.
+    sessions.keep_logged_in(response, sessions.open_session(engine, p.user, now))
+    return response
+
+
+def _page(
+    request: Request,
+    p: Page,
+    *,
+    notice: str | None = None,
+    errors: list[ErrorDetail] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "account.html",
+        {"user": p.user, "csrf": p.csrf, "notice": notice, "errors": errors},
+        status,
+    )
