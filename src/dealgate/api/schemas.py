@@ -325,3 +325,41 @@ class ExtractedOut(BaseModel):
 class ExtractOut(BaseModel):
     text: str
     commitments: list[ExtractedOut]
+
+
+# --- users and owners (admins) -------------------------------------------------------------
+
+
+class UserCreate(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    role: Literal["rep", "manager", "admin"]
+    team: str | None = Field(default=None, min_length=1, max_length=100)
+    password: str | None = Field(
+        default=None, min_length=1, max_length=200, description="For the pages; 8+ characters."
+    )
+
+
+class UserOut(BaseModel):
+    name: str
+    role: str
+    team: str | None
+    pages: bool = Field(description="Whether they have a password for the pages.")
+
+
+class UserCreated(UserOut):
+    token: str = Field(description="Their API token, shown once: only a hash is kept.")
+
+
+class TransferRequest(Strict):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_owner: str = Field(alias="from", min_length=1, max_length=100)
+    to: str = Field(min_length=1, max_length=100, description="A user's name.")
+    open_only: bool = Field(default=False, description="Leave won and lost deals as they are.")
+
+
+class TransferOut(BaseModel):
+    from_owner: str = Field(serialization_alias="from")
+    to: str
+    deals: int
+    closed_kept: int

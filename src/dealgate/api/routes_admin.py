@@ -1,0 +1,59 @@
+"""Admins' endpoints: users (who sees which deals) and giving one owner's deals to a user,
+for the scripts that provision users from an HR system or hand over a departed rep's deals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from dealgate.api.deps import CallerDep, EngineDep, NowDep
+from dealgate.api.routes_deals import ERRORS
+from dealgate.api.schemas import TransferOut, TransferRequest, UserCreate, UserCreated, UserOut
+from dealgate.domain.access import parse_user_role
+from dealgate.services.transfer import transfer_deals
+from dealgate.services.users import add_user, list_users
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["users"])
+
+
+@router.get("/users", response_model=list[UserOut])
+def users(engine: EngineDep, caller: CallerDep) -> Any:
+    caller.user.require_user_management_right()
+    return [
+        {"name": u.name, "role": u.role.value, "team": u.team, "pages": pages}
+        for u, pages in list_users(engine)
+    ]
+
+
+@router.post("/users", response_model=UserCreated, status_code=201)
+def create_user(body: UserCreate, engine: EngineDep, caller: CallerDep, now: NowDep) -> Any:
+    caller.user.require_user_management_right()
+    user, token = add_user(
+        engine, body.name, parse_user_role(body.role), now, body.team, body.password
+    )
+    return {
+        "name": user.name,
+        "role": user.role.value,
+        "team": user.team,
+        "pages": body.password is not None,
+        "token": token,
+    }
+
+
+@router.post("/transfers", response_model=TransferOut, response_model_by_alias=True)
+def transfer(body: TransferRequest, engine: EngineDep, caller: CallerDep, now: NowDep) -> Any:
+    """Give every deal of one owner (open ones only with `open_only`) to a user; each deal
+    records the change."""
+    caller.user.require_transfer_right()
+    done = transfer_deals(
+        engine,
+        from_owner=body.from_owner.strip(),
+        to_user=body.to.strip(),
+        now=now,
+        actor=caller.user.name,
+        open_only=body.open_only,
+    )
+    return TransferOut(
+        from_owner=done.from_owner, to=done.to_user, deals=done.deals, closed_kept=done.closed_kept
+    )
