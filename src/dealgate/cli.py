@@ -855,6 +855,22 @@ def user_add(
             typer.echo("Keep this token: it is shown only once.", err=True)
 
 
+@user_app.command("list")
+def user_list(as_json: JsonOpt = False) -> None:
+    """Every user: role, team, and whether they may log in to the pages."""
+    with errors_as_shape():
+        listed = [
+            {"name": u.name, "role": u.role.value, "team": u.team, "pages": pages}
+            for u, pages in users_svc.list_users(State.engine())
+        ]
+        if as_json:
+            emit_json(listed)
+            return
+        for u in listed:
+            pages = "pages and API" if u["pages"] else "API only"
+            typer.echo(f"{u['name']}\t{u['role']}\t{u['team'] or '-'}\t{pages}")
+
+
 @user_app.command("password")
 def user_password(
     name: str,

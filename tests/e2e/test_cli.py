@@ -598,6 +598,9 @@ def test_serve_answers_the_api_over_http_with_several_workers(tmp_path: Path) ->
 
 def test_an_admin_sets_a_users_password_from_the_cli(cli: Cli, engine: Engine) -> None:
     cli("user", "add", "alice", "--role", "rep")  # an API-only user
+    assert cli.json("user", "list") == [
+        {"name": "alice", "role": "rep", "team": None, "pages": False}
+    ]
     said = cli("user", "password", "alice", "--password", "alice-pw-1").stdout
     assert "Password set for alice" in said
     assert check_password(engine, "alice", "alice-pw-1") is not None
@@ -606,6 +609,7 @@ def test_an_admin_sets_a_users_password_from_the_cli(cli: Cli, engine: Engine) -
     ]
     assert codes(cli.error("user", "password", "alice", "--password", "short")) == ["weak_password"]
     assert check_password(engine, "alice", "alice-pw-1") is not None  # kept
+    assert cli("user", "list").stdout == "alice\trep\t-\tpages and API\n"
 
 
 def test_a_transfer_gives_an_owners_deals_to_a_user_each_recording_the_change(
