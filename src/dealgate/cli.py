@@ -955,6 +955,12 @@ def serve(
                 "db",
                 status=409,
             )
+        if not users_svc.has_users(engine):
+            typer.echo(
+                f"No user yet: open http://{host}:{port}/login to make yourself the first "
+                "admin (or run `dealgate user add NAME --role admin --password P`).",
+                err=True,
+            )
     os.environ["DEALGATE_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
     os.environ["DEALGATE_SERVER_WORKERS"] = str(workers)  # the workers share the connections
     uvicorn.run(

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+from dealgate.api.app import create_app
+from dealgate.services.setup import init_database
+from dealgate.store.db import make_engine
+from tests.api_support import serve
 from tests.browser.conftest import OUTPUT, log_in
+from tests.builders import T0
 
 DEAL_PAGE = re.compile(r".*/deals/\d+(\?.*)?$")
 
@@ -222,3 +228,21 @@ def test_the_search_box_finds_a_deal_by_part_of_its_account(page: Any) -> None:
     assert found.count() == 1 and "Cobalt Insurance" in found.inner_text()
     found.get_by_role("link", name="Fleet rollout").click()
     page.wait_for_url(f"**/deals/{deal_id}")
+
+
+def test_a_new_installation_is_set_up_from_the_login_page(browser: Any, tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    init_database(engine, T0)
+    with serve(create_app(engine, clock=lambda: T0, webhooks=False)) as base:
+        context = browser.new_context(base_url=base)
+        page = context.new_page()
+        page.goto("/")
+        page.get_by_role("heading", name="Set up dealgate").wait_for()
+        page.get_by_label("Your name").fill("ada")
+        page.get_by_label("Password (8 characters or more)").fill("ada-secret")
+        page.get_by_label("Password again").fill("ada-secret")
+        page.get_by_role("button", name="Create the first admin").click()
+        page.get_by_role("heading", name="Import a pipeline").wait_for()
+        assert page.get_by_role("link", name="Users").is_visible()
+        context.close()
+    engine.dispose()

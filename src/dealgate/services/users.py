@@ -38,15 +38,42 @@ def add_user(
     password: str | None = None,
 ) -> tuple[User, str]:
     """Create a user; returns the API token, which is shown once and stored only hashed."""
-    clean = name.strip()
-    if not clean or len(clean) > 100:
-        raise invalid("invalid_name", "A user name is 1 to 100 characters.", "name")
-    user = User(clean, role, team.strip() if team and team.strip() else None)
+    user = _new_user(name, role, team)
     token = new_token()
     with UnitOfWork(engine) as uow:
         uow.users.add(user, token, now, hash_password(password) if password else None)
         uow.commit()
     return user, token
+
+
+def add_first_admin(engine: Engine, name: str, password: str, now: datetime) -> User:
+    """A new installation's first user, made from the login page: an admin, who then adds
+    the others. Refused once anyone exists (then only an admin adds users)."""
+    user = _new_user(name, UserRole.ADMIN, None)
+    hashed = hash_password(password)
+    with UnitOfWork(engine) as uow:
+        if not uow.users.none_yet():
+            raise invalid(
+                "already_set_up",
+                "dealgate has users already: log in, and ask an admin to add you.",
+                "name",
+                status=409,
+            )
+        uow.users.add(user, new_token(), now, hashed)
+        uow.commit()
+    return user
+
+
+def has_users(engine: Engine) -> bool:
+    with UnitOfWork(engine, write=False) as uow:
+        return uow.users.any()
+
+
+def _new_user(name: str, role: UserRole, team: str | None) -> User:
+    clean = name.strip()
+    if not clean or len(clean) > 100:
+        raise invalid("invalid_name", "A user name is 1 to 100 characters.", "name")
+    return User(clean, role, team.strip() if team and team.strip() else None)
 
 
 def set_password(engine: Engine, name: str, password: str) -> None:

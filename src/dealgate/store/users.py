@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from dealgate.domain.access import User, UserRole
@@ -57,6 +57,16 @@ class UserRepository:
         )
         if result.rowcount != 1:
             raise not_found("user", name, "Add them with `dealgate user add`.")
+
+    def any(self) -> bool:
+        return self.conn.execute(select(t.users.c.name).limit(1)).first() is not None
+
+    def none_yet(self) -> bool:
+        """Whether no user exists; on PostgreSQL, adding users waits for this transaction
+        (SQLite's write transactions are serial already)."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
+        return not self.any()
 
     def end_sessions(self, name: str) -> None:
         """Log the user out of the pages everywhere."""

@@ -31,6 +31,7 @@ from dealgate.domain.stakeholder import Role, parse_role
 from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
 from dealgate.services import views
+from dealgate.services.users import add_first_admin, has_users
 from dealgate.services.webhooks import change_context
 from dealgate.store import board as board_model
 from dealgate.store.review_sql import review_pipeline
@@ -104,9 +105,27 @@ def redirect(url: str) -> RedirectResponse:
 
 
 @router.get("/login")
-def login_form(request: Request, error: str | None = None) -> HTMLResponse:
+def login_form(request: Request, engine: EngineDep) -> HTMLResponse:
+    return login_page(request, engine)
+
+
+def login_page(
+    request: Request,
+    engine: Engine,
+    error: str | None = None,
+    errors: list[ErrorDetail] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The login form; on a new installation with no user yet, the first admin's form."""
     token = secrets.token_hex(16)
-    response = render(request, "login.html", {"login_csrf": token, "error": error, "user": None})
+    context = {
+        "login_csrf": token,
+        "error": error,
+        "errors": errors,
+        "user": None,
+        "first_run": not has_users(engine),
+    }
+    response = render(request, "login.html", context, status)
     response.set_cookie(sessions.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax")
     return response
 
@@ -121,13 +140,36 @@ def login(
     csrf: Csrf,
 ) -> Response:
     if not sessions.same(csrf, request.cookies.get(sessions.LOGIN_CSRF_COOKIE)):
-        return login_form(request, "This form is stale; log in again.")
+        return login_page(request, engine, "This form is stale; log in again.")
     user = sessions.check_password(engine, name.strip(), password)
     if user is None:
-        refused = login_form(request, "Wrong name or password.")
-        refused.status_code = 401
-        return refused
+        return login_page(request, engine, "Wrong name or password.", status=401)
     response = redirect("/")
+    sessions.keep_logged_in(response, sessions.open_session(engine, user, now))
+    response.delete_cookie(sessions.LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/setup")
+def first_admin(
+    request: Request,
+    engine: EngineDep,
+    now: NowDep,
+    name: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=200)],
+    repeated: Annotated[str, Form(max_length=200)],
+    csrf: Csrf,
+) -> Response:
+    """A new installation's first user, an admin, made from the login page."""
+    if not sessions.same(csrf, request.cookies.get(sessions.LOGIN_CSRF_COOKIE)):
+        return login_page(request, engine, "This form is stale; try again.")
+    try:
+        if password != repeated:
+            raise invalid("passwords_differ", "The password and its repetition differ.", "repeated")
+        user = add_first_admin(engine, name, password, now)
+    except DealgateError as e:
+        return login_page(request, engine, errors=e.details, status=e.status)
+    response = redirect("/import")  # an admin's first step: bring the pipeline in
     sessions.keep_logged_in(response, sessions.open_session(engine, user, now))
     response.delete_cookie(sessions.LOGIN_CSRF_COOKIE)
     return response
