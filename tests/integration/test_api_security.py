@@ -33,8 +33,12 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/reps/alice/coach", None),
     ("GET", "/reps/alice/commitments.ics", None),
     ("POST", "/extract", {"text": "Raj will send the data."}),
+    ("GET", "/users", None),
+    ("POST", "/users", {"name": "newbie", "role": "rep"}),
+    ("POST", "/transfers", {"from": "alice", "to": "bruno"}),
 ]
 DEAL_SCOPED = [e for e in ENDPOINTS if "{id}" in e[1]]
+ADMIN_ONLY = [e for e in ENDPOINTS if e[1] in ("/users", "/transfers")]
 
 
 @pytest.fixture
@@ -109,6 +113,20 @@ def test_another_reps_deal_is_404_and_unchanged(
     assert response.status_code == 404
     assert_shape(response, "not_found")
     assert api.client("alice").get(f"/deals/{deal}").json() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"), ADMIN_ONLY, ids=[f"{m} {p}" for m, p, _ in ADMIN_ONLY]
+)
+def test_only_an_admin_manages_users_and_hands_deals_over(
+    api: Api, method: str, path: str, body: Any
+) -> None:
+    deal = alices_deal(api)
+    for who in ("alice", "maria"):  # a rep, a manager
+        response = call(api.client(who), method, path, body, deal)
+        assert response.status_code == 403
+        assert_shape(response, "forbidden")
+    assert api.client("alice").get(f"/deals/{deal}").json()["owner"] == "alice"
 
 
 def test_a_manager_sees_the_team_and_a_rep_does_not_see_other_reps(api: Api) -> None:
