@@ -11,6 +11,16 @@ from tests.integration.test_import import _big_export
 SALESFORCE = sorted((Path(__file__).parents[1] / "data" / "salesforce").iterdir())
 
 
+def _import_the_sample(page: Any) -> None:
+    """As ada, the sample Salesforce export with the mapping the page suggests."""
+    log_in(page, "ada", "ada-secret")
+    page.goto("/import")
+    page.get_by_label("CSV files").set_input_files([str(p) for p in SALESFORCE])
+    page.get_by_role("button", name="Upload and map the stages").click()
+    page.get_by_role("button", name="Import").click()
+    page.get_by_role("status").filter(has_text="new deals").wait_for()
+
+
 def test_an_admin_imports_a_salesforce_export_and_sees_which_deals_only_claim_their_stage(
     page: Any,
 ) -> None:
@@ -42,12 +52,7 @@ def test_an_admin_imports_a_salesforce_export_and_sees_which_deals_only_claim_th
 
 
 def test_what_an_import_read_from_text_is_confirmed_from_one_page(page: Any) -> None:
-    log_in(page, "ada", "ada-secret")
-    page.goto("/import")
-    page.get_by_label("CSV files").set_input_files([str(p) for p in SALESFORCE])
-    page.get_by_role("button", name="Upload and map the stages").click()
-    page.get_by_role("button", name="Import").click()
-    page.get_by_role("status").filter(has_text="new deals").wait_for()
+    _import_the_sample(page)
 
     page.get_by_role("link", name="To confirm").click()
     count = page.locator("#waiting-count")
@@ -86,12 +91,7 @@ def test_a_long_import_shows_its_progress_then_what_came_in_without_a_reload(
 def test_an_admin_gives_the_deals_of_an_export_owner_who_is_no_user_to_a_user(
     page: Any,
 ) -> None:
-    log_in(page, "ada", "ada-secret")
-    page.goto("/import")
-    page.get_by_label("CSV files").set_input_files([str(p) for p in SALESFORCE])
-    page.get_by_role("button", name="Upload and map the stages").click()
-    page.get_by_role("button", name="Import").click()  # Dana Kim is no user: kept
-    page.get_by_role("status").filter(has_text="new deals").wait_for()
+    _import_the_sample(page)  # the suggested mapping keeps Dana Kim, who is no user
     assert "Dana Kim" in page.get_by_text("no dealgate user").inner_text()
 
     page.get_by_role("link", name="Give those owners' deals to their users").click()
@@ -104,12 +104,7 @@ def test_an_admin_gives_the_deals_of_an_export_owner_who_is_no_user_to_a_user(
 
 
 def test_an_export_owner_becomes_a_user_with_their_deals_in_one_step(page: Any) -> None:
-    log_in(page, "ada", "ada-secret")
-    page.goto("/import")
-    page.get_by_label("CSV files").set_input_files([str(p) for p in SALESFORCE])
-    page.get_by_role("button", name="Upload and map the stages").click()
-    page.get_by_role("button", name="Import").click()
-    page.get_by_role("status").filter(has_text="new deals").wait_for()
+    _import_the_sample(page)
 
     page.get_by_role("link", name="Owners", exact=True).click()
     row = page.locator("#unseen tr[data-owner='Chen Li']")

@@ -18,7 +18,6 @@ from dealgate.web.routes import (
     NowDep,
     Page,
     PageDep,
-    redirect,
     render,
     storable_input,
 )
@@ -63,10 +62,8 @@ def change_password(
     except DealgateError as e:
         return _page(request, p, errors=e.details, status=e.status)
     said = "Password changed; your other sessions are logged out."
-    response = redirect(f"/account?notice={quote(said)}")
     # Every session of the user ended with the change: this browser keeps a new one.
-    sessions.keep_logged_in(response, sessions.open_session(engine, p.user, now))
-    return response
+    return sessions.logged_in(engine, p.user, now, f"/account?notice={quote(said)}")
 
 
 def _page(

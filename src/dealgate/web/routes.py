@@ -144,10 +144,7 @@ def login(
     user = sessions.check_password(engine, name.strip(), password)
     if user is None:
         return login_page(request, engine, "Wrong name or password.", status=401)
-    response = redirect("/")
-    sessions.keep_logged_in(response, sessions.open_session(engine, user, now))
-    response.delete_cookie(sessions.LOGIN_CSRF_COOKIE)
-    return response
+    return sessions.logged_in(engine, user, now, "/")
 
 
 @router.post("/setup")
@@ -169,10 +166,7 @@ def first_admin(
         user = add_first_admin(engine, name, password, now)
     except DealgateError as e:
         return login_page(request, engine, errors=e.details, status=e.status)
-    response = redirect("/import")  # an admin's first step: bring the pipeline in
-    sessions.keep_logged_in(response, sessions.open_session(engine, user, now))
-    response.delete_cookie(sessions.LOGIN_CSRF_COOKIE)
-    return response
+    return sessions.logged_in(engine, user, now, "/import")  # an admin's first step
 
 
 @router.post("/logout")

@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, insert, select
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from dealgate.domain.access import User, Visibility, visibility
 from dealgate.store import tables as t
@@ -84,8 +84,16 @@ def same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
 
 
-def keep_logged_in(response: Response, token: str) -> None:
-    """The session cookie, as a login sets it."""
+def logged_in(engine: Engine, user: User, now: datetime, to: str) -> Response:
+    """A redirect to `to` that carries a new session of `user` (after a login, or after a
+    password change ended all their sessions)."""
+    response = RedirectResponse(to, status_code=303)
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="lax", max_age=int(LIFETIME.total_seconds())
+        COOKIE,
+        open_session(engine, user, now),
+        httponly=True,
+        samesite="lax",
+        max_age=int(LIFETIME.total_seconds()),
     )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response

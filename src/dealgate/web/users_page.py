@@ -98,10 +98,9 @@ def reset_password(
     except DealgateError as e:
         return _page(request, engine, p, errors=e.details, status=e.status)
     said = f"Password set for {name}; their open sessions are logged out."
-    response = redirect(f"/users?notice={quote(said)}")
     if name == p.user.name:  # their own: this browser keeps a session
-        sessions.keep_logged_in(response, sessions.open_session(engine, p.user, now))
-    return response
+        return sessions.logged_in(engine, p.user, now, f"/users?notice={quote(said)}")
+    return redirect(f"/users?notice={quote(said)}")
 
 
 def _page(
