@@ -871,6 +871,43 @@ def user_list(as_json: JsonOpt = False) -> None:
             typer.echo(f"{u['name']}\t{u['role']}\t{u['team'] or '-'}\t{pages}")
 
 
+@user_app.command("set")
+def user_set(
+    name: str,
+    role: Annotated[str | None, typer.Option(help="rep, manager or admin.")] = None,
+    team: Annotated[str | None, typer.Option(help='The team ("" for none).')] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a user's role or team; who sees which deals follows at once."""
+    with errors_as_shape():
+        if role is None and team is None:
+            raise invalid("nothing_to_change", "Give --role, --team or both.", "role")
+        user = users_svc.change_user(
+            State.engine(), name, parse_user_role(role) if role else None, team
+        )
+        if as_json:
+            emit_json({"name": user.name, "role": user.role.value, "team": user.team})
+        else:
+            typer.echo(f"{user.name}: {user.role.value}, team {user.team or '-'}.")
+
+
+@user_app.command("remove")
+def user_remove(name: str, as_json: JsonOpt = False) -> None:
+    """Remove a user (their sessions and token end); their deals wait on the Owners page."""
+    with errors_as_shape():
+        owned = users_svc.remove_user(State.engine(), name)
+        if as_json:
+            emit_json({"name": name, "deals_left": owned})
+        else:
+            left = (
+                f" Their {owned} deals are seen by admins alone until given to someone: "
+                f'`dealgate deal transfer --from "{name}" --to USER`.'
+                if owned
+                else ""
+            )
+            typer.echo(f"Removed {name}.{left}")
+
+
 @user_app.command("password")
 def user_password(
     name: str,

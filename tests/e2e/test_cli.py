@@ -612,6 +612,22 @@ def test_an_admin_sets_a_users_password_from_the_cli(cli: Cli, engine: Engine) -
     assert cli("user", "list").stdout == "alice\trep\t-\tpages and API\n"
 
 
+def test_an_admin_changes_a_users_team_and_role_and_removes_one_from_the_cli(cli: Cli) -> None:
+    cli("user", "add", "ada", "--role", "admin")
+    cli("user", "add", "alice", "--role", "rep", "--team", "east")
+    cli("deal", "add", "Fleet", "--account", "Acme", "--owner", "alice")
+    moved = cli.json("user", "set", "alice", "--team", "west", "--role", "manager")
+    assert moved == {"name": "alice", "role": "manager", "team": "west"}
+    assert cli.json("user", "set", "alice", "--team", "")["team"] is None
+    assert codes(cli.error("user", "set", "alice")) == ["nothing_to_change"]
+    assert codes(cli.error("user", "set", "ada", "--role", "rep")) == ["last_admin"]
+    assert codes(cli.error("user", "remove", "ada")) == ["last_admin"]
+    assert codes(cli.error("user", "remove", "ghost")) == ["not_found"]
+    said = cli("user", "remove", "alice").stdout
+    assert "Their 1 deals are seen by admins alone" in said and '--from "alice"' in said
+    assert [u["name"] for u in cli.json("user", "list")] == ["ada"]
+
+
 def test_a_transfer_gives_an_owners_deals_to_a_user_each_recording_the_change(
     cli: Cli, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

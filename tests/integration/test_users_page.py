@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import Engine, select
 
 from dealgate.domain.access import UserRole
-from dealgate.services.users import add_user, user_names
+from dealgate.services.users import add_user, list_users, user_names
 from dealgate.store import tables as t
 from tests.api_support import running_api
 from tests.builders import T0
@@ -125,3 +125,60 @@ def test_an_admin_adds_an_export_owner_as_a_user_who_then_logs_in_and_sees_their
             assert taken.status_code == 403 and "<code>forbidden</code>" in taken.text
             with httpx.Client(base_url=api.base) as carol:
                 log_in(carol, "carol", "carol-secret")  # unchanged
+
+
+def test_an_admin_moves_a_rep_to_another_team_promotes_one_and_removes_one_who_left(
+    engine: Engine,
+) -> None:
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    add_user(engine, "erin", UserRole.REP, T0, "east", "erin-secret")
+    with running_api(engine) as api:
+        alice_deal = api.client("alice").post("/deals", json={"name": "Fleet", "account": "A"})
+        deal = alice_deal.json()["id"]
+        assert api.client("maria").get(f"/deals/{deal}").status_code == 200  # her team's
+        with httpx.Client(base_url=api.base) as admin:
+            csrf = log_in(admin, "carol", "carol-secret")
+
+            moved = admin.post(
+                "/users/alice/change", data={"csrf": csrf, "role": "rep", "team": "west"}
+            )
+            assert moved.status_code == 303
+            assert "alice is now rep, team west." in admin.get(moved.headers["location"]).text
+            assert api.client("maria").get(f"/deals/{deal}").status_code == 404  # not hers now
+            promoted = admin.post(
+                "/users/bruno/change", data={"csrf": csrf, "role": "manager", "team": "west"}
+            )
+            assert promoted.status_code == 303
+            assert api.client("bruno").get(f"/deals/{deal}").status_code == 200  # his team's
+
+            for path, form, status, code in [
+                ("/users/ghost/change", {"role": "rep"}, 404, "not_found"),
+                ("/users/alice/change", {"role": "boss"}, 422, "invalid_role"),
+                ("/users/ghost/remove", {}, 404, "not_found"),
+            ]:
+                refused = admin.post(path, data={"csrf": csrf, **form})
+                assert refused.status_code == status and f"<code>{code}</code>" in refused.text
+
+            removed = admin.post("/users/alice/remove", data={"csrf": csrf})
+            assert removed.status_code == 303 and removed.headers["location"].startswith("/owners")
+            owners = admin.get(removed.headers["location"]).text
+            assert "Removed alice. Give their 1 deals to someone:" in owners
+            assert 'data-owner="alice"' in owners
+            assert api.client("alice").get("/deals").status_code == 401  # her token ended
+
+            # dealgate keeps an admin: "admin" goes, then carol may neither go nor step down.
+            assert admin.post("/users/admin/remove", data={"csrf": csrf}).status_code == 303
+            for path, form in [
+                ("/users/carol/remove", {}),
+                ("/users/carol/change", {"role": "rep"}),
+            ]:
+                kept = admin.post(path, data={"csrf": csrf, **form})
+                assert kept.status_code == 409 and "<code>last_admin</code>" in kept.text
+            assert {(u.name, u.role.value) for u, _ in list_users(engine)} >= {("carol", "admin")}
+
+        with httpx.Client(base_url=api.base) as rep:
+            rep_csrf = log_in(rep, "erin", "erin-secret")
+            for path in ("/users/bruno/change", "/users/bruno/remove"):
+                forged = rep.post(path, data={"csrf": rep_csrf, "role": "admin"})
+                assert forged.status_code == 403 and "<code>forbidden</code>" in forged.text
+            assert "bruno" in user_names(engine)

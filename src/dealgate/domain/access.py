@@ -126,3 +126,16 @@ def visibility(user: User, team_members: frozenset[str]) -> Visibility:
     if user.role is UserRole.MANAGER:
         return Visibility(team_members | {user.name})
     return Visibility(frozenset({user.name}))
+
+
+def require_an_admin_left(target: User, role_after: UserRole | None, admins: int) -> None:
+    """A change may not leave dealgate without an admin (nobody could add users, import or
+    see every owner's deals). `role_after` None: the user is removed; `admins`: how many
+    there are now."""
+    if target.role is UserRole.ADMIN and role_after is not UserRole.ADMIN and admins <= 1:
+        raise invalid(
+            "last_admin",
+            f"{target.name} is the only admin: make another user an admin first.",
+            "role",
+            status=409,
+        )

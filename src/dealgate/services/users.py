@@ -9,8 +9,14 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from dealgate.domain.access import User, UserRole, Visibility, visibility
-from dealgate.domain.errors import invalid
+from dealgate.domain.access import (
+    User,
+    UserRole,
+    Visibility,
+    require_an_admin_left,
+    visibility,
+)
+from dealgate.domain.errors import DealgateError, invalid, not_found
 from dealgate.store.unit_of_work import UnitOfWork
 
 
@@ -84,6 +90,44 @@ def set_password(engine: Engine, name: str, password: str) -> None:
         uow.users.set_password(name, hashed)
         uow.users.end_sessions(name)
         uow.commit()
+
+
+def change_user(
+    engine: Engine, name: str, role: UserRole | None = None, team: str | None = None
+) -> User:
+    """A new role and/or team (`team` "": none); who sees which deals follows at once."""
+    with UnitOfWork(engine) as uow:
+        found = uow.users.by_name(name)
+        if found is None:
+            raise not_found_user(name)
+        new_team = found.team if team is None else (team.strip() or None)
+        changed = User(found.name, role or found.role, new_team)
+        if len(changed.team or "") > 100:
+            raise invalid("invalid_team", "A team name is at most 100 characters.", "team")
+        require_an_admin_left(found, changed.role, uow.users.admins())
+        uow.users.change(changed)
+        uow.commit()
+    _recent.clear()  # tokens remembered for a second carry the old role
+    return changed
+
+
+def remove_user(engine: Engine, name: str) -> int:
+    """Remove a user (left the company): sessions and token end; their deals keep them as
+    owner, listed on the Owners page to give to someone. Returns how many deals they own."""
+    with UnitOfWork(engine) as uow:
+        found = uow.users.by_name(name)
+        if found is None:
+            raise not_found_user(name)
+        require_an_admin_left(found, None, uow.users.admins())
+        uow.users.remove(name)
+        owned = uow.users.owners_without_user().get(name, 0)
+        uow.commit()
+    _recent.clear()
+    return owned
+
+
+def not_found_user(name: str) -> DealgateError:
+    return not_found("user", name, "`dealgate user list` lists the users.")
 
 
 def rotate_token(engine: Engine, name: str) -> str:

@@ -68,6 +68,28 @@ class UserRepository:
             self.conn.execute(text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
         return not self.any()
 
+    def change(self, user: User) -> None:
+        """A user's role and team, as `user` has them."""
+        result = self.conn.execute(
+            update(t.users)
+            .where(t.users.c.name == user.name)
+            .values(role=user.role.value, team=user.team)
+        )
+        if result.rowcount != 1:
+            raise not_found("user", user.name, "Add them with `dealgate user add`.")
+
+    def remove(self, name: str) -> None:
+        """The user and their sessions; their token stops working. Their deals keep them
+        as owner (seen by admins until given to someone)."""
+        self.end_sessions(name)
+        result = self.conn.execute(delete(t.users).where(t.users.c.name == name))
+        if result.rowcount != 1:
+            raise not_found("user", name, "`dealgate user list` lists the users.")
+
+    def admins(self) -> int:
+        query = select(func.count()).select_from(t.users).where(t.users.c.role == "admin")
+        return int(self.conn.execute(query).scalar_one())
+
     def end_sessions(self, name: str) -> None:
         """Log the user out of the pages everywhere."""
         self.conn.execute(delete(t.sessions).where(t.sessions.c.user_name == name))

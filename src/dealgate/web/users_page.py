@@ -12,7 +12,13 @@ from fastapi.responses import HTMLResponse, Response
 from dealgate.domain.access import parse_user_role
 from dealgate.domain.errors import DealgateError, ErrorDetail
 from dealgate.services.transfer import transfer_deals
-from dealgate.services.users import add_user, list_users, set_password
+from dealgate.services.users import (
+    add_user,
+    change_user,
+    list_users,
+    remove_user,
+    set_password,
+)
 from dealgate.web import sessions
 from dealgate.web.routes import (
     Csrf,
@@ -101,6 +107,42 @@ def reset_password(
     if name == p.user.name:  # their own: this browser keeps a session
         return sessions.logged_in(engine, p.user, now, f"/users?notice={quote(said)}")
     return redirect(f"/users?notice={quote(said)}")
+
+
+@router.post("/users/{name:path}/change")
+def change(
+    request: Request,
+    name: str,
+    engine: EngineDep,
+    p: PageDep,
+    csrf: Csrf,
+    role: Annotated[str, Form(max_length=20)],
+    team: Text = "",
+) -> Response:
+    """A new role or team (a rep moving teams, promoted to manager)."""
+    p.check(csrf)
+    try:
+        p.user.require_user_management_right()
+        user = change_user(engine, name, parse_user_role(role), team)
+    except DealgateError as e:
+        return _page(request, engine, p, errors=e.details, status=e.status)
+    said = f"{user.name} is now {user.role.value}, team {user.team or '—'}."
+    return redirect(f"/users?notice={quote(said)}")
+
+
+@router.post("/users/{name:path}/remove")
+def remove(request: Request, name: str, engine: EngineDep, p: PageDep, csrf: Csrf) -> Response:
+    """Remove a user who left; their deals wait on the Owners page for someone."""
+    p.check(csrf)
+    try:
+        p.user.require_user_management_right()
+        owned = remove_user(engine, name)
+    except DealgateError as e:
+        return _page(request, engine, p, errors=e.details, status=e.status)
+    if owned:
+        said = f"Removed {name}. Give their {owned} deals to someone:"
+        return redirect(f"/owners?notice={quote(said)}")
+    return redirect(f"/users?notice={quote(f'Removed {name}.')}")
 
 
 def _page(
