@@ -40,20 +40,34 @@ def test_an_admin_script_adds_users_and_hands_a_departed_reps_deals_to_one(
             mine = anyone.get("/deals", headers={"Authorization": f"Bearer {body['token']}"})
             assert sorted(d["name"] for d in mine.json()["items"]) == ["Billing", "Claims", "Fleet"]
 
+        moved = admin.patch("/users/dana", json={"team": "west", "role": "manager"})
+        assert moved.json() == {"name": "dana", "role": "manager", "team": "west"}
+        assert (
+            admin.patch("/users/dana", json={}).json()["errors"][0]["code"] == "nothing_to_change"
+        )
+        assert admin.patch("/users/admin", json={"role": "rep"}).status_code == 409  # last admin
+        gone = admin.delete("/users/dana")
+        assert gone.json() == {"name": "dana", "deals_left": 3}
+        with api.client(None) as anyone:
+            token = {"Authorization": f"Bearer {body['token']}"}
+            assert anyone.get("/deals", headers=token).status_code == 401
+        assert admin.delete("/users/dana").status_code == 404
+
         before = user_names(engine)
         for call, status, code in [
-            (admin.post("/users", json={"name": "dana", "role": "rep"}), 409, "duplicate_user"),
+            (admin.post("/users", json={"name": "maria", "role": "rep"}), 409, "duplicate_user"),
             (admin.post("/users", json={"name": "x", "role": "boss"}), 422, "invalid_value"),
             (
                 admin.post("/users", json={"name": "x", "role": "rep", "password": "short"}),
                 422,
                 "weak_password",
             ),
-            (admin.post("/transfers", json={"from": "Nobody", "to": "dana"}), 404, "no_deals"),
-            (admin.post("/transfers", json={"from": "dana", "to": "ghost"}), 422, "unknown_user"),
+            (admin.post("/transfers", json={"from": "Nobody", "to": "maria"}), 404, "no_deals"),
+            (admin.post("/transfers", json={"from": "Nobody", "to": "ghost"}), 422, "unknown_user"),
             (maria.get("/users"), 403, "forbidden"),
             (maria.post("/users", json={"name": "x", "role": "admin"}), 403, "forbidden"),
-            (maria.post("/transfers", json={"from": "dana", "to": "maria"}), 403, "forbidden"),
+            (maria.post("/transfers", json={"from": "alice", "to": "maria"}), 403, "forbidden"),
+            (maria.delete("/users/alice"), 403, "forbidden"),
         ]:
             assert call.status_code == status, (code, call.text)
             answer = call.json()

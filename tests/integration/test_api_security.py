@@ -36,9 +36,11 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/users", None),
     ("POST", "/users", {"name": "newbie", "role": "rep"}),
     ("POST", "/transfers", {"from": "alice", "to": "bruno"}),
+    ("PATCH", "/users/alice", {"team": "west"}),
+    ("DELETE", "/users/alice", None),
 ]
 DEAL_SCOPED = [e for e in ENDPOINTS if "{id}" in e[1]]
-ADMIN_ONLY = [e for e in ENDPOINTS if e[1] in ("/users", "/transfers")]
+ADMIN_ONLY = [e for e in ENDPOINTS if e[1].startswith(("/users", "/transfers"))]
 
 
 @pytest.fixture

@@ -3,14 +3,25 @@ for the scripts that provision users from an HR system or hand over a departed r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from dealgate.api.deps import CallerDep, EngineDep, NowDep
 from dealgate.api.routes_deals import ERRORS
-from dealgate.api.schemas import TransferOut, TransferRequest, UserCreate, UserCreated, UserOut
+from dealgate.api.schemas import (
+    TransferOut,
+    TransferRequest,
+    UserChanged,
+    UserCreate,
+    UserCreated,
+    UserOut,
+    UserRemoved,
+    UserUpdate,
+)
 from dealgate.domain.access import parse_user_role
+from dealgate.domain.errors import invalid
+from dealgate.services import users as users_svc
 from dealgate.services.transfer import transfer_deals
 from dealgate.services.users import add_user, list_users
 
@@ -39,6 +50,32 @@ def create_user(body: UserCreate, engine: EngineDep, caller: CallerDep, now: Now
         "pages": body.password is not None,
         "token": token,
     }
+
+
+@router.patch("/users/{name}", response_model=UserChanged)
+def change_user(
+    name: Annotated[str, Path(max_length=100)],
+    body: UserUpdate,
+    engine: EngineDep,
+    caller: CallerDep,
+) -> Any:
+    """A new role and/or team; who sees which deals follows at once."""
+    caller.user.require_user_management_right()
+    if body.role is None and body.team is None:
+        raise invalid("nothing_to_change", "Send role, team or both.", "role")
+    role = parse_user_role(body.role) if body.role else None
+    user = users_svc.change_user(engine, name, role, body.team)
+    return {"name": user.name, "role": user.role.value, "team": user.team}
+
+
+@router.delete("/users/{name}", response_model=UserRemoved)
+def remove_user(
+    name: Annotated[str, Path(max_length=100)], engine: EngineDep, caller: CallerDep
+) -> Any:
+    """Remove a user who left: their sessions and token end; their deals keep them as owner
+    until given to someone (`POST /transfers`)."""
+    caller.user.require_user_management_right()
+    return {"name": name, "deals_left": users_svc.remove_user(engine, name)}
 
 
 @router.post("/transfers", response_model=TransferOut, response_model_by_alias=True)

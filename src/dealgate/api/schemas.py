@@ -350,6 +350,22 @@ class UserCreated(UserOut):
     token: str = Field(description="Their API token, shown once: only a hash is kept.")
 
 
+class UserUpdate(Strict):
+    role: Literal["rep", "manager", "admin"] | None = None
+    team: str | None = Field(default=None, max_length=100, description='"" for no team.')
+
+
+class UserChanged(BaseModel):
+    name: str
+    role: str
+    team: str | None
+
+
+class UserRemoved(BaseModel):
+    name: str
+    deals_left: int = Field(description="Their deals, seen by admins until given to someone.")
+
+
 class TransferRequest(Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
