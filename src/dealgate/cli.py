@@ -880,8 +880,6 @@ def user_set(
 ) -> None:
     """Change a user's role or team; who sees which deals follows at once."""
     with errors_as_shape():
-        if role is None and team is None:
-            raise invalid("nothing_to_change", "Give --role, --team or both.", "role")
         user = users_svc.change_user(
             State.engine(), name, parse_user_role(role) if role else None, team
         )

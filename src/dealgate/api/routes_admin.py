@@ -20,7 +20,6 @@ from dealgate.api.schemas import (
     UserUpdate,
 )
 from dealgate.domain.access import parse_user_role
-from dealgate.domain.errors import invalid
 from dealgate.services import users as users_svc
 from dealgate.services.transfer import transfer_deals
 from dealgate.services.users import add_user, list_users
@@ -61,8 +60,6 @@ def change_user(
 ) -> Any:
     """A new role and/or team; who sees which deals follows at once."""
     caller.user.require_user_management_right()
-    if body.role is None and body.team is None:
-        raise invalid("nothing_to_change", "Send role, team or both.", "role")
     role = parse_user_role(body.role) if body.role else None
     user = users_svc.change_user(engine, name, role, body.team)
     return {"name": user.name, "role": user.role.value, "team": user.team}

@@ -96,6 +96,8 @@ def change_user(
     engine: Engine, name: str, role: UserRole | None = None, team: str | None = None
 ) -> User:
     """A new role and/or team (`team` "": none); who sees which deals follows at once."""
+    if role is None and team is None:
+        raise invalid("nothing_to_change", "Give a role, a team or both.", "role")
     with UnitOfWork(engine) as uow:
         found = uow.users.by_name(name)
         if found is None:
