@@ -54,10 +54,7 @@ def change_password(
                 "a new one).",
                 "current",
             )
-        if new != repeated:
-            raise invalid(
-                "passwords_differ", "The new password and its repetition differ.", "repeated"
-            )
+        sessions.require_typed_twice(new, repeated)
         set_password(engine, p.user.name, new)
     except DealgateError as e:
         return _page(request, p, errors=e.details, status=e.status)

@@ -161,8 +161,7 @@ def first_admin(
     if not sessions.same(csrf, request.cookies.get(sessions.LOGIN_CSRF_COOKIE)):
         return login_page(request, engine, "This form is stale; try again.")
     try:
-        if password != repeated:
-            raise invalid("passwords_differ", "The password and its repetition differ.", "repeated")
+        sessions.require_typed_twice(password, repeated)
         user = add_first_admin(engine, name, password, now)
     except DealgateError as e:
         return login_page(request, engine, errors=e.details, status=e.status)

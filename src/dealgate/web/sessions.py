@@ -12,6 +12,7 @@ from sqlalchemy import Engine, delete, insert, select
 from starlette.responses import RedirectResponse, Response
 
 from dealgate.domain.access import User, Visibility, visibility
+from dealgate.domain.errors import invalid
 from dealgate.store import tables as t
 from dealgate.store.unit_of_work import UnitOfWork
 
@@ -97,3 +98,9 @@ def logged_in(engine: Engine, user: User, now: datetime, to: str) -> Response:
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
+
+
+def require_typed_twice(password: str, repeated: str) -> None:
+    """A password a person chooses on a page is typed twice, against a slip of the finger."""
+    if password != repeated:
+        raise invalid("passwords_differ", "The password and its repetition differ.", "repeated")
