@@ -86,6 +86,27 @@ def test_a_browser_is_shown_an_error_as_a_page_with_its_codes_and_a_script_gets_
         assert ">X<" not in browser.get("/").text
 
 
+def test_a_password_cannot_be_guessed_at_speed_on_the_login_page(engine: Engine) -> None:
+    add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as guesser:
+
+        def attempt(password: str) -> httpx.Response:
+            token = re.search(r'name="csrf" value="([^"]+)"', guesser.get("/login").text)
+            assert token is not None
+            data = {"name": "carol", "password": password, "csrf": token.group(1)}
+            return guesser.post("/login", data=data)
+
+        for n in range(10):
+            assert attempt(f"guess-{n}").status_code == 401
+        refused = attempt("carol-secret")  # even the right one, for now
+        assert refused.status_code == 429
+        assert "<code>too_many_attempts</code>" in refused.text and "try again in" in refused.text
+        assert guesser.get("/").headers.get("location") == "/login"  # not logged in
+        with httpx.Client(base_url=api.base) as other:  # the count is carol's, from here
+            add_user(engine, "dave", UserRole.REP, T0, "east", "dave-secret")
+            log_in(other, "dave", "dave-secret")
+
+
 def test_a_nul_character_sent_to_any_page_is_refused_in_the_one_shape(engine: Engine) -> None:
     """No database keeps one; PostgreSQL failed the request with a 500 when it was asked."""
     add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")

@@ -26,6 +26,7 @@ from dealgate.domain.errors import DealgateError, invalid
 from dealgate.services.webhooks import Dispatcher
 from dealgate.store.async_documents import AsyncDocuments
 from dealgate.store.db import make_engine
+from dealgate.web import sessions
 from dealgate.web.account_page import router as account_router
 from dealgate.web.confirm_page import router as confirm_router
 from dealgate.web.import_pages import MAX_UPLOAD
@@ -145,6 +146,7 @@ def create_app(
     app.state.hot_paths = hot_paths
     app.state.hot_reads_answered = 0
     app.state.hot_writes_answered = 0
+    app.state.passwords = sessions.Throttle()  # wrong passwords, counted per app
     errors.install(app)
     app.add_middleware(HotWrites)
     app.add_middleware(HotReads)

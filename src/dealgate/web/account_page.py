@@ -46,8 +46,11 @@ def change_password(
     repeated: Password,
 ) -> Response:
     p.check(csrf)
+    address = request.client.host if request.client else ""
     try:
+        sessions.throttle(request).check(p.user.name, address, now)
         if sessions.check_password(engine, p.user.name, current) is None:
+            sessions.throttle(request).failed(p.user.name, address, now)
             raise invalid(
                 "wrong_password",
                 "The current password is not right; type it again (or ask an admin to set "

@@ -141,9 +141,16 @@ def login(
 ) -> Response:
     if not sessions.same(csrf, request.cookies.get(sessions.LOGIN_CSRF_COOKIE)):
         return login_page(request, engine, "This form is stale; log in again.")
-    user = sessions.check_password(engine, name.strip(), password)
+    name, address = name.strip(), request.client.host if request.client else ""
+    try:
+        sessions.throttle(request).check(name, address, now)
+    except DealgateError as e:
+        return login_page(request, engine, errors=e.details, status=e.status)
+    user = sessions.check_password(engine, name, password)
     if user is None:
+        sessions.throttle(request).failed(name, address, now)
         return login_page(request, engine, "Wrong name or password.", status=401)
+    sessions.throttle(request).succeeded(name, address)
     return sessions.logged_in(engine, user, now, "/")
 
 

@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, insert, select
+from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from dealgate.domain.access import User, Visibility, visibility
@@ -104,3 +105,41 @@ def require_typed_twice(password: str, repeated: str) -> None:
     """A password a person chooses on a page is typed twice, against a slip of the finger."""
     if password != repeated:
         raise invalid("passwords_differ", "The password and its repetition differ.", "repeated")
+
+
+class Throttle:
+    """Wrong passwords by name and address: after `limit` within `window`, that pair is
+    refused until the oldest failure ages out, so a password cannot be guessed at speed.
+    Kept in the server process (each worker counts its own)."""
+
+    def __init__(self, limit: int = 10, window: timedelta = timedelta(minutes=15)) -> None:
+        self.limit, self.window = limit, window
+        self.failures: dict[tuple[str, str], list[datetime]] = {}
+
+    def check(self, name: str, address: str, now: datetime) -> None:
+        recent = [at for at in self.failures.get((name, address), []) if now - at < self.window]
+        if len(recent) >= self.limit:
+            wait = int((recent[0] + self.window - now).total_seconds() // 60) + 1
+            raise invalid(
+                "too_many_attempts",
+                f"Too many wrong passwords for {name} from this address: try again in {wait} "
+                "minutes, or ask an admin to set a new password.",
+                "password",
+                status=429,
+            )
+
+    def failed(self, name: str, address: str, now: datetime) -> None:
+        if len(self.failures) > 10_000:  # bounded: an attack on many names forgets the oldest
+            self.failures.clear()
+        kept = [at for at in self.failures.get((name, address), []) if now - at < self.window]
+        self.failures[(name, address)] = [*kept, now]
+
+    def succeeded(self, name: str, address: str) -> None:
+        self.failures.pop((name, address), None)
+
+
+def throttle(request: Request) -> Throttle:
+    """The app's own count of wrong passwords (`create_app` makes it)."""
+    found = request.app.state.passwords
+    assert isinstance(found, Throttle)
+    return found
