@@ -109,9 +109,9 @@ def test_an_export_owner_becomes_a_user_with_their_deals_in_one_step(page: Any) 
     page.get_by_role("link", name="Owners", exact=True).click()
     row = page.locator("#unseen tr[data-owner='Chen Li']")
     row.get_by_role("link", name="or add them as a user").click()
-    assert page.get_by_label("Name").input_value() == "Chen Li"
-    page.get_by_label("Name").fill("chen")
-    page.get_by_label("Team").fill("east")
+    assert page.get_by_label("Name", exact=True).input_value() == "Chen Li"
+    page.get_by_label("Name", exact=True).fill("chen")
+    page.get_by_label("Team", exact=True).fill("east")
     page.get_by_label("Password for the pages").fill("chen-secret")
     page.get_by_role("button", name="Add the user").click()
     page.get_by_role("status").filter(has_text="Gave them the 3 deals of Chen Li.").wait_for()
