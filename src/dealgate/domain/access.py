@@ -46,14 +46,11 @@ class User:
         return self.role is UserRole.ADMIN
 
     def require_user_management_right(self) -> None:
-        if not self.may_manage_users:
-            raise invalid(
-                "forbidden",
-                "Only admins may add users: a user's role and team decide whose deals they "
-                "see. Ask an admin, or run `dealgate user add` on the server.",
-                "user",
-                status=403,
-            )
+        _allowed(
+            self.may_manage_users,
+            "Only admins may add users: a user's role and team decide whose deals they "
+            "see. Ask an admin, or run `dealgate user add` on the server.",
+        )
 
     @property
     def may_transfer(self) -> bool:
@@ -61,24 +58,18 @@ class User:
         return self.role is UserRole.ADMIN
 
     def require_transfer_right(self) -> None:
-        if not self.may_transfer:
-            raise invalid(
-                "forbidden",
-                "Only admins may give one owner's deals to another: only they see every "
-                "owner's deals. Ask an admin, or edit the owner on each deal you see.",
-                "user",
-                status=403,
-            )
+        _allowed(
+            self.may_transfer,
+            "Only admins may give one owner's deals to another: only they see every "
+            "owner's deals. Ask an admin, or edit the owner on each deal you see.",
+        )
 
     def require_import_right(self) -> None:
-        if not self.may_import:
-            raise invalid(
-                "forbidden",
-                "Only admins may import: an import brings in the deals of every owner the "
-                "export names. Ask an admin, or run `dealgate import` on the server.",
-                "user",
-                status=403,
-            )
+        _allowed(
+            self.may_import,
+            "Only admins may import: an import brings in the deals of every owner the "
+            "export names. Ask an admin, or run `dealgate import` on the server.",
+        )
 
     def require_override_right(self) -> None:
         if not self.may_override:
@@ -89,6 +80,12 @@ class User:
                 "override_reason",
                 status=403,
             )
+
+
+def _allowed(allowed: bool, refusal: str) -> None:
+    """A user's right, or `forbidden` saying why not and whom to ask."""
+    if not allowed:
+        raise invalid("forbidden", refusal, "user", status=403)
 
 
 @dataclass(frozen=True)

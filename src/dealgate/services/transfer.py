@@ -36,8 +36,7 @@ def transfer_deals(
     (that chunk undone, the ones before kept)."""
     with UnitOfWork(engine, write=False) as uow:
         users = uow.users.names()
-        unseen = uow.users.owners_without_user()
-        owned = len(uow.deals.find(owner=from_owner, limit=1))
+        owned = uow.users.deals_owned_by(from_owner)
     if to_user not in users:
         raise invalid(
             "unknown_user",
@@ -53,7 +52,8 @@ def transfer_deals(
             "to",
         )
     if not owned:
-        names = ", ".join(list(unseen)[:10]) or "none"
+        with UnitOfWork(engine, write=False) as uow:  # only to say which owners there are
+            names = ", ".join(list(uow.users.owners_without_user())[:10]) or "none"
         raise invalid(
             "no_deals",
             f'No deal to give: "{from_owner}" owns none. Owners no user is called, whose '

@@ -122,7 +122,7 @@ def remove_user(engine: Engine, name: str) -> int:
             raise not_found_user(name)
         require_an_admin_left(found, None, uow.users.admins())
         uow.users.remove(name)
-        owned = uow.users.owners_without_user().get(name, 0)
+        owned = uow.users.deals_owned_by(name)
         uow.commit()
     _recent.clear()
     return owned

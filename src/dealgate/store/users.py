@@ -128,6 +128,10 @@ class UserRepository:
     def names(self) -> list[str]:
         return sorted(self.conn.execute(select(t.users.c.name)).scalars())
 
+    def deals_owned_by(self, owner: str) -> int:
+        query = select(func.count()).select_from(t.deals).where(t.deals.c.owner == owner)
+        return int(self.conn.execute(query).scalar_one())
+
     def owners_without_user(self, source: str | None = None) -> dict[str, int]:
         """Deal owners no user is called, with their number of deals, most first: only
         admins see those deals. `source`: only deals imported from it."""

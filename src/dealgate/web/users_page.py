@@ -74,10 +74,11 @@ def add(
     team_said = f", team {user.team}" if user.team else ""
     said = f"Added {user.name} ({user.role.value}{team_said})."
     errors: list[ErrorDetail] = []
-    if owner.strip() and owner.strip() != user.name:
+    owner = owner.strip()
+    if owner and owner != user.name:
         try:
             done = transfer_deals(
-                engine, from_owner=owner.strip(), to_user=user.name, now=now, actor=p.user.name
+                engine, from_owner=owner, to_user=user.name, now=now, actor=p.user.name
             )
             said += f" Gave them the {done.deals} deals of {done.from_owner}."
         except DealgateError as e:  # the user stays added; the page says what did not happen
