@@ -440,6 +440,13 @@ def test_an_import_whose_server_stopped_midway_says_so_and_finishes_in_one_click
         assert _deals(engine) == 10
 
 
+LET_ACTIVITIES = {
+    "sqlite": ["DROP TRIGGER IF EXISTS refuse_activities"],
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS refuse_activities ON interactions",
+        "DROP FUNCTION IF EXISTS refuse_activities()",
+    ],
+}
 REFUSE_ACTIVITIES = {
     "sqlite": [
         "CREATE TRIGGER refuse_activities BEFORE INSERT ON interactions "
@@ -461,6 +468,15 @@ def test_an_import_that_fails_midway_says_so_keeps_what_came_in_and_finishes_whe
     with engine.begin() as conn:
         for statement in REFUSE_ACTIVITIES[engine.dialect.name]:
             conn.execute(text(statement))
+    try:
+        _fails_then_finishes(engine, uploads)
+    finally:  # whatever happened, the next tests' database refuses nothing
+        with engine.begin() as conn:
+            for statement in LET_ACTIVITIES[engine.dialect.name]:
+                conn.execute(text(statement))
+
+
+def _fails_then_finishes(engine: Engine, uploads: Path) -> None:
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
         csrf = log_in(browser, "carol", "carol-secret")
 
@@ -479,12 +495,8 @@ def test_an_import_that_fails_midway_says_so_keeps_what_came_in_and_finishes_whe
         assert _deals(engine) == 10  # the deals' transactions came before the activities'
 
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "DROP TRIGGER refuse_activities"
-                    + (" ON interactions" if engine.dialect.name == "postgresql" else "")
-                )
-            )
+            for statement in LET_ACTIVITIES[engine.dialect.name]:
+                conn.execute(text(statement))
         again = import_all()
         assert again.status_code == 200
         assert "0 new deals (10 were in already)" in again.text

@@ -199,23 +199,26 @@ def start(
 
 def _run(report: _Report, importing: Callable[[], ImportSummary]) -> None:
     folder = report.folder
+    outcome: tuple[str, dict[str, Any]]
     try:
         with report.beating():
             summary = importing()
-        _write(folder / RESULT, _kept(summary.to_dict()))
+        outcome = RESULT, _kept(summary.to_dict())
     except DealgateError as e:
-        _write(folder / FAILED, {"status": e.status, "errors": [d.to_dict() for d in e.details]})
+        outcome = FAILED, {"status": e.status, "errors": [d.to_dict() for d in e.details]}
     except Exception:
         log.exception("import from the pages failed")
         message = (
             "The import stopped on an unexpected error (the server's log has it). What was "
             "imported before it is kept; importing the same export again adds only the rest."
         )
-        failure = {"status": 500, "errors": [{"code": "internal_error", "message": message}]}
-        _write(folder / FAILED, failure)
-    finally:
-        for path in folder.glob("*.csv"):
-            path.unlink(missing_ok=True)
+        error = {"code": "internal_error", "message": message}
+        outcome = FAILED, {"status": 500, "errors": [error]}
+    # The export goes before the outcome is written: whoever sees the import ended sees its
+    # files gone (the page read 'failed' while they were still there, and a test caught it).
+    for path in folder.glob("*.csv"):
+        path.unlink(missing_ok=True)
+    _write(folder / outcome[0], outcome[1])
 
 
 def _kept(summary: dict[str, Any]) -> dict[str, Any]:
