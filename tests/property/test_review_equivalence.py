@@ -32,7 +32,7 @@ from dealgate.store import tables as t
 from dealgate.store.async_documents import AsyncDocuments
 from dealgate.store.coaching_sql import team_metrics
 from dealgate.store.deal_document import fill_documents, forget_documents
-from dealgate.store.review_sql import review_pipeline
+from dealgate.store.review_sql import Scope, inferred_only, review_pipeline
 from dealgate.store.signals_sql import refresh_signals
 from dealgate.store.unit_of_work import UnitOfWork
 from tests.builders import T0
@@ -220,6 +220,8 @@ def check(
         expected = review_deal(stored, PROCESS, as_of)
         in_memory = review_deal(deal, PROCESS, as_of)
         found = review_pipeline(uow.connection, PROCESS, as_of, deal_ids=[stored.id or 0])
+        only_inferred = inferred_only(uow.connection, Scope(deal_ids=(stored.id or 0,)))
+        assert only_inferred == int(stored.rests_only_on_inferred_evidence)
         # The signals recomputed in SQL (bulk writes) equal those written from the aggregate.
         written = _signals_row(uow, stored.id or 0)
         refresh_signals(uow.connection, [stored.id or 0])

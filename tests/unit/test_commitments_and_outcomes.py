@@ -295,3 +295,47 @@ def test_a_deal_carries_an_amount_from_zero_to_ten_trillion_in_cents(
         deal = a_deal()
         deal.update(amount=amount, now=at(1), actor="alice")
         assert deal.amount == kept and str(deal.amount) != "-0"
+
+
+def _inferred(deal: Deal) -> None:
+    buyer_commits(deal, "first_meeting_accepted", status=Status.INFERRED)
+
+
+EVIDENCE = {
+    "no_commitment_at_all": ([], False),
+    "an_inferred_buyer_commitment_alone": ([_inferred], True),
+    "inferred_and_one_asked_for": (
+        [_inferred, lambda d: buyer_commits(d, "intro_call_booked", status=Status.ASKED)],
+        True,
+    ),
+    "inferred_and_one_obtained": ([_inferred, lambda d: buyer_commits(d, "demo_accepted")], False),
+    "inferred_and_one_kept": (
+        [_inferred, lambda d: buyer_commits(d, "data_shared", status=Status.KEPT)],
+        False,
+    ),
+    "the_inferred_one_confirmed": (
+        [_inferred, lambda d: d.confirm_commitment(1, now=at(2), actor="alice")],
+        False,
+    ),
+    "the_inferred_one_rejected": (
+        [
+            _inferred,
+            lambda d: d.set_commitment_status(1, Status.REJECTED, now=at(2), actor="alice"),
+        ],
+        False,
+    ),
+    "a_closed_deal": (
+        [_inferred, lambda d: d.close_lost("No budget", now=at(3), actor="alice")],
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize(("steps", "expected"), EVIDENCE.values(), ids=EVIDENCE.keys())
+def test_an_open_deal_rests_only_on_inferred_evidence_until_a_buyer_commitment_is_held(
+    steps: list[Any], expected: bool
+) -> None:
+    deal = a_deal()
+    for step in steps:
+        step(deal)
+    assert deal.rests_only_on_inferred_evidence is expected

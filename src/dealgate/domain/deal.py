@@ -180,6 +180,17 @@ class Deal:
         known = [lv for lv in levels if lv is not None]
         return max(known) if known else None
 
+    @property
+    def rests_only_on_inferred_evidence(self) -> bool:
+        """Open, with buyer commitments read from text and none a person obtained or kept:
+        the review counts these apart, as evidence waiting to be confirmed."""
+        buyer = [c for c in self.commitments if c.is_buyer]
+        return (
+            not self.is_closed
+            and any(c.status is Status.INFERRED for c in buyer)
+            and not any(c.is_held for c in buyer)
+        )
+
     # --- changes ------------------------------------------------------------------------------
 
     def add_stakeholder(

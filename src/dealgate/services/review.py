@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from dealgate.domain.errors import invalid
 from dealgate.domain.process import Process
 from dealgate.domain.review import FLAG_CODES, DealReview, Forecast, forecast
-from dealgate.store.review_sql import inferred_only, review_pipeline
+from dealgate.store.review_sql import Scope, inferred_only, review_pipeline
 from dealgate.store.unit_of_work import UnitOfWork
 
 # Stall limits are subtracted from the review date: keep it where dates still exist.
@@ -76,6 +76,5 @@ def review(
     with UnitOfWork(engine, write=False, snapshot=True) as uow:
         process = uow.processes.active()
         deals = review_pipeline(uow.connection, process, as_of, owner=owner, owners=owners)
-        pending = inferred_only(uow.connection)
-    in_scope = {r.deal_id for r in deals}
-    return PipelineReview(as_of, process, deals, flag, len(pending & in_scope))
+        pending = inferred_only(uow.connection, Scope(owner, None, owners))
+    return PipelineReview(as_of, process, deals, flag, pending)

@@ -417,18 +417,18 @@ def _iso_date(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def inferred_only(conn: Connection) -> set[int]:
-    """Open deals with inferred buyer commitments and none obtained or kept."""
-    held = select(c.c.deal_id).where(c.c.party == "buyer", c.c.status.in_(HELD))
-    rows = conn.execute(
-        select(c.c.deal_id)
-        .join(d, d.c.id == c.c.deal_id)
-        .where(
-            c.c.party == "buyer",
-            c.c.status == "inferred",
-            d.c.stage.not_in(CLOSED_STAGES),
-            c.c.deal_id.not_in(held),
+def inferred_only(conn: Connection, scope: Scope) -> int:
+    """How many open deals in scope rest only on inferred buyer commitments: at least one
+    inferred, none held. Counted per deal through the (deal, party) index: a pass over every
+    buyer commitment cost half the review at 20,000 deals."""
+
+    def buyer(*statuses: str) -> Any:
+        return (
+            select(c.c.deal_id)
+            .where(c.c.deal_id == d.c.id, c.c.party == "buyer", c.c.status.in_(statuses))
+            .exists()
         )
-        .distinct()
-    )
-    return {r.deal_id for r in rows}
+
+    query = scope.apply(select(func.count()).where(buyer("inferred"), ~buyer(*HELD)))
+    counted: int = conn.execute(query).scalar_one()
+    return counted

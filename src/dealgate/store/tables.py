@@ -152,7 +152,8 @@ commitments = Table(
         ["interactions.deal_id", "interactions.number"],
         name="fk_commitments_interaction",
     ),
-    Index("ix_commitments_deal_party", "deal_id", "party"),
+    # Status last: the review asks per deal whether a buyer commitment of some status exists.
+    Index("ix_commitments_deal_party_status", "deal_id", "party", "status"),
 )
 
 notes = Table(
