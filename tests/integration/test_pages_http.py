@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 import httpx
 from sqlalchemy import Engine, func, select
 
 from dealgate.domain.access import UserRole
+from dealgate.services import deals as svc
 from dealgate.services.users import add_user
 from dealgate.store import tables
 from tests.api_support import running_api
@@ -329,3 +331,54 @@ def test_a_deals_details_are_edited_from_its_page_and_a_rep_keeps_their_deals(
         "2027-01-31",
     )
     assert updates == 1  # the form sent back unchanged recorded nothing
+
+
+def _column(board: str, stage: str) -> str:
+    return board.split(f'<section class="column" data-stage="{stage}"', 1)[1].split("</section>")[0]
+
+
+def _cards(column: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<article class="card" id="card-(\d+)"', column)]
+
+
+def test_a_full_column_shows_its_first_cards_counts_every_deal_and_shows_a_refused_one(
+    engine: Engine,
+) -> None:
+    """A column holds 60 cards, its heading and totals count every deal in it, a refused card
+    is shown with its reason however far down its column it is, and a flag filter narrows."""
+    add_user(engine, "carol", UserRole.MANAGER, T0, "east", "carol-secret")
+    claimed = [
+        svc.open_deal(
+            engine,
+            now=T0,
+            actor="carol",
+            name=f"Claimed {n}",
+            account="A",
+            owner="carol",
+            stage="discover",
+            amount=Decimal("100.25"),
+        ).id
+        for n in range(63)
+    ]
+    early = svc.open_deal(engine, now=T0, actor="carol", name="Early", account="B", owner="carol")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        discover = _column(browser.get("/").text, "discover")
+        assert _cards(discover) == claimed[:60]
+        assert "(63)" in discover and 'data-amount="6315.75"' in discover
+        assert "63 not backed by a buyer commitment: 6,315.75" in discover
+        assert "and 3 more: filter by owner or flag." in discover
+        assert _cards(_column(browser.get("/").text, "prospect")) == [early.id]
+
+        last = claimed[-1]
+        refused = browser.post(f"/deals/{last}/advance", data={"csrf": csrf, "back": "board"})
+        assert refused.status_code == 422
+        discover = _column(refused.text, "discover")
+        assert _cards(discover) == [*claimed[:60], last]
+        assert "Stays in discover." in discover and "and 2 more" in discover
+
+        flagged = browser.get("/", params={"flag": "unevidenced_stage"}).text
+        assert _cards(_column(flagged, "discover")) == claimed[:60]
+        assert "and 3 more" in _column(flagged, "discover")
+        assert _cards(_column(flagged, "prospect")) == []
+        assert "(0)" in _column(flagged, "prospect")

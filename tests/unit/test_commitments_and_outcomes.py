@@ -194,6 +194,24 @@ def test_the_evidenced_stage_follows_the_highest_rung() -> None:
     assert PROCESS.evidenced_stage(Rung.DECIDE) == "won"
 
 
+@pytest.mark.parametrize(
+    ("stage", "highest", "backed"),
+    [
+        ("prospect", None, True),
+        ("discover", None, False),
+        ("discover", Rung.TIME, True),
+        ("propose", Rung.TIME, False),
+        ("propose", Rung.CONSENSUS, True),
+        ("decide", Rung.CONSENSUS, False),
+        ("decide", Rung.DECIDE, True),
+    ],
+)
+def test_a_stage_is_backed_when_the_buyers_highest_rung_evidences_it(
+    stage: str, highest: Rung | None, backed: bool
+) -> None:
+    assert PROCESS.backs(stage, highest) is backed
+
+
 NUL = "Raj\x00Patel"
 # Every text a deal takes from a person, each with a NUL character in it.
 NUL_TEXTS = {

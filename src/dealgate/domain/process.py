@@ -125,3 +125,8 @@ class Process:
                 break
             evidenced = self.stage_keys[index + 1]
         return evidenced
+
+    def backs(self, stage: str, highest_rung: Rung | None) -> bool:
+        """Whether a buyer who reached `highest_rung` has shown evidence for a deal in `stage`
+        (the deal claims no more than its commitments justify)."""
+        return self.position(stage) <= self.position(self.evidenced_stage(highest_rung))

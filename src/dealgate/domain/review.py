@@ -84,7 +84,8 @@ def review_deal(
     last_obtained = max((c.obtained_at for c in obtained if c.obtained_at), default=None)
     held_levels = [c.rung_level for c in buyer if c.is_held and c.rung_level is not None]
     highest = max(held_levels, default=None)
-    evidenced = process.evidenced_stage(Rung.from_level(highest) if highest else None)
+    rung = Rung.from_level(highest) if highest else None
+    evidenced = process.evidenced_stage(rung)
     flags: list[Flag] = []
     if deal.stage not in CLOSED_STAGES:
         stage = process.stage(deal.stage)
@@ -93,14 +94,14 @@ def review_deal(
         flags += _broken(buyer, last_obtained)
         flags += _streak(deal, streak)
         flags += _seller_only(deal.commitments, last_obtained)
-        if process.position(deal.stage) > process.position(evidenced):
+        if not process.backs(deal.stage, rung):
             flags.append(
                 Flag(
                     UNEVIDENCED_STAGE,
                     {
                         "claimed_stage": deal.stage,
                         "evidenced_stage": evidenced,
-                        "highest_rung": Rung.from_level(highest).value if highest else None,
+                        "highest_rung": rung.value if rung else None,
                     },
                 )
             )
@@ -325,14 +326,15 @@ def forecast(process: Process, reviews: list[DealReview]) -> Forecast:
     """Weighted pipeline value by claimed stage beside the same by evidenced stage."""
     by_stage = Decimal(0)
     by_evidence = Decimal(0)
+    weight = {key: Decimal(str(round(stage_weight(process, key), 4))) for key in process.stage_keys}
     for r in reviews:
         if r.stage in CLOSED_STAGES or r.amount is None:
             continue
         evidenced = r.evidenced_stage
         if process.position(evidenced) > process.position(r.stage):
             evidenced = r.stage  # evidence ahead of the CRM does not inflate the forecast
-        by_stage += r.amount * Decimal(str(round(stage_weight(process, r.stage), 4)))
-        by_evidence += r.amount * Decimal(str(round(stage_weight(process, evidenced), 4)))
+        by_stage += r.amount * weight[r.stage]
+        by_evidence += r.amount * weight[evidenced]
     return Forecast(by_stage.quantize(Decimal("0.01")), by_evidence.quantize(Decimal("0.01")))
 
 

@@ -176,20 +176,24 @@ def process_view(process: Process) -> dict[str, Any]:
 
 
 def review_view(r: PipelineReview) -> dict[str, Any]:
-    f = r.forecast
     return {
         "as_of": iso(r.as_of),
-        "summary": {
-            "deals_reviewed": len(r.deals),
-            "deals_with_only_inferred_evidence": r.inferred_only,
-            "flag_counts": r.flag_counts,
-            "value_evidenced": money(r.value_evidenced),
-            "value_claimed": money(r.value_claimed),
-            "forecast_by_stage": money(f.by_stage),
-            "forecast_by_evidence": money(f.by_evidence),
-            "forecast_resting_on_claims": money(f.resting_on_claims),
-        },
+        "summary": review_summary_view(r),
         "deals": [deal_review_view(d) for d in r.shown],
+    }
+
+
+def review_summary_view(r: PipelineReview) -> dict[str, Any]:
+    f = r.forecast
+    return {
+        "deals_reviewed": len(r.deals),
+        "deals_with_only_inferred_evidence": r.inferred_only,
+        "flag_counts": r.flag_counts,
+        "value_evidenced": money(r.value_evidenced),
+        "value_claimed": money(r.value_claimed),
+        "forecast_by_stage": money(f.by_stage),
+        "forecast_by_evidence": money(f.by_evidence),
+        "forecast_resting_on_claims": money(f.resting_on_claims),
     }
 
 

@@ -86,7 +86,7 @@ def review_page(
     flagged = _flagged(result, flag, stage, owner)
     pages = max(1, -(-len(flagged) // PER_PAGE))
     page = min(page, pages)
-    summary = views.review_view(result)["summary"]
+    summary = views.review_summary_view(result)
     evidenced, claimed = Decimal(summary["value_evidenced"]), Decimal(summary["value_claimed"])
     top = max(evidenced, claimed, Decimal(1))
     kept = {"as_of": day.isoformat(), "flag": flag, "stage": stage, "owner": owner}

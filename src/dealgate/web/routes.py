@@ -201,29 +201,44 @@ def _board(
     notice: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    """Cards from one query over the deals and the set-based review: no aggregate is loaded,
-    so the board stays quick on a large pipeline."""
+    """Cards and column totals from set-based reads: no aggregate is loaded, and without a
+    flag filter only the cards shown are reviewed, so the board stays quick however many
+    deals are open (a flag filter reviews every deal in view to find its cards)."""
+    scope = p.visibility.owners, owner or None
     with UnitOfWork(engine, write=False, snapshot=True) as uow:
         process = uow.processes.active()
-        rows = board_model.open_deals(uow.connection, p.visibility.owners, owner or None)
+        keys = [s.key for s in process.stages]
+        totals = {key: StageTotal() for key in keys}
+        if flag:
+            rows = board_model.open_deals(uow.connection, *scope)
+        else:
+            also = refused[0] if refused else None
+            rows = board_model.first_cards(uow.connection, *scope, keys, CARDS_PER_COLUMN, also)
+            for group in board_model.stage_groups(uow.connection, *scope):
+                rung = Rung.from_level(group.highest_rung) if group.highest_rung else None
+                backed = process.backs(group.stage, rung)
+                totals[group.stage].add(group.amount, backed, group.deals)
         reviews = review_pipeline(
-            uow.connection, process, now, owner=owner or None, owners=p.visibility.owners
+            uow.connection,
+            process,
+            now,
+            owner=owner or None,
+            owners=p.visibility.owners,
+            deal_ids=None if flag else [row.id for row in rows],
         )
         members = uow.users.team_members(p.user.team)
         seen = board_model.owner_names(uow.connection, p.visibility.owners)
     codes = {r.deal_id: r.codes for r in reviews}
     evidenced = {r.deal_id for r in reviews if r.evidenced}
-    columns: dict[str, list[dict[str, Any]]] = {s.key: [] for s in process.stages}
-    hidden: dict[str, int] = dict.fromkeys(columns, 0)
-    totals = {key: StageTotal() for key in columns}
+    columns: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
     for row in rows:
         flags = codes.get(row.id, [])
-        if flag and flag not in flags:
-            continue
-        totals[row.stage].add(row.amount, row.id in evidenced)
+        if flag:
+            if flag not in flags:
+                continue
+            totals[row.stage].add(row.amount, row.id in evidenced)
         refusal = refused[1] if refused and refused[0] == row.id else None
         if len(columns[row.stage]) >= CARDS_PER_COLUMN and refusal is None:
-            hidden[row.stage] += 1
             continue
         last = row.last_buyer_commitment
         columns[row.stage].append(
@@ -240,6 +255,7 @@ def _board(
                 "next_stage": process.next_stage(row.stage),
             }
         )
+    hidden = {key: totals[key].deals - len(columns[key]) for key in keys}
     owners = sorted(set(seen) | {p.user.name} | set(members))
     return render(
         request,

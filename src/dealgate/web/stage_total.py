@@ -15,11 +15,12 @@ class StageTotal:
         self.deals = self.unbacked = 0
         self.amount = self.unbacked_amount = Decimal(0)
 
-    def add(self, amount: Decimal | None, backed: bool) -> None:
-        self.deals += 1
+    def add(self, amount: Decimal | None, backed: bool, deals: int = 1) -> None:
+        """`deals` deals of `amount` in all, backed by their buyers' commitments or not."""
+        self.deals += deals
         self.amount += amount or 0
         if not backed:
-            self.unbacked += 1
+            self.unbacked += deals
             self.unbacked_amount += amount or 0
 
     @property
