@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from dealgate.clock import now
 from dealgate.domain.errors import DealgateError, invalid
+from dealgate.io.parsing import number_text
 
 __all__ = ["now"]  # the commands read the clock through here
 
@@ -108,7 +109,7 @@ def parse_amount(text: str | None) -> Decimal | None:
     if text is None:
         return None
     try:
-        value = Decimal(text.replace(",", ""))
+        value = Decimal(number_text(text))  # 12,000.50 / 12.000,50 / USD 12000 alike
     except InvalidOperation:
         raise invalid(
             "invalid_amount", f"'{text}' is not an amount; write a number like 12000.", "amount"

@@ -49,8 +49,30 @@ def parse_date(text: str) -> date:
     raise CellError(f"'{value}' is not a date; expected YYYY-MM-DD (or MM/DD/YYYY)")
 
 
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}(?=[\s\d])|(?<=[\d\s])[A-Z]{3}$")  # "USD 1,200", "1.200 EUR"
+_SPACES = str.maketrans("", "", " \u00a0\u202f'")  # 12 000, with no-break spaces too; Swiss 12'000
+_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:([.,])\d{3})(?:\1\d{3})*")  # 1,234 / 1.234.567
+
+
+def number_text(text: str) -> str:
+    """An amount as people and CRMs in several countries write it, as plain `1234.56`: a
+    currency code or sign around it, spaces or apostrophes between thousands, a comma or a
+    point before the cents. Groups of three digits after one separator are thousands
+    (money rarely has three decimals), so `1.234` is 1234 as `1,234` is; `12,50` is 12.50."""
+    value = _CURRENCY_CODE.sub("", text.strip()).strip(" $€£¥").translate(_SPACES)
+    if _THOUSANDS.fullmatch(value):
+        return value.replace(",", "").replace(".", "")
+    if "," in value and "." in value:  # the later one marks the cents
+        if value.rfind(",") > value.rfind("."):
+            return value.replace(".", "").replace(",", ".")
+        return value.replace(",", "")
+    if value.count(",") == 1:
+        return value.replace(",", ".")
+    return value
+
+
 def parse_amount(text: str) -> Decimal | None:
-    value = text.strip().replace(",", "").replace("$", "").replace("€", "").replace("£", "")
+    value = number_text(text)
     if not value:
         return None
     try:
