@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -518,3 +519,76 @@ def test_a_commit_size_below_one_row_is_refused_before_anything_is_read(
     body = json.loads(result.stdout or result.output)
     assert [e["code"] for e in body["errors"]] == ["invalid_commit_every"]
     assert _written(engine, t.deals) == 0
+
+
+def _dates_written(folder: Path, day_first: bool) -> None:
+    """Rewrites every ISO date of an export as a user with those settings exports it."""
+
+    def local(found: re.Match[str]) -> str:
+        year, month, day = found.group(1), found.group(2), found.group(3)
+        return f"{day}/{month}/{year}" if day_first else f"{month}/{day}/{year}"
+
+    for path in folder.glob("*.csv"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"(\d{4})-(\d{2})-(\d{2})(T[0-9:.]+Z)?", local, text), "utf-8")
+
+
+def _dates_of(engine: Engine) -> dict[str | None, Any]:
+    with UnitOfWork(engine, write=False) as uow:
+        deals = uow.deals.find()
+    return {
+        deal.external_id: (
+            deal.close_date,
+            deal.created_at.date(),
+            [m.at.date() for m in deal.history],
+            sorted(i.on for i in deal.interactions),
+        )
+        for deal in deals
+    }
+
+
+@pytest.mark.parametrize("day_first", [True, False], ids=["uk_day_first", "us_month_first"])
+def test_an_export_with_local_dates_comes_in_on_the_same_days_and_says_how_it_read_them(
+    engine: Engine, tmp_path: Path, day_first: bool
+) -> None:
+    """03/04/2026 is 3 April in a UK export and 4 March in a US one: the export's own dates
+    with a day past 12 tell which, and the summary says when dates were read day first."""
+    iso = tmp_path / "iso.db"
+    reference = make_engine(f"sqlite:///{iso}")
+    init_database(reference, T0)
+    rejected = [(e.file, e.line, e.column) for e in salesforce(reference).rejected]
+    expected = _dates_of(reference)
+    reference.dispose()
+    export = tmp_path / "salesforce"
+    shutil.copytree(DATA / "salesforce", export)
+    _dates_written(export, day_first)
+    assert "/" in (export / "Task.csv").read_text()
+    mapping = readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS)
+    summary = run_import(
+        engine, "salesforce", readers.salesforce(export), mapping, now=T0, as_of=T0.date()
+    )
+    assert [(e.file, e.line, e.column) for e in summary.rejected] == rejected
+    assert _dates_of(engine) == expected
+    assert summary.dates_day_first is day_first
+    assert summary.to_dict()["dates_day_first"] is day_first
+    said = [w for w in summary.warnings if "day first" in w]
+    assert len(said) == (1 if day_first else 0)
+
+
+def test_a_hubspot_export_with_day_first_dates_comes_in_on_the_same_days(
+    engine: Engine, tmp_path: Path
+) -> None:
+    reference = make_engine(f"sqlite:///{tmp_path / 'iso.db'}")
+    init_database(reference, T0)
+    stages = readers.load_stage_mapping(DATA / "hubspot-mapping.toml", KEYS)
+    run_import(reference, "hubspot", readers.hubspot(DATA / "hubspot-deals.csv"), stages, now=T0)
+    expected = _dates_of(reference)
+    reference.dispose()
+    shutil.copy(DATA / "hubspot-deals.csv", tmp_path / "hubspot-deals.csv")
+    _dates_written(tmp_path, day_first=True)
+    data = readers.hubspot(tmp_path / "hubspot-deals.csv")
+    summary = run_import(engine, "hubspot", data, stages, now=T0)
+    assert summary.dates_day_first
+    assert {k: v[:1] for k, v in _dates_of(engine).items()} == {
+        k: v[:1] for k, v in expected.items()
+    }

@@ -12,7 +12,7 @@ class CellError(ValueError):
     """A cell that cannot be read; the message says what was expected."""
 
 
-def parse_datetime(text: str) -> datetime:
+def parse_datetime(text: str, day_first: bool = False) -> datetime:
     value = text.strip()
     if not value:
         raise CellError("is empty; expected a date like 2026-03-14 or 2026-03-14T10:00:00Z")
@@ -23,15 +23,17 @@ def parse_datetime(text: str) -> datetime:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         except ValueError:
             pass
-    return datetime.combine(parse_date(value), datetime.min.time(), UTC)
+    return datetime.combine(parse_date(value, day_first), datetime.min.time(), UTC)
 
 
-_US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s.*)?$")
-_EU = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s.*)?$")
+_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s.*)?$")
+_DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s.*)?$")  # always day first
 
 
 @lru_cache(maxsize=4096)  # an export repeats a few hundred dates over many rows
-def parse_date(text: str) -> date:
+def parse_date(text: str, day_first: bool = False) -> date:
+    """ISO dates, 31.03.2026, and slashed dates month first (03/31/2026, as US exports write
+    them) or, with `day_first`, day first (31/03/2026: UK and most of Europe)."""
     value = text.strip()
     if not value:
         raise CellError("is empty; expected a date like 2026-03-14")
@@ -39,14 +41,48 @@ def parse_date(text: str) -> date:
         return date.fromisoformat(value[:10])
     except ValueError:
         pass
-    for pattern, order in ((_US, (3, 1, 2)), (_EU, (3, 2, 1))):
-        m = pattern.match(value)
-        if m:
-            try:
-                return date(int(m.group(order[0])), int(m.group(order[1])), int(m.group(order[2])))
-            except ValueError:
-                break
+    slashed, dotted = _SLASHED.match(value), _DOTTED.match(value)
+    try:
+        if slashed:
+            first, second, year = (int(g) for g in slashed.groups())
+            day, month = (first, second) if day_first else (second, first)
+            return date(year, month, day)
+        if dotted:
+            day, month, year = (int(g) for g in dotted.groups())
+            return date(year, month, day)
+    except ValueError:
+        if slashed:
+            order = "DD/MM/YYYY" if day_first else "MM/DD/YYYY"
+            raise CellError(
+                f"'{value}' is not a date as this export writes them ({order}, judged from "
+                "its other dates); correct it in the export"
+            ) from None
     raise CellError(f"'{value}' is not a date; expected YYYY-MM-DD (or MM/DD/YYYY)")
+
+
+class DateOrder:
+    """Whether an export writes 03/04/2026 month first (US) or day first (UK, most of
+    Europe). Salesforce and others write dates in the exporting user's locale, every date
+    of an export the same way, so any date whose first number is past 12 says day first and
+    any whose second is says month first. No such date: month first."""
+
+    def __init__(self) -> None:
+        self.day_first_seen = self.month_first_seen = 0
+
+    def see(self, text: str | None) -> None:
+        if not text or "/" not in text:
+            return
+        found = _SLASHED.match(text.strip())
+        if found:
+            first, second = int(found.group(1)), int(found.group(2))
+            if first > 12 >= second:
+                self.day_first_seen += 1
+            elif second > 12 >= first:
+                self.month_first_seen += 1
+
+    @property
+    def day_first(self) -> bool:
+        return self.day_first_seen > self.month_first_seen
 
 
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}(?=[\s\d])|(?<=[\d\s])[A-Z]{3}$")  # "USD 1,200", "1.200 EUR"

@@ -12,12 +12,20 @@ import hashlib
 import tomllib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
-from dealgate.io.parsing import CellError, parse_amount, parse_bool, parse_date, parse_datetime
+from dealgate.io.parsing import (
+    CellError,
+    DateOrder,
+    parse_amount,
+    parse_bool,
+    parse_date,
+    parse_datetime,
+)
 from dealgate.io.records import (
     ImportedActivity,
     ImportedContact,
@@ -188,6 +196,22 @@ def _text(row: Row, column: str, required: bool = True, limit: int = 200) -> str
     return value[:limit]
 
 
+SNIFF_ROWS = 5000  # rows of each other file read for the date order, when the deals give none
+
+
+def _day_first(order: DateOrder, samples: list[tuple[Path, list[str]]]) -> bool:
+    """Whether the export writes dates day first: from the deals file's dates, else from the
+    first rows of the other files (an export writes every date the same way)."""
+    for path, columns in samples:
+        if order.day_first_seen or order.month_first_seen:
+            break
+        if path.is_file():
+            for _, row in islice(_rows(path), SNIFF_ROWS):
+                for column in columns:
+                    order.see(row.get(column))
+    return order.day_first
+
+
 def _row_key(prefix: str, path: Path, row: Row) -> str:
     digest = hashlib.sha1(
         (
@@ -219,11 +243,22 @@ def salesforce(directory: Path) -> SourceData:
     errors: list[RowError] = []
     stage_names: set[str] = set()
     owner_names: set[str] = set()
+    order = DateOrder()
     for _, row in _rows(opportunity):
         if row.get("StageName"):
             stage_names.add(row["StageName"].strip())
         owner_names.add(_owner_name(row, cols["Owner.Name"]))
+        order.see(row.get("CloseDate"))
+        order.see(row.get("CreatedDate"))
     stage_names, owner_names = _mappable(stage_names), _mappable(owner_names)
+    samples = [
+        (directory / "OpportunityHistory.csv", ["CreatedDate"]),
+        (directory / "Task.csv", ["ActivityDate"]),
+        (directory / "Event.csv", ["ActivityDate"]),
+    ]
+    day_first = _day_first(order, samples)
+    read_date = partial(parse_date, day_first=day_first)
+    read_datetime = partial(parse_datetime, day_first=day_first)
 
     def deals() -> Iterator[ImportedDeal]:
         for line, row in _rows(opportunity):
@@ -240,10 +275,10 @@ def salesforce(directory: Path) -> SourceData:
                     account=_text(row, cols["Account.Name"]) or "",
                     owner=_text(row, cols["Owner.Name"], limit=100) or "",
                     stage_name=_text(row, "StageName") or "",
-                    created_at=_cell(row, "CreatedDate", parse_datetime),
+                    created_at=_cell(row, "CreatedDate", read_datetime),
                     amount=_cell(row, "Amount", parse_amount) if "Amount" in row else None,
                     close_date=(
-                        _cell(row, "CloseDate", parse_date)
+                        _cell(row, "CloseDate", read_date)
                         if (row.get("CloseDate") or "").strip()
                         else None
                     ),
@@ -266,7 +301,7 @@ def salesforce(directory: Path) -> SourceData:
 
             def build(row: Row = row, line: int = line) -> ImportedStageChange:
                 opp = _text(row, "OpportunityId")
-                at = _cell(row, "CreatedDate", parse_datetime)
+                at = _cell(row, "CreatedDate", read_datetime)
                 stage = _text(row, "StageName") or ""
                 return ImportedStageChange(
                     f"salesforce:history:{row.get('Id') or f'{opp}:{stage}:{at.isoformat()}'}",
@@ -345,7 +380,7 @@ def salesforce(directory: Path) -> SourceData:
                     what = (row.get("WhatId") or "").strip()
                     if not what.startswith("006"):
                         return None  # an activity on an account or a lead, not a deal
-                    on = _cell(row, "ActivityDate", parse_date)
+                    on = _cell(row, "ActivityDate", read_date)
                     subject = _text(row, "Subject") or ""
                     description = _text(row, "Description", required=False, limit=2000)
                     summary = subject if not description else f"{subject}: {description}"
@@ -381,6 +416,7 @@ def salesforce(directory: Path) -> SourceData:
         stage_names,
         owner_names,
         [directory / f"{n}.csv" for n in names if (directory / f"{n}.csv").is_file()],
+        dates_day_first=day_first,
     )
 
 
@@ -478,10 +514,17 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
     errors: list[RowError] = []
     stage_names: set[str] = set()
     owner_names: set[str] = set()
+    order = DateOrder()
+    dated = [columns[f] for f in ("created", "close_date") if columns.get(f)]
     for _, row in _rows(path):
         stage_names.add((row.get(columns["stage"]) or "").strip())
         owner_names.add(_owner_name(row, columns["owner"]))
+        for column in dated:
+            order.see(row.get(column))
     stage_names, owner_names = _mappable(stage_names), _mappable(owner_names)
+    day_first = order.day_first
+    read_date = partial(parse_date, day_first=day_first)
+    read_datetime = partial(parse_datetime, day_first=day_first)
     contacts: list[ImportedContact] = []
 
     def deals() -> Iterator[ImportedDeal]:
@@ -508,10 +551,10 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
                     account=_text(row, columns["account"]) or "",
                     owner=_text(row, columns["owner"], limit=100) or "",
                     stage_name=_text(row, columns["stage"]) or "",
-                    created_at=_cell(row, columns["created"], parse_datetime),
+                    created_at=_cell(row, columns["created"], read_datetime),
                     amount=_cell(row, amount_col, parse_amount) if amount_col else None,
                     close_date=(
-                        _cell(row, close_col, parse_date)
+                        _cell(row, close_col, read_date)
                         if close_col and (row.get(close_col) or "").strip()
                         else None
                     ),
@@ -553,6 +596,7 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
         owner_names=owner_names,
         files=[path],
         stage_column=columns["stage"],
+        dates_day_first=day_first,
     )
 
 

@@ -87,3 +87,4 @@ class SourceData:
     owner_names: set[str] = field(default_factory=set)  # as deals will carry them
     files: list[Path] = field(default_factory=list)  # every file it reads
     stage_column: str = "StageName"
+    dates_day_first: bool = False  # 03/04/2026 read as 3 April: the export says so

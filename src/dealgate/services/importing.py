@@ -49,6 +49,7 @@ class ImportSummary:
     review: dict[str, Any] = field(default_factory=dict)
     currencies: Counter[str] = field(default_factory=Counter)  # of the deals created
     read_as_windows: list[str] = field(default_factory=list)  # files that were not UTF-8
+    dates_day_first: bool = False  # the export writes 31/03/2026, so 03/04/2026 is 3 April
     # Owners of the source's deals whom no user is called: only admins see those deals.
     owners_without_user: dict[str, int] = field(default_factory=dict)
 
@@ -61,6 +62,11 @@ class ImportSummary:
                 f"{', '.join(self.read_as_windows)}: not UTF-8, so read as Windows-1252 (what "
                 "Excel writes for 'CSV' on Windows). If accented names look wrong, export the "
                 "file as 'CSV UTF-8': importing it again does not change deals already in."
+            )
+        if self.dates_day_first:
+            found.append(
+                "Dates such as 03/04/2026 were read day first (3 April 2026): the export "
+                "writes dates like 31/03/2026, as UK and European settings do."
             )
         if self.owners_without_user:
             found.append(_owners_warning(self.owners_without_user))
@@ -89,6 +95,7 @@ class ImportSummary:
             "rejected": [e.to_dict() for e in self.rejected],
             "currencies": dict(self.currencies.most_common()),
             "owners_without_user": self.owners_without_user,
+            "dates_day_first": self.dates_day_first,
             "warnings": self.warnings,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "review": self.review,
@@ -211,7 +218,9 @@ def _import(
     commit_every: int,
     text_workers: int | None,
 ) -> ImportSummary:
-    summary = ImportSummary(source, read_as_windows=read_as_windows(data))
+    summary = ImportSummary(
+        source, read_as_windows=read_as_windows(data), dates_day_first=data.dates_day_first
+    )
     step = tick or (lambda _phase, _n: None)
     with UnitOfWork(engine, write=False) as uow:
         process = uow.processes.active()
