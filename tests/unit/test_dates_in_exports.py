@@ -3,7 +3,7 @@ export itself tells (any date with a day past 12)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -55,3 +55,33 @@ def test_an_export_says_whether_it_writes_the_day_first(
     for cell in cells:
         order.see(cell)
     assert order.day_first is day_first
+
+
+TIMES = {
+    "us_afternoon": ("3/31/2026 2:05 PM", False, datetime(2026, 3, 31, 14, 5, tzinfo=UTC)),
+    "us_just_after_midnight": (
+        "3/31/2026 12:05 AM",
+        False,
+        datetime(2026, 3, 31, 0, 5, tzinfo=UTC),
+    ),
+    "us_noon": ("3/31/2026 12:30 pm", False, datetime(2026, 3, 31, 12, 30, tzinfo=UTC)),
+    "uk_24_hour": ("31/03/2026 14:05", True, datetime(2026, 3, 31, 14, 5, tzinfo=UTC)),
+    "german_with_seconds": (
+        "31.03.2026 14:05:09",
+        False,
+        datetime(2026, 3, 31, 14, 5, 9, tzinfo=UTC),
+    ),
+    "no_time_is_midnight": ("3/31/2026", False, datetime(2026, 3, 31, tzinfo=UTC)),
+    "a_time_that_is_no_time_is_midnight": (
+        "3/31/2026 25:00",
+        False,
+        datetime(2026, 3, 31, tzinfo=UTC),
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "day_first", "expected"), TIMES.values(), ids=TIMES.keys())
+def test_a_local_date_keeps_its_time_of_day_so_one_days_stage_changes_keep_their_order(
+    text: str, day_first: bool, expected: datetime
+) -> None:
+    assert parse_datetime(text, day_first) == expected

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -23,7 +23,28 @@ def parse_datetime(text: str, day_first: bool = False) -> datetime:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         except ValueError:
             pass
-    return datetime.combine(parse_date(value, day_first), datetime.min.time(), UTC)
+    return datetime.combine(parse_date(value, day_first), _time_of_day(value), UTC)
+
+
+_CLOCK = re.compile(r"\s(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?\s*$")
+
+
+def _time_of_day(value: str) -> time:
+    """The time after a local date ("3/31/2026 2:05 PM", "31.03.2026 14:05"): the history's
+    stage changes of one day keep their order. No time, or none that reads: midnight."""
+    found = _CLOCK.search(value)
+    if not found:
+        return time()
+    hour, minute, second = int(found.group(1)), int(found.group(2)), int(found.group(3) or 0)
+    half = (found.group(4) or "").lower()
+    if half:
+        if not 1 <= hour <= 12:
+            return time()
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    try:
+        return time(hour, minute, second)
+    except ValueError:
+        return time()
 
 
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s.*)?$")
