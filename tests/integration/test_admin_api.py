@@ -66,10 +66,23 @@ def test_an_admin_script_adds_users_and_hands_a_departed_reps_deals_to_one(
             (admin.post("/transfers", json={"from": "Nobody", "to": "ghost"}), 422, "unknown_user"),
             (maria.get("/users"), 403, "forbidden"),
             (maria.post("/users", json={"name": "x", "role": "admin"}), 403, "forbidden"),
-            (maria.post("/transfers", json={"from": "alice", "to": "maria"}), 403, "forbidden"),
+            (maria.post("/transfers", json={"from": "alice", "to": "bruno"}), 403, "forbidden"),
+            (maria.post("/transfers", json={"from": "bruno", "to": "maria"}), 403, "forbidden"),
             (maria.delete("/users/alice"), 403, "forbidden"),
         ]:
             assert call.status_code == status, (code, call.text)
             answer = call.json()
             assert answer["ok"] is False and code in [e["code"] for e in answer["errors"]]
         assert user_names(engine) == before
+
+
+def test_a_manager_script_gives_one_team_members_deals_to_another(engine: Engine) -> None:
+    with running_api(engine) as api, api.client("maria") as maria, api.client("alice") as alice:
+        for name in ("Fleet", "Claims"):
+            assert alice.post("/deals", json={"name": name, "account": "Acme"}).status_code == 201
+        given = maria.post("/transfers", json={"from": "alice", "to": "maria"})
+        assert given.status_code == 200, given.text
+        assert given.json() == {"from": "alice", "to": "maria", "deals": 2, "closed_kept": 0}
+        assert alice.get("/deals").json()["items"] == []
+        mine = maria.get("/deals", params={"owner": "maria"}).json()["items"]
+        assert sorted(d["name"] for d in mine) == ["Claims", "Fleet"]

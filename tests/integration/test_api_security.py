@@ -120,7 +120,7 @@ def test_another_reps_deal_is_404_and_unchanged(
 @pytest.mark.parametrize(
     ("method", "path", "body"), ADMIN_ONLY, ids=[f"{m} {p}" for m, p, _ in ADMIN_ONLY]
 )
-def test_only_an_admin_manages_users_and_hands_deals_over(
+def test_only_an_admin_manages_users_and_nobody_hands_deals_outside_their_team(
     api: Api, method: str, path: str, body: Any
 ) -> None:
     deal = alices_deal(api)

@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy import Engine, select
 
 from dealgate.domain.access import UserRole
+from dealgate.services.deals import open_deal
 from dealgate.services.users import add_user
 from dealgate.store import tables as t
 from tests.api_support import running_api
@@ -93,3 +94,38 @@ def test_an_admin_gives_an_export_owners_deals_to_their_user_who_then_sees_them(
         with httpx.Client(base_url=api.base) as fay:  # amorgan's manager now reviews them
             log_in(fay, "fay", "fay-secret")
             assert "Analytics suite" in fay.get("/review").text
+
+
+def test_a_manager_gives_one_team_members_deals_to_another_and_no_one_elses(
+    engine: Engine,
+) -> None:
+    """The owners page of a manager lists their team only, gives within it, and refuses a
+    deal owner or a user outside it, moving nothing."""
+    add_user(engine, "fay", UserRole.MANAGER, T0, "east", "fay-secret")
+    add_user(engine, "amir", UserRole.REP, T0, "east", "amir-secret")
+    add_user(engine, "ben", UserRole.REP, T0, "east", "ben-secret")
+    add_user(engine, "wes", UserRole.REP, T0, "west", "wes-secret")
+    for owner, name in (("amir", "Fleet"), ("amir", "Claims"), ("wes", "Billing")):
+        open_deal(engine, now=T0, actor=owner, name=name, account="Acme", owner=owner)
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as fay:
+        csrf = log_in(fay, "fay", "fay-secret")
+        assert 'href="/owners"' in fay.get("/").text
+        page = fay.get("/owners").text
+        assert "Your team's deals" in page and "Owners no user is called" not in page
+        chosen = re.findall(r'<option value="([^"]+)">', page)
+        assert "wes" not in chosen and {"amir", "ben", "fay"} <= set(chosen)
+
+        before = _owners(engine)
+        for form, wrong in (
+            ({"from": "wes", "to": "ben"}, "wes"),
+            ({"from": "amir", "to": "wes"}, "wes"),
+        ):
+            refused = fay.post("/owners/transfer", data={"csrf": csrf, **form})
+            assert refused.status_code == 403 and "<code>forbidden</code>" in refused.text
+            assert f"&#39;{wrong}&#39; is not in your team" in refused.text
+        assert _owners(engine) == before
+
+        given = fay.post("/owners/transfer", data={"csrf": csrf, "from": "amir", "to": "ben"})
+        assert given.status_code == 303
+        assert "Gave 2 deals of amir to ben." in fay.get(given.headers["location"]).text
+        assert _owners(engine) == {"ben": 2, "wes": 1}

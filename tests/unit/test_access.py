@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from dealgate.domain.access import User, UserRole, require_an_admin_left
+from dealgate.domain.access import (
+    User,
+    UserRole,
+    Visibility,
+    require_an_admin_left,
+    require_may_transfer,
+)
 from dealgate.domain.errors import DealgateError
 
 ADA = User("ada", UserRole.ADMIN)
@@ -32,3 +38,34 @@ def test_the_only_admin_can_be_neither_removed_nor_demoted(role_after: UserRole 
     with pytest.raises(DealgateError) as caught:
         require_an_admin_left(ADA, role_after, 1)
     assert caught.value.codes == ["last_admin"] and caught.value.status == 409
+
+
+MARIA = User("maria", UserRole.MANAGER, "east")
+EAST = Visibility(frozenset({"maria", "alice", "amir"}))
+EVERYONE = Visibility(None)
+TRANSFERS = {
+    "an_admin_between_anyone": (ADA, EVERYONE, "Erik Olsen", "bruno", None),
+    "a_manager_within_the_team": (MARIA, EAST, "alice", "amir", None),
+    "a_manager_to_themselves": (MARIA, EAST, "alice", "maria", None),
+    "a_manager_from_themselves": (MARIA, EAST, "maria", "alice", None),
+    "a_manager_from_outside_the_team": (MARIA, EAST, "bruno", "alice", "from"),
+    "a_manager_to_outside_the_team": (MARIA, EAST, "alice", "bruno", "to"),
+    "a_rep_never": (ALICE, Visibility(frozenset({"alice"})), "alice", "alice", "user"),
+}
+
+
+@pytest.mark.parametrize(
+    ("user", "seen", "from_owner", "to_user", "refused_on"),
+    TRANSFERS.values(),
+    ids=TRANSFERS.keys(),
+)
+def test_an_admin_gives_anyones_deals_and_a_manager_only_within_the_team(
+    user: User, seen: Visibility, from_owner: str, to_user: str, refused_on: str | None
+) -> None:
+    if refused_on is None:
+        require_may_transfer(user, seen, from_owner, to_user)
+        return
+    with pytest.raises(DealgateError) as caught:
+        require_may_transfer(user, seen, from_owner, to_user)
+    assert caught.value.codes == ["forbidden"] and caught.value.status == 403
+    assert caught.value.details[0].field == refused_on

@@ -19,7 +19,7 @@ from dealgate.api.schemas import (
     UserRemoved,
     UserUpdate,
 )
-from dealgate.domain.access import parse_user_role
+from dealgate.domain.access import parse_user_role, require_may_transfer
 from dealgate.services import users as users_svc
 from dealgate.services.transfer import transfer_deals
 from dealgate.services.users import add_user, list_users
@@ -78,8 +78,8 @@ def remove_user(
 @router.post("/transfers", response_model=TransferOut, response_model_by_alias=True)
 def transfer(body: TransferRequest, engine: EngineDep, caller: CallerDep, now: NowDep) -> Any:
     """Give every deal of one owner (open ones only with `open_only`) to a user; each deal
-    records the change."""
-    caller.user.require_transfer_right()
+    records the change. An admin between anyone; a manager within their team."""
+    require_may_transfer(caller.user, caller.visibility, body.from_owner.strip(), body.to.strip())
     done = transfer_deals(
         engine,
         from_owner=body.from_owner.strip(),

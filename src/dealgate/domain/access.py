@@ -54,14 +54,14 @@ class User:
 
     @property
     def may_transfer(self) -> bool:
-        """Giving one owner's deals to another: only an admin sees every owner's deals."""
-        return self.role is UserRole.ADMIN
+        """Giving one owner's deals to another: an admin any owner's, a manager their team's
+        (a rep who left, a territory that moves); a rep hands a deal over one at a time."""
+        return self.role is not UserRole.REP
 
     def require_transfer_right(self) -> None:
         _allowed(
             self.may_transfer,
-            "Only admins may give one owner's deals to another: only they see every "
-            "owner's deals. Ask an admin, or edit the owner on each deal you see.",
+            "Only managers and admins may give one owner's deals to another: ask your manager.",
         )
 
     def require_import_right(self) -> None:
@@ -113,6 +113,26 @@ def require_may_own(user: User, seen: Visibility, owner: str) -> None:
             "forbidden",
             f"'{owner}' is not in your team; pick an owner you manage.",
             "owner",
+            status=403,
+        )
+
+
+def require_may_transfer(user: User, seen: Visibility, from_owner: str, to_user: str) -> None:
+    """Whether `user` may give every deal of `from_owner` to `to_user`: a manager only from
+    and to their team (themselves included), an admin between anyone, a rep never."""
+    user.require_transfer_right()
+    if not seen.sees(from_owner):
+        raise invalid(
+            "forbidden",
+            f"'{from_owner}' is not in your team: you may only give your team's deals.",
+            "from",
+            status=403,
+        )
+    if not seen.sees(to_user):
+        raise invalid(
+            "forbidden",
+            f"'{to_user}' is not in your team: give the deals to someone you manage.",
+            "to",
             status=403,
         )
 

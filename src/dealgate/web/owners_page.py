@@ -1,5 +1,6 @@
 """The owners page: deal owners no user is called (after an import, their deals are seen by
-admins alone), each given to a user in one click; any owner's deals, for a rep who left."""
+admins alone), each given to a user in one click; any owner's deals, for a rep who left (a
+manager: their team's, to someone in it)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from dealgate.domain.access import require_may_transfer
 from dealgate.domain.errors import DealgateError, ErrorDetail
 from dealgate.io.readers import suggest_owners
 from dealgate.services.transfer import transfer_deals
@@ -50,7 +52,7 @@ def transfer(
 ) -> Response:
     p.check(csrf)
     try:
-        p.user.require_transfer_right()
+        require_may_transfer(p.user, p.visibility, from_owner.strip(), to_user.strip())
         done = transfer_deals(
             engine,
             from_owner=from_owner.strip(),
@@ -75,13 +77,20 @@ def _page(
     errors: list[ErrorDetail] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
+    unseen: dict[str, int] = {}
+    users: list[str] = []
+    team: list[str] | None = None  # a manager's: the owners they may give from
     try:
         p.user.require_transfer_right()
     except DealgateError as e:
-        errors, status, unseen, users = e.details, e.status, {}, []
+        errors, status = e.details, e.status
     else:
         with UnitOfWork(engine, write=False) as uow:
-            unseen, users = uow.users.owners_without_user(), uow.users.names()
+            users = [u for u in uow.users.names() if p.visibility.sees(u)]
+            if p.visibility.owners is None:
+                unseen = uow.users.owners_without_user()
+            else:
+                team = sorted(p.visibility.owners)
     return render(
         request,
         "owners.html",
@@ -91,6 +100,7 @@ def _page(
             "unseen": unseen,
             "suggested": suggest_owners(set(unseen), users),
             "users": users,
+            "team": team,
             "notice": notice,
             "errors": errors,
         },
