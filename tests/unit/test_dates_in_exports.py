@@ -36,6 +36,14 @@ def test_a_date_against_its_exports_order_is_refused_naming_the_order(
         parse_date(text, day_first)
 
 
+@pytest.mark.parametrize(("day_first", "said"), [(False, "MM/DD/YYYY"), (True, "DD/MM/YYYY")])
+def test_a_cell_that_is_no_date_says_the_forms_this_export_may_use(
+    day_first: bool, said: str
+) -> None:
+    with pytest.raises(CellError, match=f"expected YYYY-MM-DD \\(or {said}\\)"):
+        parse_date("soon", day_first)
+
+
 ORDERS = {
     "no_dates_means_month_first": ([], False),
     "only_ambiguous_dates_means_month_first": (["03/04/2026", "01/02/2026"], False),

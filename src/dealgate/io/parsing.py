@@ -78,7 +78,8 @@ def parse_date(text: str, day_first: bool = False) -> date:
                 f"'{value}' is not a date as this export writes them ({order}, judged from "
                 "its other dates); correct it in the export"
             ) from None
-    raise CellError(f"'{value}' is not a date; expected YYYY-MM-DD (or MM/DD/YYYY)")
+    local = "DD/MM/YYYY" if day_first else "MM/DD/YYYY"
+    raise CellError(f"'{value}' is not a date; expected YYYY-MM-DD (or {local})")
 
 
 class DateOrder:
