@@ -63,6 +63,7 @@ def parse_date(text: str, day_first: bool = False) -> date:
     except ValueError:
         pass
     slashed, dotted = _SLASHED.match(value), _DOTTED.match(value)
+    local = "DD/MM/YYYY" if day_first else "MM/DD/YYYY"
     try:
         if slashed:
             first, second, year = (int(g) for g in slashed.groups())
@@ -73,12 +74,10 @@ def parse_date(text: str, day_first: bool = False) -> date:
             return date(year, month, day)
     except ValueError:
         if slashed:
-            order = "DD/MM/YYYY" if day_first else "MM/DD/YYYY"
             raise CellError(
-                f"'{value}' is not a date as this export writes them ({order}, judged from "
-                "its other dates); correct it in the export"
+                f"'{value}' is not a date in the order this export writes them ({local}); "
+                "correct it in the export"
             ) from None
-    local = "DD/MM/YYYY" if day_first else "MM/DD/YYYY"
     raise CellError(f"'{value}' is not a date; expected YYYY-MM-DD (or {local})")
 
 

@@ -419,7 +419,7 @@ def _iso_date(value: Any) -> str:
 
 def inferred_only(conn: Connection, scope: Scope) -> int:
     """How many open deals in scope rest only on inferred buyer commitments: at least one
-    inferred, none held. Counted per deal through the (deal, party) index: a pass over every
+    inferred, none held. Counted per deal from the (deal, party, status) index: a pass over every
     buyer commitment cost half the review at 20,000 deals."""
 
     def buyer(*statuses: str) -> Any:
