@@ -689,7 +689,7 @@ def _run_import(
     owners = load_owner_mapping(mapping)
     check_owner_users(owners, users_svc.user_names(engine), str(mapping))
     written = parse_date(as_of, "as_of")
-    with import_progress(enabled=not as_json) as tick:
+    with import_progress(not as_json, data.files) as tick:
         summary = run_import(
             engine,
             source,

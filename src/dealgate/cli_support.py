@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -18,6 +19,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from dealgate.clock import now
 from dealgate.domain.errors import DealgateError, invalid
 from dealgate.io.parsing import number_text
+from dealgate.io.progress import expected_rows
 
 __all__ = ["now"]  # the commands read the clock through here
 
@@ -120,8 +122,11 @@ def parse_amount(text: str | None) -> Decimal | None:
 
 
 @contextmanager
-def import_progress(enabled: bool = True) -> Iterator[Callable[[str, int], None]]:
-    """A Rich progress bar per import phase, with rows per second, on stderr."""
+def import_progress(
+    enabled: bool = True, files: list[Path] | None = None
+) -> Iterator[Callable[[str, int], None]]:
+    """A Rich progress bar per import phase, with rows per second, on stderr; with the
+    export's `files`, each phase's bar fills towards the rows it will read."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -130,12 +135,14 @@ def import_progress(enabled: bool = True) -> Iterator[Callable[[str, int], None]
         SpinnerColumn,
         TextColumn,
         TimeElapsedColumn,
+        TimeRemainingColumn,
     )
 
     console = Console(stderr=True)
     if not enabled or not console.is_terminal:
         yield lambda _phase, _n: None
         return
+    expected = expected_rows(files or [])
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description:<12}"),
@@ -143,14 +150,23 @@ def import_progress(enabled: bool = True) -> Iterator[Callable[[str, int], None]
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]:>8} rows/s"),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=console,
         transient=False,
     )
     tasks: dict[str, Any] = {}
 
+    def finish_phases() -> None:
+        """A phase that ended read all its rows: its bar fills (its files' lines counted
+        rejected rows and cells spanning lines too)."""
+        for task in tasks.values():
+            done = progress.tasks[task].completed
+            progress.update(task, total=done, completed=done)
+
     def tick(phase: str, rows: int) -> None:
         if phase not in tasks:
-            tasks[phase] = progress.add_task(phase, total=None, rate="-")
+            finish_phases()
+            tasks[phase] = progress.add_task(phase, total=expected.get(phase), rate="-")
         task = tasks[phase]
         progress.advance(task, rows)
         done = progress.tasks[task].completed
@@ -159,3 +175,4 @@ def import_progress(enabled: bool = True) -> Iterator[Callable[[str, int], None]
 
     with progress:
         yield tick
+        finish_phases()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -708,3 +709,26 @@ def test_an_import_gives_each_export_owners_deals_to_the_user_the_mapping_names(
     refused = cli.error("import", "salesforce", str(data / "salesforce"), "--mapping", str(mapping))
     assert codes(refused) == ["invalid_mapping"]
     assert refused["errors"][0]["field"] == "owners.Alice Morgan"
+
+
+def test_an_import_shows_a_bar_per_step_with_rows_per_second_filled_when_the_step_ends(
+    cli: Cli,
+) -> None:
+    """On a terminal (forced here), each step's bar counts towards the rows its files hold
+    and ends full, rejected rows or not."""
+    data = Path(__file__).parents[1] / "data"
+    args = ["--db", cli.url, "import", "salesforce", str(data / "salesforce")]
+    args += ["--mapping", str(data / "salesforce-mapping.toml")]
+    result = runner.invoke(app, args, env={"FORCE_COLOR": "1", "COLUMNS": "160"})
+    assert result.exit_code == 0, result.stderr
+    shown = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", result.stderr).replace("\r", "\n")
+    last = {}
+    for line in shown.splitlines():
+        found = re.search(
+            r"(deals|contacts|activities|text)\s.*?(\d+)/(\d+)\s+([\d,]+) rows/s", line
+        )
+        if found:
+            last[found.group(1)] = (int(found.group(2)), int(found.group(3)))
+    assert set(last) == {"deals", "contacts", "activities", "text"}
+    assert all(done == total > 0 for done, total in last.values()), last
+    assert last["deals"] == (11, 11)  # 13 lines: 2 rows rejected

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from dealgate.domain.errors import DealgateError, ErrorDetail
+from dealgate.io.progress import expected_rows
 from dealgate.io.records import SourceData
 from dealgate.services.importing import ImportSummary, run_import
 
@@ -47,13 +48,6 @@ PHASES = {
     "text": "Commitments read from next steps and notes",
     "signals": "The review's signals",
     "review": "Reviewing what came in",
-}
-# Which of an upload's files each phase reads, to say how far along it is.
-PHASE_FILES = {
-    "deals": ("Opportunity.csv", "deals.csv"),
-    "contacts": ("OpportunityContactRole.csv",),
-    "activities": ("Task.csv", "Event.csv"),
-    "text": ("Opportunity.csv", "deals.csv", "Task.csv", "Event.csv"),
 }
 
 
@@ -91,18 +85,6 @@ class JobStatus:
     @property
     def current(self) -> Phase | None:
         return self.phases[-1] if self.phases else None
-
-
-def expected_rows(folder: Path) -> dict[str, int]:
-    """Each phase's rows at most, from the line count of its files (header left out)."""
-    lines: dict[str, int] = {}
-    for path in folder.glob("*.csv"):
-        with path.open("rb") as f:
-            count = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-        lines[path.name] = max(0, count - 1)
-    return {
-        phase: sum(lines.get(name, 0) for name in names) for phase, names in PHASE_FILES.items()
-    }
 
 
 class _Report:
@@ -175,7 +157,7 @@ def start(
 ) -> None:
     """Import `data` (read from the claimed `folder`) in a thread; `status(folder)` tells."""
     _write(folder / MAPPING, {"stages": mapping, "owners": owners})
-    report = _Report(folder, expected_rows(folder))
+    report = _Report(folder, expected_rows(sorted(folder.glob("*.csv"))))
     report.write()  # before the answer: the next request finds the import running
     importing = partial(
         run_import,
