@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -286,6 +287,33 @@ def test_amounts_in_several_currencies_come_in_as_they_are_with_a_warning_naming
         engine, "pipedrive", readers.pipedrive(export), stages, now=T0, as_of=T0.date()
     )
     assert again.deals_created == 0 and _but_owners(again.warnings) == []  # nothing new came in
+
+
+def test_a_salesforce_report_naming_the_currency_in_each_amount_warns_of_several(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A multi-currency org's report writes "USD 12,000.00" in the Amount cell, with no
+    CurrencyIsoCode column: the amounts come in as numbers, and the warning still names
+    the currencies."""
+    export = tmp_path / "salesforce"
+    export.mkdir()
+    header = "Id,Name,Account.Name,StageName,Amount,Owner.Name,CreatedDate"
+    export.joinpath("Opportunity.csv").write_text(
+        header
+        + '\n006A,A,Acme,Prospecting,"USD 12,000.00",Alice Morgan,2026-10-02'
+        + '\n006B,B,Acme,Prospecting,"EUR 8.500,50",Alice Morgan,2026-10-02'
+        + '\n006C,C,Acme,Prospecting,"USD 1,000",Alice Morgan,2026-10-02\n',
+        encoding="utf-8",
+    )
+    stages = readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS)
+    summary = run_import(engine, "salesforce", readers.salesforce(export), stages, now=T0)
+    assert summary.deals_created == 3 and summary.rejected == []
+    assert summary.to_dict()["currencies"] == {"USD": 2, "EUR": 1}
+    (warning,) = _but_owners(summary.to_dict()["warnings"])
+    assert "2 currencies (USD 2, EUR 1)" in warning
+    with engine.connect() as conn:
+        amounts = sorted(conn.execute(select(t.deals.c.amount)).scalars())
+    assert amounts == [Decimal("1000"), Decimal("8500.50"), Decimal("12000")]
 
 
 def test_a_generic_csv_with_a_column_mapping(engine: Engine) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from dealgate import cli_support
 from dealgate.domain.errors import DealgateError
-from dealgate.io.parsing import CellError, parse_amount
+from dealgate.io.parsing import CellError, currency_in, parse_amount
 
 READ_AS = {
     "plain": ("12000.50", "12000.50"),
@@ -66,3 +66,18 @@ def test_an_amount_typed_that_is_no_number_is_refused_in_the_one_shape() -> None
     with pytest.raises(DealgateError) as caught:
         cli_support.parse_amount("12 apples")
     assert caught.value.codes == ["invalid_amount"]
+
+
+@pytest.mark.parametrize(
+    ("text", "currency"),
+    [
+        ("USD 12,000.00", "USD"),
+        ("1.200,00 EUR", "EUR"),
+        ("$1,500", "USD"),
+        ("12 000,50 €", "EUR"),
+        ("£5", "GBP"),
+        ("12000", None),
+    ],
+)
+def test_an_amount_that_names_its_currency_says_which(text: str, currency: str | None) -> None:
+    assert currency_in(text) == currency

@@ -128,6 +128,19 @@ def number_text(text: str) -> str:
     return value
 
 
+_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}  # "$" alone: the usual reading
+
+
+def currency_in(text: str) -> str | None:
+    """The currency an amount cell names itself ("USD 12,000.00", "1.200 €"), if any: a
+    report export of a multi-currency org writes it there rather than in a column."""
+    value = text.strip()
+    code = _CURRENCY_CODE.search(value)
+    if code:
+        return code.group(0)
+    return next((name for sign, name in _SIGNS.items() if sign in value), None)
+
+
 def parse_amount(text: str) -> Decimal | None:
     value = number_text(text)
     if not value:

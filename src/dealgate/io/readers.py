@@ -21,6 +21,7 @@ from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.io.parsing import (
     CellError,
     DateOrder,
+    currency_in,
     parse_amount,
     parse_bool,
     parse_date,
@@ -143,11 +144,11 @@ def _require(path: Path, needs: list[str | tuple[str, ...]]) -> dict[str, str]:
     return chosen
 
 
-def _currency(row: Row, column: str | None) -> str | None:
-    """The amount's currency code as the export spells it, upper-cased; None when not given."""
-    if column is None:
-        return None
-    return (row.get(column) or "").strip().upper()[:10] or None
+def _currency(row: Row, column: str | None, amount: str | None) -> str | None:
+    """The amount's currency code as the export spells it, upper-cased, from its column or
+    else from the amount cell itself ("USD 12,000.00"); None when not given."""
+    given = (row.get(column) or "").strip().upper()[:10] if column else ""
+    return given or (currency_in(row.get(amount) or "") if amount else None)
 
 
 def _mappable(names: set[str]) -> set[str]:
@@ -285,7 +286,7 @@ def salesforce(directory: Path) -> SourceData:
                     next_step=_text(row, "NextStep", required=False, limit=2000),
                     closed=closed,
                     # Multi-currency orgs export it; others have one currency and no column.
-                    currency=_currency(row, "CurrencyIsoCode"),
+                    currency=_currency(row, "CurrencyIsoCode", "Amount"),
                 )
 
             deal = _guard(errors, opportunity, line, build)
@@ -562,7 +563,7 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
                     if next_col
                     else None,
                     closed=closed,
-                    currency=_currency(row, currency_col),
+                    currency=_currency(row, currency_col, amount_col),
                 )
                 if contact_col:
                     for name in (row.get(contact_col) or "").replace(",", ";").split(";"):
