@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import importlib
 import json
 import os
@@ -549,16 +550,19 @@ def test_a_commit_size_below_one_row_is_refused_before_anything_is_read(
     assert _written(engine, t.deals) == 0
 
 
-def _dates_written(folder: Path, day_first: bool) -> None:
-    """Rewrites every ISO date of an export as a user with those settings exports it."""
+def _local_dates(text: str, day_first: bool) -> str:
+    """Every ISO date in `text` as a user with those settings exports it."""
 
     def local(found: re.Match[str]) -> str:
         year, month, day = found.group(1), found.group(2), found.group(3)
         return f"{day}/{month}/{year}" if day_first else f"{month}/{day}/{year}"
 
+    return re.sub(r"(\d{4})-(\d{2})-(\d{2})(T[0-9:.]+Z)?", local, text)
+
+
+def _dates_written(folder: Path, day_first: bool) -> None:
     for path in folder.glob("*.csv"):
-        text = path.read_text(encoding="utf-8")
-        path.write_text(re.sub(r"(\d{4})-(\d{2})-(\d{2})(T[0-9:.]+Z)?", local, text), "utf-8")
+        path.write_text(_local_dates(path.read_text("utf-8"), day_first), "utf-8")
 
 
 def _dates_of(engine: Engine) -> dict[str | None, Any]:
@@ -601,6 +605,45 @@ def test_an_export_with_local_dates_comes_in_on_the_same_days_and_says_how_it_re
     assert summary.to_dict()["dates_day_first"] is day_first
     said = [w for w in summary.warnings if "day first" in w]
     assert len(said) == (1 if day_first else 0)
+
+
+def test_an_export_saved_by_excel_with_french_settings_comes_in_as_the_iso_one(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Excel on a French Windows saves "CSV" with semicolons, dates day first and amounts
+    with a decimal comma (in Windows-1252): the same deals, dates and amounts come in as
+    from the original."""
+    reference = make_engine(f"sqlite:///{tmp_path / 'iso.db'}")
+    init_database(reference, T0)
+    rejected = [(e.file, e.line, e.column) for e in salesforce(reference).rejected]
+    expected = _dates_of(reference), _amounts(reference)
+    reference.dispose()
+    export = tmp_path / "salesforce"
+    export.mkdir()
+    for original in sorted((DATA / "salesforce").glob("*.csv")):
+        with original.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        amount = rows[0].index("Amount") if "Amount" in rows[0] else None
+        with (export / original.name).open("w", newline="", encoding="cp1252") as f:
+            writer = csv.writer(f, delimiter=";")
+            writer.writerow(rows[0])
+            for row in rows[1:]:
+                if amount is not None and row[amount].isdigit():
+                    row[amount] = f"{int(row[amount]):,}".replace(",", " ") + ",00"
+                writer.writerow([_local_dates(cell, day_first=True) for cell in row])
+    saved = (export / "Opportunity.csv").read_bytes()
+    assert b";" in saved.splitlines()[0] and b" 000,00" in saved and b"/2026" in saved
+    mapping = readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS)
+    summary = run_import(engine, "salesforce", readers.salesforce(export), mapping, now=T0)
+    assert [(e.file, e.line, e.column) for e in summary.rejected] == rejected
+    assert (_dates_of(engine), _amounts(engine)) == expected
+    assert summary.dates_day_first
+
+
+def _amounts(engine: Engine) -> dict[str | None, Any]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.deals.c.external_id, t.deals.c.amount))
+        return {external_id: amount for external_id, amount in rows}
 
 
 def test_a_hubspot_export_with_day_first_dates_comes_in_on_the_same_days(

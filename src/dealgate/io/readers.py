@@ -97,11 +97,30 @@ def text_encoding(path: Path) -> str:
     return _encoding_of(path, stat.st_size, stat.st_mtime)
 
 
+DELIMITERS = (",", ";", "\t")  # in order of preference when a header holds as many of each
+
+
+@lru_cache(maxsize=64)
+def _delimiter_of(path: Path, _size: int, _mtime: float) -> str:
+    with _open(path) as handle:
+        header = handle.readline()
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def delimiter(path: Path) -> str:
+    """What separates the cells: a comma, or the semicolon Excel writes for "CSV" where the
+    comma marks decimals (most of Europe), or a tab; the header line says which."""
+    stat = path.stat()
+    return _delimiter_of(path, stat.st_size, stat.st_mtime)
+
+
 def _rows(path: Path) -> Iterator[tuple[int, Row]]:
     """Rows as csv.DictReader gives them (a short row's missing cells are None, a long row's
     extra cells go under None, blank lines are skipped), at half its cost per row."""
     with _open(path) as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, delimiter=delimiter(path))
         header = next(reader, None)
         if header is None:
             return
@@ -120,7 +139,7 @@ def _rows(path: Path) -> Iterator[tuple[int, Row]]:
 
 def _header(path: Path) -> list[str]:
     with _open(path) as handle:
-        return next(csv.reader(handle), [])
+        return next(csv.reader(handle, delimiter=delimiter(path)), [])
 
 
 def _require(path: Path, needs: list[str | tuple[str, ...]]) -> dict[str, str]:
