@@ -98,21 +98,21 @@ class Visibility:
         return self.owners is None or owner in self.owners
 
 
-def require_may_own(user: User, seen: Visibility, owner: str) -> None:
+def require_may_own(user: User, seen: Visibility, owner: str, field: str = "owner") -> None:
     """Whom a user may give a deal to: a rep only themselves, a manager their team, an admin
-    anyone."""
+    anyone. `field`: the input that named `owner`."""
     if user.role is UserRole.REP and owner != user.name:
         raise invalid(
             "forbidden",
             "A rep may only own their own deals; ask a manager to assign it.",
-            "owner",
+            field,
             status=403,
         )
     if not seen.sees(owner):
         raise invalid(
             "forbidden",
             f"'{owner}' is not in your team; pick an owner you manage.",
-            "owner",
+            field,
             status=403,
         )
 
@@ -128,13 +128,7 @@ def require_may_transfer(user: User, seen: Visibility, from_owner: str, to_user:
             "from",
             status=403,
         )
-    if not seen.sees(to_user):
-        raise invalid(
-            "forbidden",
-            f"'{to_user}' is not in your team: give the deals to someone you manage.",
-            "to",
-            status=403,
-        )
+    require_may_own(user, seen, to_user, "to")
 
 
 def visibility(user: User, team_members: frozenset[str]) -> Visibility:
