@@ -371,12 +371,13 @@ def _write_deals(
         if d.currency is not None:
             summary.currencies[d.currency] += 1
     ids = bulk.insert_deals(conn, rows)
+    ledger.deal_ids.update(ids)
+    ledger.created.update(ids.values())
     bulk.insert_rows(
         conn,
         t.events,
         [{**event, "deal_id": ids[key]} for key, moves in events.items() for event in moves],
     )
-    ledger.deal_ids.update(ids)
     summary.deals_created += len(ids)
 
 
@@ -460,8 +461,11 @@ def _write_activities(
     ledger: bulk.ImportLedger,
     summary: ImportSummary,
 ) -> None:
-    # An imported interaction keeps its source key: that is the record of it being in.
-    known = bulk.known_activities(conn, [a.key for a in activities])
+    # An imported interaction keeps its source key: that is the record of it being in. A deal
+    # this run created has none yet (they go with their deal), so only others' are looked up.
+    known = bulk.known_activities(
+        conn, [a.key for a in activities if not ledger.is_new(a.deal_key)]
+    )
     rows = []
     for a in activities:
         if a.key in known:

@@ -40,6 +40,12 @@ class ImportLedger:
             ):
                 counters[r[0]] = int(r[1])
             self.next_number[name] = counters
+        # Deals this run inserted: no interaction of theirs was stored before it.
+        self.created: set[int] = set()
+
+    def is_new(self, deal_key: str) -> bool:
+        """Whether the deal was created by this run (a key not imported at all is not)."""
+        return self.deal_ids.get(deal_key) in self.created
 
     def number(self, table: str, deal_id: int) -> int:
         self.next_number[table][deal_id] += 1
