@@ -1,0 +1,89 @@
+"""A deal as it stood at an earlier moment, rewound from its records now and its events.
+
+A review "as of" a past day must judge each deal by what was recorded by then, not by
+today's statuses (DESIGN.md §4: "as of" views are derived from events). Rows carry when they
+were made: commitments and interactions their `created_at`, stage moves and notes their time.
+What changed in place since (a commitment's status, the deal's name, owner, amount or close
+date, a stakeholder added) is undone with the events recorded after the moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from dealgate.domain.commitment import Commitment, Status
+from dealgate.domain.deal import Deal
+from dealgate.domain.events import Event
+from dealgate.domain.process import CLOSED_STAGES
+
+# The deal's own fields an event may set, and how its payload writes each.
+FIELDS: dict[str, Any] = {
+    "name": str,
+    "account": str,
+    "owner": str,
+    "amount": lambda v: None if v is None else Decimal(v),
+    "close_date": lambda v: None if v is None else date.fromisoformat(v),
+}
+
+
+def deal_as_of(deal: Deal, moment: datetime, events: Sequence[Event]) -> Deal | None:
+    """The deal as it was at `moment`, or None if it was opened later. `events`: all of the
+    deal's events, oldest first (its stage moves are also in its `history`)."""
+    if deal.created_at > moment:
+        return None
+    later = [e for e in events if e.at > moment]
+    history = [m for m in deal.history if m.at <= moment]
+    stage, entered = (
+        (history[-1].to_stage, history[-1].at) if history else (deal.stage, deal.stage_entered_at)
+    )
+    commitments = [_commitment_as_of(c, moment) for c in deal.commitments if c.created_at <= moment]
+    numbered = {c.number: c for c in commitments}
+    added_later: set[int] = set()
+    for event in reversed(later):  # newest first: each change undone in turn
+        if event.type == "commitment.status_changed":
+            if (c := numbered.get(event.payload["number"])) is not None:
+                c.status = Status(event.payload["from"])
+        elif event.type == "stakeholder.added":
+            added_later.add(int(event.payload["number"]))
+    return replace(
+        deal,
+        stage=stage,
+        stage_entered_at=entered,
+        close_reason=deal.close_reason if stage in CLOSED_STAGES else None,
+        stakeholders=[s for s in deal.stakeholders if s.number not in added_later],
+        commitments=commitments,
+        interactions=[i for i in deal.interactions if i.created_at <= moment],
+        dissatisfaction=[n for n in deal.dissatisfaction if n.at <= moment],
+        history=history,
+        new_events=[],
+        **_fields_as_of(events, later, moment),
+    )
+
+
+def _commitment_as_of(c: Commitment, moment: datetime) -> Commitment:
+    """Its moments of change after `moment` forgotten; its status is undone by the caller."""
+    return replace(
+        c,
+        obtained_at=c.obtained_at if c.obtained_at and c.obtained_at <= moment else None,
+        lost_at=c.lost_at if c.lost_at and c.lost_at <= moment else None,
+        kept_on=c.kept_on if c.kept_on and c.kept_on <= moment.date() else None,
+    )
+
+
+def _fields_as_of(
+    events: Sequence[Event], later: Sequence[Event], moment: datetime
+) -> dict[str, Any]:
+    """The value at `moment` of each field changed after it: the last one set at or before
+    it. A field no earlier event wrote (an imported deal's) keeps the value it has now."""
+    changed = {key for e in later if e.type == "deal.updated" for key in e.payload}
+    values: dict[str, Any] = {}
+    for event in events:
+        if event.at > moment or event.type not in ("deal.opened", "deal.updated"):
+            continue
+        for key in changed & FIELDS.keys() & event.payload.keys():
+            values[key] = FIELDS[key](event.payload[key])
+    return values
