@@ -567,7 +567,8 @@ def close(
 @app.command("review")
 def review_command(
     as_of: Annotated[
-        str | None, typer.Option(help="Review as of this date (default: now).")
+        str | None,
+        typer.Option(help="Review as of this date (default: now): the deals as they were then."),
     ] = None,
     owner: Annotated[str | None, typer.Option(help="Only this rep's deals.")] = None,
     flag: Annotated[str | None, typer.Option(help="Only deals with this flag.")] = None,
@@ -575,7 +576,9 @@ def review_command(
 ) -> None:
     """Pipeline health: which deals are stalled, unevidenced, seller-only, ..."""
     with errors_as_shape():
-        result = review_svc.review(State.engine(), parse_as_of(as_of), owner=owner, flag=flag)
+        result = review_svc.review(
+            State.engine(), parse_as_of(as_of), owner=owner, flag=flag, now=now()
+        )
         if as_json:
             emit_json(views.review_view(result))
         else:

@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy import Engine
 
 from dealgate.domain.access import UserRole
+from dealgate.domain.commitment import Party
 from dealgate.services import deals as svc
 from dealgate.services.users import add_user
 from tests.api_support import running_api
@@ -106,3 +107,42 @@ def test_the_flagged_deals_download_as_csv_with_the_pages_filters_and_no_formula
         assert "'@SUM(A1)" in [r[1] for r in everyone]
         refused = browser.get("/review.csv", params={"flag": "sleepy"})
         assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "unknown_flag"
+
+
+def test_a_past_day_shows_the_deals_as_they_were_then_on_the_page_and_in_the_api(
+    engine: Engine,
+) -> None:
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    deal = svc.open_deal(
+        engine, now=T0, actor="alice", name="Atlas", account="A", owner="alice", stage="discover"
+    )
+    assert deal.id is not None
+    obtained = T0 + timedelta(days=20)
+    svc.add_commitment(
+        engine,
+        deal.id,
+        now=obtained,
+        actor="alice",
+        party=Party.BUYER,
+        action="Walk us through the current process",
+        kind="data_shared",
+        person="Raj",
+        due=(obtained + timedelta(days=5)).date(),
+    )
+    svc.close_lost(engine, deal.id, "No budget", now=obtained, actor="alice")
+    before = (obtained - timedelta(days=1)).date().isoformat()
+    with (
+        running_api(engine, clock=obtained + timedelta(days=1)) as api,
+        httpx.Client(base_url=api.base) as browser,
+    ):
+        log_in(browser, "carol", "carol-secret")
+        then = browser.get("/review", params={"as_of": before})
+        today = browser.get("/review")
+        as_api = api.client().get("/review", params={"as_of": before}).json()
+    # Closed since: not in today's review; open and stalled, without evidence, that day.
+    assert "1 open deals reviewed." in then.text and "as they were at the end" in then.text
+    assert _rows(then.text) == [deal.id]
+    assert "0 open deals reviewed." in today.text and "as they were" not in today.text
+    [was] = as_api["deals"]
+    assert was["id"] == deal.id and was["highest_rung"] is None
+    assert "stalled" in {f["code"] for f in was["flags"]}

@@ -84,13 +84,15 @@ history = st.tuples(
 )
 
 
-def build(start_stage: str, ops: list[tuple[int, Any]]) -> tuple[Deal, datetime]:
+def build(
+    start_stage: str, ops: list[tuple[int, Any]], owner: str = "alice"
+) -> tuple[Deal, datetime]:
     now = T0
     deal = Deal.open(
         PROCESS,
         name="Generated",
         account="Acme",
-        owner="alice",
+        owner=owner,
         now=now,
         actor="alice",
         stage=start_stage,

@@ -48,7 +48,13 @@ def review(
     engine: EngineDep,
     caller: CallerDep,
     now: NowDep,
-    as_of: Annotated[date | None, Query(description="Review as of the end of this day.")] = None,
+    as_of: Annotated[
+        date | None,
+        Query(
+            description="Review as of the end of this day: the deals as they were then, "
+            "what was recorded since left out."
+        ),
+    ] = None,
     owner: SafeText = None,
     flag: SafeText = None,
 ) -> Any:
@@ -57,7 +63,9 @@ def review(
         if as_of is None
         else datetime(as_of.year, as_of.month, as_of.day, 23, 59, 59, tzinfo=UTC)
     )
-    result = run_review(engine, when, owner=owner, flag=flag, owners=caller.visibility.owners)
+    result = run_review(
+        engine, when, owner=owner, flag=flag, owners=caller.visibility.owners, now=now
+    )
     return views.review_view(result)
 
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import Engine
 
+from dealgate.domain.as_of import deal_as_of
+from dealgate.domain.deal import Deal
 from dealgate.domain.errors import invalid
 from dealgate.domain.process import Process
-from dealgate.domain.review import FLAG_CODES, DealReview, Forecast, forecast
-from dealgate.store.review_sql import Scope, inferred_only, review_pipeline
+from dealgate.domain.review import FLAG_CODES, DealReview, Forecast, forecast, review_deal
+from dealgate.store.review_sql import Scope, changed_deals, inferred_only, review_pipeline
 from dealgate.store.unit_of_work import UnitOfWork
 
 # Stall limits are subtracted from the review date: keep it where dates still exist.
@@ -61,7 +64,11 @@ def review(
     owner: str | None = None,
     flag: str | None = None,
     owners: frozenset[str] | None = None,
+    now: datetime | None = None,
 ) -> PipelineReview:
+    """The review of the open deals at `as_of`. Given `now`, a moment before it reviews the
+    deals as they were then: those changed since are rewound from their events (slower, so
+    only when asked for a past moment)."""
     if not EARLIEST <= as_of <= LATEST:
         raise invalid(
             "invalid_date",
@@ -73,8 +80,38 @@ def review(
             "unknown_flag", f"Unknown flag '{flag}'. Use one of: {', '.join(FLAG_CODES)}.", "flag"
         )
     # One snapshot: the facts of a flag are read by a later statement than the flag itself.
+    past = as_of if now is not None and as_of < now else None
     with UnitOfWork(engine, write=False, snapshot=True) as uow:
         process = uow.processes.active()
-        deals = review_pipeline(uow.connection, process, as_of, owner=owner, owners=owners)
-        pending = inferred_only(uow.connection, Scope(owner, None, owners))
+        deals = review_pipeline(
+            uow.connection, process, as_of, owner=owner, owners=owners, unchanged_since=past
+        )
+        pending = inferred_only(uow.connection, Scope(owner, None, owners, past))
+        if past is not None:
+            then = [d for d in _rewound(uow, past) if _in_view(d, owner, owners)]
+            deals = sorted(
+                [*deals, *(review_deal(d, process, past) for d in then)], key=lambda r: r.deal_id
+            )
+            pending += sum(d.rests_only_on_inferred_evidence for d in then)
     return PipelineReview(as_of, process, deals, flag, pending)
+
+
+def _rewound(uow: UnitOfWork, moment: datetime) -> Iterator[Deal]:
+    """The deals changed since `moment` as they were then, open or closed, any owner's."""
+    changed = changed_deals(uow.connection, moment)
+    for start in range(0, len(changed), 1000):
+        ids = changed[start : start + 1000]
+        events = uow.deals.events_of(ids)
+        for deal in uow.deals.find(ids=ids):
+            then = deal_as_of(deal, moment, events.get(deal.id or 0, []))
+            if then is not None:
+                yield then
+
+
+def _in_view(deal: Deal, owner: str | None, owners: frozenset[str] | None) -> bool:
+    """Open, and the asked owner's (or one the user may see) at that moment."""
+    return (
+        not deal.is_closed
+        and (owner is None or deal.owner == owner)
+        and (owners is None or deal.owner in owners)
+    )

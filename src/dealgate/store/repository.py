@@ -115,6 +115,15 @@ class DealRepository:
         )
         return [Event(r.type, r.at, r.actor, dict(r.payload)) for r in rows]
 
+    def events_of(self, ids: list[int]) -> dict[int, list[Event]]:
+        """The events of each of these deals, oldest first."""
+        found: dict[int, list[Event]] = defaultdict(list)
+        for chunk in _chunks(ids, 500):
+            query = select(t.events).where(t.events.c.deal_id.in_(chunk))
+            for r in self.conn.execute(query.order_by(t.events.c.id)):
+                found[r.deal_id].append(Event(r.type, r.at, r.actor, dict(r.payload)))
+        return found
+
     def _load(self, query: Any) -> list[Deal]:
         rows = self.conn.execute(query).all()
         if not rows:

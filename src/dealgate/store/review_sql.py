@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    union,
 )
 
 from dealgate.domain.commitment import HELD as HELD_STATUSES
@@ -59,9 +60,15 @@ class Scope:
     owner: str | None = None
     deal_ids: tuple[int, ...] | None = None
     owners: frozenset[str] | None = None  # what the asking user may see; None: everything
+    # A past moment: only the deals opened by then with nothing recorded since, which are
+    # as they were then (the others are rewound from their events: `domain/as_of.py`).
+    unchanged_since: datetime | None = None
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         query = query.where(d.c.stage.not_in(CLOSED_STAGES))
+        if self.unchanged_since is not None:
+            moment = self.unchanged_since
+            query = query.where(d.c.created_at <= moment, d.c.id.not_in(_changed_after(moment)))
         if self.owner is not None:
             query = query.where(d.c.owner == self.owner)
         if self.owners is not None:
@@ -69,6 +76,25 @@ class Scope:
         if self.deal_ids is not None:
             query = query.where(d.c.id.in_(self.deal_ids))
         return query
+
+
+def changed_deals(conn: Connection, moment: datetime) -> list[int]:
+    """The deals opened by `moment` with anything recorded after it, in id order."""
+    opened = select(d.c.id).where(d.c.created_at <= moment, d.c.id.in_(_changed_after(moment)))
+    return list(conn.execute(opened.order_by(d.c.id)).scalars())
+
+
+def _changed_after(moment: datetime) -> Any:
+    """Deals with an event, a commitment or an interaction recorded after `moment`, or a
+    commitment obtained, broken or withdrawn since (imports write rows without events)."""
+    e = t.events
+    return union(
+        select(e.c.deal_id).where(e.c.at > moment),
+        select(c.c.deal_id).where(
+            or_(c.c.created_at > moment, c.c.obtained_at > moment, c.c.lost_at > moment)
+        ),
+        select(i.c.deal_id).where(i.c.created_at > moment),
+    )
 
 
 def review_pipeline(
@@ -80,10 +106,12 @@ def review_pipeline(
     deal_ids: Iterable[int] | None = None,
     streak: int = DEFAULT_STREAK,
     owners: frozenset[str] | None = None,
+    unchanged_since: datetime | None = None,
 ) -> list[DealReview]:
     """Review every open deal in scope: one pass over the deals' signals decides the flags,
-    then a query per rule fetches the facts of the flagged deals only."""
-    scope = Scope(owner, tuple(deal_ids) if deal_ids is not None else None, owners)
+    then a query per rule fetches the facts of the flagged deals only. `unchanged_since`:
+    see `Scope`."""
+    scope = Scope(owner, tuple(deal_ids) if deal_ids is not None else None, owners, unchanged_since)
     today = as_of.date()
     last = d.c.last_buyer_obtained_at
     since = case((last > d.c.stage_entered_at, last), else_=d.c.stage_entered_at)

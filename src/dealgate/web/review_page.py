@@ -60,7 +60,7 @@ def _review(
     """The review at the end of `as_of` (today when None), of the deals the user sees."""
     day = parse_date(as_of, "as_of") or now.date()
     when = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
-    return day, run_review(engine, when, owners=p.visibility.owners)
+    return day, run_review(engine, when, owners=p.visibility.owners, now=now)
 
 
 @router.get("/review")
@@ -102,6 +102,7 @@ def review_page(
             "user": p.user,
             "csrf": p.csrf,
             "as_of": day.isoformat(),
+            "past": day < now.date(),
             "summary": summary,
             "deals": [
                 views.deal_review_view(d) for d in flagged[(page - 1) * PER_PAGE : page * PER_PAGE]

@@ -1,0 +1,110 @@
+"""The review as of a past moment is the review that was made at that moment, whatever was
+recorded since, on both databases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from dealgate.domain.commitment import Party, Status
+from dealgate.domain.deal import Deal
+from dealgate.services.review import review
+from dealgate.store.unit_of_work import UnitOfWork
+from tests.property.test_deal_as_of import go_on, later_op
+from tests.property.test_review_equivalence import (
+    PROCESS,
+    _engine_with_process,
+    build,
+    op,
+    step,
+)
+
+deal_history = st.tuples(
+    st.sampled_from([s.key for s in PROCESS.stages]),
+    st.lists(st.tuples(step, op), min_size=0, max_size=20),
+    st.lists(st.tuples(step, later_op), min_size=0, max_size=20),
+)
+
+
+def _store(engine: Engine, deal: Deal) -> int:
+    with UnitOfWork(engine) as uow:
+        uow.deals.add(deal)
+        uow.commit()
+    assert deal.id is not None
+    return deal.id
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(deal_history, min_size=1, max_size=3), st.integers(min_value=0, max_value=72))
+def test_the_review_as_of_a_past_moment_is_the_review_made_at_that_moment(
+    engine: Engine, histories: list[tuple[str, list[Any], list[Any]]], hours_after: int
+) -> None:
+    engine = _engine_with_process(engine)  # the process the histories are drawn for
+    owner = f"rep-{uuid.uuid4().hex[:10]}"  # this example's deals alone
+    built = []
+    for start_stage, before, _ in histories:
+        deal, last = build(start_stage, before, owner)
+        built.append((deal, last))
+    moment = max(last for _, last in built) + timedelta(hours=hours_after)
+    ids = [_store(engine, deal) for deal, _ in built]
+    made_then = review(engine, moment, owner=owner)
+
+    later = moment + timedelta(hours=1)
+    for deal_id, (_, _, after) in zip(ids, histories, strict=True):
+        with UnitOfWork(engine) as uow:
+            deal = uow.deals.get(deal_id)
+            go_on(deal, after, later)
+            uow.deals.save(deal)
+            uow.commit()
+    opened_since, _ = build("prospect", [], owner)
+    opened_since.created_at = later
+    _store(engine, opened_since)
+    now = later + timedelta(days=30)
+
+    asked_later = review(engine, moment, owner=owner, now=now)
+
+    assert asked_later.deals == made_then.deals
+    assert asked_later.inferred_only == made_then.inferred_only
+
+
+def test_a_commitment_obtained_since_is_no_evidence_as_of_before_it(engine: Engine) -> None:
+    """What the review said before this existed: today's statuses judged at the past date."""
+    engine = _engine_with_process(engine)
+    deal, opened = build("discover", [], "maria")
+    deal_id = _store(engine, deal)
+    monday = opened + timedelta(days=3)
+    with UnitOfWork(engine) as uow:
+        deal = uow.deals.get(deal_id)
+        deal.add_commitment(
+            PROCESS,
+            party=Party.BUYER,
+            action="Walk us through the current process",
+            kind=sorted(PROCESS.stage("discover").exit)[0],
+            person="Raj Patel",
+            due=(monday + timedelta(days=7)).date(),
+            status=Status.OBTAINED,
+            now=monday,
+            actor="maria",
+        )
+        deal.update(now=monday, actor="maria", amount=Decimal("90000"))
+        uow.deals.save(deal)
+        uow.commit()
+    friday_before = monday - timedelta(days=1)
+
+    then = review(engine, friday_before, now=monday + timedelta(days=1))
+    today = review(engine, monday + timedelta(days=1))
+
+    [was] = [r for r in then.deals if r.deal_id == deal_id]
+    [now] = [r for r in today.deals if r.deal_id == deal_id]
+    assert now.highest_rung is not None and was.highest_rung is None
+    assert was.amount == Decimal("1000") and now.amount == Decimal("90000")
