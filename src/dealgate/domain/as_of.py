@@ -30,9 +30,13 @@ FIELDS: dict[str, Any] = {
 }
 
 
+# The events that say what changed in place; stage moves are in the deal's `history`.
+REWINDING = ("commitment.status_changed", "stakeholder.added", "deal.opened", "deal.updated")
+
+
 def deal_as_of(deal: Deal, moment: datetime, events: Sequence[Event]) -> Deal | None:
-    """The deal as it was at `moment`, or None if it was opened later. `events`: all of the
-    deal's events, oldest first (its stage moves are also in its `history`)."""
+    """The deal as it was at `moment`, or None if it was opened later. `events`: the deal's
+    events, oldest first, those of the `REWINDING` types at least."""
     if deal.created_at > moment:
         return None
     later = [e for e in events if e.at > moment]
@@ -40,15 +44,22 @@ def deal_as_of(deal: Deal, moment: datetime, events: Sequence[Event]) -> Deal | 
     stage, entered = (
         (history[-1].to_stage, history[-1].at) if history else (deal.stage, deal.stage_entered_at)
     )
-    commitments = [_commitment_as_of(c, moment) for c in deal.commitments if c.created_at <= moment]
-    numbered = {c.number: c for c in commitments}
+    was: dict[int, Status] = {}  # the status each commitment changed from first after it
+    kept: dict[int, date] = {}  # the day each became kept after it
     added_later: set[int] = set()
-    for event in reversed(later):  # newest first: each change undone in turn
+    for event in reversed(later):  # newest first: the last one seen is the first change
         if event.type == "commitment.status_changed":
-            if (c := numbered.get(event.payload["number"])) is not None:
-                c.status = Status(event.payload["from"])
+            number = int(event.payload["number"])
+            was[number] = Status(event.payload["from"])
+            if event.payload["to"] == Status.KEPT:
+                kept[number] = event.at.date()
         elif event.type == "stakeholder.added":
             added_later.add(int(event.payload["number"]))
+    commitments = [
+        _commitment_as_of(c, moment, was.get(c.number), kept.get(c.number))
+        for c in deal.commitments
+        if c.created_at <= moment
+    ]
     return replace(
         deal,
         stage=stage,
@@ -64,14 +75,21 @@ def deal_as_of(deal: Deal, moment: datetime, events: Sequence[Event]) -> Deal | 
     )
 
 
-def _commitment_as_of(c: Commitment, moment: datetime) -> Commitment:
-    """Its moments of change after `moment` forgotten; its status is undone by the caller."""
-    return replace(
-        c,
-        obtained_at=c.obtained_at if c.obtained_at and c.obtained_at <= moment else None,
-        lost_at=c.lost_at if c.lost_at and c.lost_at <= moment else None,
-        kept_on=c.kept_on if c.kept_on and c.kept_on <= moment.date() else None,
-    )
+def _commitment_as_of(
+    c: Commitment, moment: datetime, was: Status | None, kept_day: date | None
+) -> Commitment:
+    """Its status before the changes after `moment` (`was`), their moments forgotten. Most
+    commitments did not change since: those are the same objects (nothing mutates them).
+    Becoming kept on `kept_day` wrote that day as `kept_on` unless it had one (read from a
+    text saying it was done): the day it holds tells which, short of a coincidence."""
+    obtained = c.obtained_at if c.obtained_at and c.obtained_at <= moment else None
+    lost = c.lost_at if c.lost_at and c.lost_at <= moment else None
+    kept = c.kept_on if c.kept_on and c.kept_on <= moment.date() else None
+    if was is not None and was is not Status.KEPT and kept == kept_day:
+        kept = None
+    if was is None and (obtained, lost, kept) == (c.obtained_at, c.lost_at, c.kept_on):
+        return c
+    return replace(c, status=was or c.status, obtained_at=obtained, lost_at=lost, kept_on=kept)
 
 
 def _fields_as_of(

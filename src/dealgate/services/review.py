@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
-from dealgate.domain.as_of import deal_as_of
+from dealgate.domain.as_of import REWINDING, deal_as_of
 from dealgate.domain.deal import Deal
 from dealgate.domain.errors import invalid
 from dealgate.domain.process import Process
@@ -88,7 +88,7 @@ def review(
         )
         pending = inferred_only(uow.connection, Scope(owner, None, owners, past))
         if past is not None:
-            then = [d for d in _rewound(uow, past) if _in_view(d, owner, owners)]
+            then = [d for d in _rewound(uow, past, owner, owners) if _in_view(d, owner, owners)]
             deals = sorted(
                 [*deals, *(review_deal(d, process, past) for d in then)], key=lambda r: r.deal_id
             )
@@ -96,14 +96,18 @@ def review(
     return PipelineReview(as_of, process, deals, flag, pending)
 
 
-def _rewound(uow: UnitOfWork, moment: datetime) -> Iterator[Deal]:
-    """The deals changed since `moment` as they were then, open or closed, any owner's."""
-    changed = changed_deals(uow.connection, moment)
+def _rewound(
+    uow: UnitOfWork, moment: datetime, owner: str | None, owners: frozenset[str] | None
+) -> Iterator[Deal]:
+    """The deals changed since `moment` that may have been in view then, as they were then
+    (open or closed, whoever's)."""
+    changed = changed_deals(uow.connection, moment, owner, owners)
     for start in range(0, len(changed), 1000):
         ids = changed[start : start + 1000]
-        events = uow.deals.events_of(ids)
-        for deal in uow.deals.find(ids=ids):
-            then = deal_as_of(deal, moment, events.get(deal.id or 0, []))
+        events = uow.deals.events_of(ids, REWINDING)
+        for deal_id in ids:
+            # One by one through the deal's stored document: a third of the table reads' time.
+            then = deal_as_of(uow.deals.get(deal_id), moment, events.get(deal_id, []))
             if then is not None:
                 yield then
 

@@ -115,11 +115,14 @@ class DealRepository:
         )
         return [Event(r.type, r.at, r.actor, dict(r.payload)) for r in rows]
 
-    def events_of(self, ids: list[int]) -> dict[int, list[Event]]:
-        """The events of each of these deals, oldest first."""
+    def events_of(self, ids: list[int], types: Iterable[str]) -> dict[int, list[Event]]:
+        """The events of these types of each of these deals, oldest first."""
         found: dict[int, list[Event]] = defaultdict(list)
+        kinds = sorted(types)
         for chunk in _chunks(ids, 500):
-            query = select(t.events).where(t.events.c.deal_id.in_(chunk))
+            query = select(t.events).where(
+                t.events.c.deal_id.in_(chunk), t.events.c.type.in_(kinds)
+            )
             for r in self.conn.execute(query.order_by(t.events.c.id)):
                 found[r.deal_id].append(Event(r.type, r.at, r.actor, dict(r.payload)))
         return found

@@ -26,6 +26,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    true,
     type_coerce,
     union,
 )
@@ -78,10 +79,25 @@ class Scope:
         return query
 
 
-def changed_deals(conn: Connection, moment: datetime) -> list[int]:
-    """The deals opened by `moment` with anything recorded after it, in id order."""
-    opened = select(d.c.id).where(d.c.created_at <= moment, d.c.id.in_(_changed_after(moment)))
-    return list(conn.execute(opened.order_by(d.c.id)).scalars())
+def changed_deals(
+    conn: Connection,
+    moment: datetime,
+    owner: str | None = None,
+    owners: frozenset[str] | None = None,
+) -> list[int]:
+    """The deals opened by `moment` with anything recorded after it, in id order; given
+    `owner` or `owners`, those it may have had then: owned now, or edited since (its owner
+    then is in its events)."""
+    query = select(d.c.id).where(d.c.created_at <= moment, d.c.id.in_(_changed_after(moment)))
+    if owner is not None or owners is not None:
+        e = t.events
+        edited = select(e.c.deal_id).where(e.c.type == "deal.updated", e.c.at > moment)
+        owned = and_(
+            d.c.owner == owner if owner is not None else true(),
+            d.c.owner.in_(sorted(owners)) if owners is not None else true(),
+        )
+        query = query.where(or_(owned, d.c.id.in_(edited)))
+    return list(conn.execute(query.order_by(d.c.id)).scalars())
 
 
 def _changed_after(moment: datetime) -> Any:
