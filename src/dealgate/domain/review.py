@@ -3,8 +3,8 @@
 This is the pure reference. `store/review_sql.py` computes the same flags for a whole
 pipeline in the database; a property test holds the two to the same answers.
 
-"As of" evaluates the records as they stand at the given time: time-based rules (stalled,
-overdue) use it as now.
+"As of" evaluates the records it is given at the given time: time-based rules (stalled,
+overdue) use it as now. For a past moment, give it the deal as it was then (`as_of.py`).
 """
 
 from __future__ import annotations
