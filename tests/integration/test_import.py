@@ -24,12 +24,16 @@ from typer.testing import CliRunner
 from dealgate.cli import app
 from dealgate.domain.access import UserRole
 from dealgate.domain.errors import DealgateError
+from dealgate.domain.interaction import InteractionKind
 from dealgate.io import readers
+from dealgate.services.deals import add_interaction
 from dealgate.services.importing import COMMIT_ROWS, ImportSummary, run_import
 from dealgate.services.setup import init_database
 from dealgate.services.users import add_user
+from dealgate.store import bulk
 from dealgate.store import tables as t
 from dealgate.store.db import make_engine
+from dealgate.store.deal_document import forget_documents
 from dealgate.store.unit_of_work import UnitOfWork
 from tests.builders import T0
 
@@ -446,6 +450,94 @@ def _fresh_database(backend: str, tmp_path: Path, pg_url: str | None) -> str:
     init_database(engine, T0)
     engine.dispose()
     return url
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite runs one writer at a time
+def test_a_call_logged_on_a_deal_while_its_activities_come_in_keeps_its_number(
+    engine: Engine,
+) -> None:
+    """The import numbers a deal's activities from what it counted; a user who logs a call
+    on that deal meanwhile takes the next number first. Both stay, the import ends."""
+    logged: list[int] = []
+
+    def user_logs_a_call(phase: str, _rows: int) -> None:
+        if phase != "activities" or logged:
+            return
+        with UnitOfWork(engine, write=False) as uow:
+            deal = uow.deals.find_by_external_id("salesforce:0061x00001AAA09")
+        assert deal is not None and deal.id is not None and not deal.interactions
+        logged.append(deal.id)
+        add_interaction(
+            engine,
+            deal.id,
+            now=T0,
+            actor="maria",
+            kind=InteractionKind.CALL,
+            on=T0.date(),
+            summary="Called Ken about the committee.",
+            infer=False,
+        )
+
+    summary = run_import(
+        engine,
+        "salesforce",
+        readers.salesforce(DATA / "salesforce"),
+        readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS),
+        now=T0,
+        as_of=T0.date(),
+        commit_every=1,
+        batch=1,  # the deals committed, then an activity at a time
+        tick=user_logs_a_call,
+        text_workers=1,
+    )
+    assert logged and summary.interactions == 7
+    with UnitOfWork(engine, write=False) as uow:
+        deal = uow.deals.get(logged[0])  # through its document, written again at the end
+    assert [(i.number, i.summary) for i in deal.interactions] == [
+        (1, "Called Ken about the committee."),
+        (2, "Call: Ken will bring the steering committee to review our proposal on the 15th."),
+    ]
+    # The commitment read from the imported note points at the imported activity.
+    assert {c.interaction for c in deal.commitments if c.interaction is not None} == {2}
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite runs one writer at a time
+def test_a_change_numbered_as_a_row_an_import_wrote_meanwhile_is_a_conflict(
+    engine: Engine,
+) -> None:
+    """An import writes rows without reading the deal, so the version may not have moved:
+    the duplicate number tells, and the user is asked to reload rather than shown a 500."""
+    salesforce(engine)
+    with UnitOfWork(engine) as uow:
+        deal_id = uow.deals.find_by_external_id("salesforce:0061x00001AAA03").id  # type: ignore[union-attr]
+        forget_documents(uow.connection, [deal_id or 0])  # as the import leaves a deal
+        uow.commit()
+    with UnitOfWork(engine) as user:
+        deal = user.deals.get(deal_id or 0)
+        with UnitOfWork(engine) as importing:
+            bulk.insert_rows(
+                importing.connection,
+                t.interactions,
+                [
+                    {
+                        "deal_id": deal_id,
+                        "number": len(deal.interactions) + 1,
+                        "kind": "call",
+                        "on_date": T0.date(),
+                        "summary": "Imported",
+                        "created_at": T0,
+                        "client_declined": False,
+                        "source_key": "salesforce:00T-late",
+                    }
+                ],
+            )
+            importing.commit()
+        deal.add_interaction(
+            kind=InteractionKind.CALL, on=T0.date(), summary="Mine", now=T0, actor="maria"
+        )
+        with pytest.raises(DealgateError) as refused:
+            user.deals.save(deal)
+    assert [d.code for d in refused.value.details] == ["conflict"]
 
 
 def test_any_transaction_size_imports_the_same_data(

@@ -148,7 +148,7 @@ def _write(
                     "source": (said or "")[f.span[0] : f.span[1]][:2000],
                 }
             )
-    bulk.insert_rows(conn, t.commitments, rows)
+    bulk.insert_numbered(conn, t.commitments, rows, ledger)
     bulk.record_keys(conn, [key for key, *_ in texts], now)
     counts.texts_read += len(texts)
     counts.inferred_commitments += len(rows)

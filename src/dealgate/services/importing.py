@@ -420,7 +420,7 @@ def _write_contacts(
     now: datetime,
 ) -> None:
     known = bulk.known_keys(conn, [c.key for c in contacts])
-    rows, keys, events = [], [], []
+    rows, keys = [], []
     for c in contacts:
         if c.key in known:
             continue
@@ -428,28 +428,28 @@ def _write_contacts(
         if deal_id is None:
             summary.rejected.append(_deal_not_imported(c.origin, None, c.deal_key))
             continue
-        number = ledger.number("stakeholders", deal_id)
         rows.append(
             {
                 "deal_id": deal_id,
-                "number": number,
+                "number": ledger.number("stakeholders", deal_id),
                 "name": c.name,
                 "role": c.role,
                 "title": c.title,
                 "notes": None,
             }
         )
-        events.append(
-            {
-                "deal_id": deal_id,
-                "at": now,
-                "actor": "import",
-                "type": "stakeholder.added",
-                "payload": {"number": number, "name": c.name, "role": c.role, "source": c.key},
-            }
-        )
         keys.append(c.key)
-    bulk.insert_rows(conn, t.stakeholders, rows)
+    bulk.insert_numbered(conn, t.stakeholders, rows, ledger)
+    events = [  # after the insert, which may have numbered them anew
+        {
+            "deal_id": row["deal_id"],
+            "at": now,
+            "actor": "import",
+            "type": "stakeholder.added",
+            "payload": {k: row[k] for k in ("number", "name", "role")} | {"source": key},
+        }
+        for row, key in zip(rows, keys, strict=True)
+    ]
     bulk.insert_rows(conn, t.events, events)
     bulk.record_keys(conn, keys, now)
     summary.stakeholders += len(rows)
@@ -487,7 +487,7 @@ def _write_activities(
             }
         )
         known.add(a.key)  # a key repeated in the file comes in once
-    bulk.insert_rows(conn, t.interactions, rows)
+    bulk.insert_numbered(conn, t.interactions, rows, ledger)
     summary.interactions += len(rows)
 
 

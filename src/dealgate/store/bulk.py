@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Connection, Date, Numeric, Table, func, select
 
 from dealgate.store import tables as t
 from dealgate.store.deal_document import DOCUMENT_TABLES, forget_documents
+from dealgate.store.integrity import duplicate_key
 from dealgate.store.types import UTCDateTime
 
 
@@ -50,6 +51,41 @@ class ImportLedger:
     def number(self, table: str, deal_id: int) -> int:
         self.next_number[table][deal_id] += 1
         return self.next_number[table][deal_id]
+
+    def recount(self, conn: Connection, table: Table, deal_ids: Iterable[int]) -> None:
+        """Count these deals' rows of `table` again, as stored now."""
+        ids = sorted(set(deal_ids))
+        counters = self.next_number[table.name]
+        for deal_id in ids:
+            counters[deal_id] = 0
+        for start in range(0, len(ids), 500):
+            query = (
+                select(table.c.deal_id, func.max(table.c.number))
+                .where(table.c.deal_id.in_(ids[start : start + 500]))
+                .group_by(table.c.deal_id)
+            )
+            for deal_id, top in conn.execute(query):
+                counters[deal_id] = int(top)
+
+
+def insert_numbered(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], ledger: ImportLedger
+) -> None:
+    """Insert child rows numbered by the ledger. Someone may have added a child to one of
+    these deals since the ledger counted them (the pages stay usable while an import runs)
+    and taken its number: then the batch is undone, its deals counted again and numbered
+    anew."""
+    for attempt in range(3):
+        try:
+            with conn.begin_nested():
+                insert_rows(conn, table, rows)
+            return
+        except Exception as e:
+            if attempt == 2 or not duplicate_key(e):
+                raise
+        ledger.recount(conn, table, (row["deal_id"] for row in rows))
+        for row in rows:
+            row["number"] = ledger.number(table.name, row["deal_id"])
 
 
 def known_keys(conn: Connection, keys: list[str]) -> set[str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from dealgate.domain.commitment import Commitment, Party, Status
 from dealgate.domain.deal import Deal, Note
@@ -22,6 +23,7 @@ from dealgate.domain.stakeholder import Role, Stakeholder
 from dealgate.store import deal_document as document
 from dealgate.store import one_statement_save
 from dealgate.store import tables as t
+from dealgate.store.integrity import duplicate_key
 
 
 @dataclass(frozen=True)
@@ -234,11 +236,18 @@ class DealRepository:
             **_deal_values(deal),
             "children": None if events is None else _document(now, events),
         }
-        if read is not None and self.conn.dialect.name == "postgresql":
-            changes = _changes(read, now)
-            saved = self._in_one_statement(one_statement_save.UPDATE, deal, values, changes)
-        else:
-            saved = self._save_statement_by_statement(deal, values, read, now)
+        try:
+            if read is not None and self.conn.dialect.name == "postgresql":
+                changes = _changes(read, now)
+                saved = self._in_one_statement(one_statement_save.UPDATE, deal, values, changes)
+            else:
+                saved = self._save_statement_by_statement(deal, values, read, now)
+        except IntegrityError as e:
+            # A child numbered as one written meanwhile by a bulk import, which leaves the
+            # version alone (its rows go in without reading the deal): someone else's change.
+            if not duplicate_key(e):
+                raise
+            saved = 0
         if not saved:
             raise conflict(
                 f"Deal {deal.id} was changed by someone else since it was read "
