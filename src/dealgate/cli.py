@@ -572,10 +572,29 @@ def review_command(
     ] = None,
     owner: Annotated[str | None, typer.Option(help="Only this rep's deals.")] = None,
     flag: Annotated[str | None, typer.Option(help="Only deals with this flag.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Instead, what changed since the end of this date: flags come and gone."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Pipeline health: which deals are stalled, unevidenced, seller-only, ..."""
     with errors_as_shape():
+        if since is not None:
+            if as_of is not None or flag is not None:
+                raise invalid(
+                    "conflicting_options",
+                    "--since compares that day with now; leave out --as-of and --flag.",
+                    "since",
+                )
+            changes = review_svc.review_since(
+                State.engine(), parse_as_of(since), now(), owner=owner
+            )
+            if as_json:
+                emit_json(views.review_changes_view(changes))
+            else:
+                render.review_changes(_console(), changes)
+            return
         result = review_svc.review(
             State.engine(), parse_as_of(as_of), owner=owner, flag=flag, now=now()
         )

@@ -14,7 +14,7 @@ from dealgate.domain.deal import Deal
 from dealgate.domain.process import Process
 from dealgate.services.deals import DealDetail
 from dealgate.services.importing import ImportSummary
-from dealgate.services.review import PipelineReview
+from dealgate.services.review import PipelineChanges, PipelineReview
 from dealgate.services.views import money_display
 
 
@@ -170,6 +170,35 @@ def review(console: Console, r: PipelineReview) -> None:
                         escape(flag.message),
                     )
         console.print(table)
+
+
+def review_changes(console: Console, r: PipelineChanges) -> None:
+    moves = ", ".join(
+        f"{code} +{added} -{cleared}"
+        for code, (added, cleared) in r.flag_moves.items()
+        if added or cleared
+    )
+    console.print(
+        f"[bold]Since {r.since:%Y-%m-%d}[/]: {len(r.changes)} deals changed their flags or "
+        f"stage; {moves or 'no flag came or went'}."
+    )
+    if not r.changes:
+        return
+    table = Table(title_justify="left")
+    for column in ("id", "deal", "owner", "stage then", "stage now", "new flags", "cleared"):
+        table.add_column(column, justify="right" if column == "id" else "left")
+    for c in r.changes:
+        now = c.stage_now or f"{r.stages.get(c.deal_id, '?')} (out of the review)"
+        table.add_row(
+            str(c.deal_id),
+            escape(c.name),
+            escape(c.owner),
+            c.stage_then or "(opened since)",
+            now,
+            "[red]" + ", ".join(c.added) + "[/]" if c.added else "",
+            "[green]" + ", ".join(c.cleared) + "[/]" if c.cleared else "",
+        )
+    console.print(table)
 
 
 def audit(console: Console, p: Process, findings: list[Finding]) -> None:

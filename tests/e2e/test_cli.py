@@ -343,6 +343,22 @@ def test_review_as_of_a_later_date_finds_more_stalls(cli: Cli) -> None:
     assert later[0]["flags"][0]["code"] == "stalled"
 
 
+def test_review_since_a_day_lists_what_changed_and_refuses_to_mix_with_as_of(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEALGATE_NOW", "2026-03-02T09:00:00+00:00")
+    deal_id = cli("deal", "add", "A", "--account", "X", "--owner", "alice").stdout.strip()
+    monkeypatch.setenv("DEALGATE_NOW", "2026-03-30T09:00:00+00:00")
+    body = cli.json("review", "--since", "2026-03-05")
+    [changed] = body["deals"]
+    assert changed["id"] == int(deal_id) and changed["added"] == ["stalled"]
+    assert body["flags"]["stalled"] == {"added": 1, "cleared": 0}
+    assert "Since 2026-03-05: 1 deals changed" in cli("review", "--since", "2026-03-05").stdout
+    mixed = cli.error("review", "--since", "2026-03-05", "--as-of", "2026-03-10")
+    assert codes(mixed) == ["conflicting_options"]
+    assert codes(cli.error("review", "--since", "2026-04-01")) == ["invalid_date"]
+
+
 def test_audit_exits_1_on_errors_and_0_on_warnings(cli: Cli, tmp_path: Path) -> None:
     assert cli.json("audit")["findings"] == []
     warn = tmp_path / "warn.toml"

@@ -29,6 +29,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/process", None),
     ("GET", "/process/audit", None),
     ("GET", "/review", None),
+    ("GET", "/review/changes", None),
     ("GET", "/deals/{id}/coach", None),
     ("GET", "/reps/alice/coach", None),
     ("GET", "/reps/alice/commitments.ics", None),

@@ -8,14 +8,18 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from dealgate.domain.commitment import Party, Status
 from dealgate.domain.deal import Deal
-from dealgate.services.review import review
+from dealgate.domain.errors import DealgateError
+from dealgate.services import deals as svc
+from dealgate.services.review import review, review_since
 from dealgate.store.unit_of_work import UnitOfWork
+from tests.builders import T0
 from tests.property.test_deal_as_of import go_on, later_op
 from tests.property.test_review_equivalence import (
     PROCESS,
@@ -108,3 +112,64 @@ def test_a_commitment_obtained_since_is_no_evidence_as_of_before_it(engine: Engi
     [now] = [r for r in today.deals if r.deal_id == deal_id]
     assert now.highest_rung is not None and was.highest_rung is None
     assert was.amount == Decimal("1000") and now.amount == Decimal("90000")
+
+
+def test_what_changed_since_a_day_lists_each_deal_whose_flags_came_or_went(
+    engine: Engine,
+) -> None:
+    """The weekly meeting: a deal stalled since, one closed since, one opened since; one
+    whose flags did not change is not listed."""
+    monday = T0 + timedelta(days=10)
+    stalls = svc.open_deal(engine, now=T0, actor="maria", name="Stalls", account="A", owner="maria")
+    closes = svc.open_deal(
+        engine, now=T0, actor="maria", name="Closes", account="B", owner="maria", stage="design"
+    )
+    steady = svc.open_deal(  # stalled and unevidenced then and now
+        engine,
+        now=T0 - timedelta(days=90),
+        actor="maria",
+        name="Steady",
+        account="C",
+        owner="maria",
+        stage="design",
+    )
+    assert stalls.id and closes.id and steady.id
+    svc.add_commitment(
+        engine,
+        stalls.id,
+        now=monday - timedelta(days=1),
+        actor="maria",
+        party=Party.BUYER,
+        action="Agreed to a first meeting",
+        kind="first_meeting_accepted",
+        person="Raj",
+    )
+    svc.close_lost(engine, closes.id, "No budget", now=monday + timedelta(days=2), actor="maria")
+    opened = svc.open_deal(
+        engine,
+        now=monday + timedelta(days=3),
+        actor="maria",
+        name="Opened",
+        account="D",
+        owner="maria",
+        stage="propose",
+    )
+    now = monday + timedelta(days=20)
+
+    result = review_since(engine, monday, now)
+
+    by_id = {c.deal_id: c for c in result.changes}
+    assert opened.id is not None
+    assert set(by_id) == {stalls.id, closes.id, opened.id}
+    assert by_id[stalls.id].added == ("stalled",) and by_id[stalls.id].cleared == ()
+    assert by_id[closes.id].stage_now is None and result.stages[closes.id] == "lost"
+    assert "unevidenced_stage" in by_id[closes.id].cleared
+    assert by_id[opened.id].stage_then is None and "unevidenced_stage" in by_id[opened.id].added
+    assert result.flag_moves["stalled"][0] >= 1
+    assert review_since(engine, monday, now, owner="nobody").changes == []
+
+
+def test_what_changed_since_now_or_later_is_refused_naming_the_date(engine: Engine) -> None:
+    with pytest.raises(DealgateError) as refused:
+        review_since(engine, T0 + timedelta(days=1), T0)
+    assert [(d.code, d.field) for d in refused.value.details] == [("invalid_date", "since")]

@@ -146,3 +146,40 @@ def test_a_past_day_shows_the_deals_as_they_were_then_on_the_page_and_in_the_api
     [was] = as_api["deals"]
     assert was["id"] == deal.id and was["highest_rung"] is None
     assert "stalled" in {f["code"] for f in was["flags"]}
+
+
+def test_what_changed_this_week_on_the_page_and_in_the_api_for_whom_may_see_it(
+    engine: Engine,
+) -> None:
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    alices = svc.open_deal(
+        engine, now=T0, actor="alice", name="Atlas", account="A", owner="alice", stage="design"
+    )
+    brunos = svc.open_deal(
+        engine, now=T0, actor="bruno", name="Borealis", account="B", owner="bruno", stage="design"
+    )
+    svc.close_lost(engine, alices.id or 0, "No budget", now=T0 + timedelta(days=3), actor="alice")
+    svc.close_lost(engine, brunos.id or 0, "No fit", now=T0 + timedelta(days=3), actor="bruno")
+    now = T0 + timedelta(days=8)
+    with running_api(engine, clock=now) as api, httpx.Client(base_url=api.base) as browser:
+        log_in(browser, "carol", "carol-secret")
+        week = browser.get("/review/changes")  # since a week ago: both deals were open
+        since = browser.get("/review/changes", params={"since": T0.date().isoformat()})
+        refused = browser.get("/review/changes", params={"since": "2099-01-01"})
+        as_alice = api.client("alice").get(
+            "/review/changes", params={"since": T0.date().isoformat()}
+        )
+        late = api.client("alice").get("/review/changes", params={"since": "2099-01-01"})
+    assert alices.id is not None and brunos.id is not None
+    assert week.status_code == 200 and sorted(_rows(week.text)) == sorted([alices.id, brunos.id])
+    assert (
+        "2 deals changed their flags or stage" in since.text and "(out of the review)" in since.text
+    )
+    assert 'data-cleared="unevidenced_stage">2<' in since.text
+    assert "invalid_date" in refused.text and "Compared with a week ago instead:" in refused.text
+    body = as_alice.json()
+    assert [(d["id"], d["stage_now"], d["in_review_now"]) for d in body["deals"]] == [
+        (alices.id, "lost", False)
+    ]
+    assert body["flags"]["unevidenced_stage"] == {"added": 0, "cleared": 1}
+    assert late.status_code == 422 and late.json()["errors"][0]["code"] == "invalid_date"

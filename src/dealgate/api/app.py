@@ -32,6 +32,7 @@ from dealgate.web.confirm_page import router as confirm_router
 from dealgate.web.import_pages import MAX_UPLOAD
 from dealgate.web.import_pages import router as import_router
 from dealgate.web.owners_page import router as owners_router
+from dealgate.web.review_changes_page import router as review_changes_router
 from dealgate.web.review_page import router as review_router
 from dealgate.web.routes import router as web_router
 from dealgate.web.search_page import router as search_router
@@ -157,6 +158,7 @@ def create_app(
     app.include_router(admin_router)
     app.include_router(web_router)
     app.include_router(review_router)
+    app.include_router(review_changes_router)
     app.include_router(confirm_router)
     app.include_router(import_router)
     app.include_router(owners_router)

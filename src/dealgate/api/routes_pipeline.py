@@ -16,6 +16,7 @@ from dealgate.api.schemas import (
     ExtractRequest,
     ProcessOut,
     RepCoachOut,
+    ReviewChangesOut,
     ReviewOut,
 )
 from dealgate.domain.audit import audit_process
@@ -27,6 +28,7 @@ from dealgate.services import deals as svc
 from dealgate.services import views
 from dealgate.services.exporting import commitments_calendar
 from dealgate.services.review import review as run_review
+from dealgate.services.review import review_since
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 SafeText = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
@@ -67,6 +69,22 @@ def review(
         engine, when, owner=owner, flag=flag, owners=caller.visibility.owners, now=now
     )
     return views.review_view(result)
+
+
+@router.get("/review/changes", response_model=ReviewChangesOut, tags=["review"])
+def review_changes(
+    engine: EngineDep,
+    caller: CallerDep,
+    now: NowDep,
+    since: Annotated[
+        date, Query(description="Compare the review at the end of this day with now.")
+    ],
+    owner: SafeText = None,
+) -> Any:
+    """The deals whose flags or stage changed since a day, as they were then and are now."""
+    when = datetime(since.year, since.month, since.day, 23, 59, 59, tzinfo=UTC)
+    result = review_since(engine, when, now, owner=owner, owners=caller.visibility.owners)
+    return views.review_changes_view(result)
 
 
 @router.get("/deals/{deal_id}/coach", response_model=DealCoachOut, tags=["coaching"])

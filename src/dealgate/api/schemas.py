@@ -264,6 +264,29 @@ class ReviewOut(BaseModel):
     deals: list[DealReviewOut]
 
 
+class FlagMovesOut(BaseModel):
+    added: int
+    cleared: int
+
+
+class DealChangeOut(BaseModel):
+    id: int
+    name: str
+    owner: str
+    stage_then: str | None = Field(description="None: opened since (or out of view then).")
+    stage_now: str | None
+    in_review_now: bool = Field(description="False: closed since, or out of view now.")
+    added: list[str]
+    cleared: list[str]
+
+
+class ReviewChangesOut(BaseModel):
+    since: str
+    until: str
+    flags: dict[str, FlagMovesOut]
+    deals: list[DealChangeOut]
+
+
 class FindingOut(BaseModel):
     code: str
     severity: str

@@ -15,7 +15,14 @@ from dealgate.domain.deal import Deal
 from dealgate.domain.errors import invalid
 from dealgate.domain.process import Process
 from dealgate.domain.review import FLAG_CODES, DealReview, Forecast, forecast, review_deal
-from dealgate.store.review_sql import Scope, changed_deals, inferred_only, review_pipeline
+from dealgate.domain.review_changes import ReviewChange, flag_moves, review_changes
+from dealgate.store.review_sql import (
+    Scope,
+    changed_deals,
+    inferred_only,
+    review_pipeline,
+    stages_of,
+)
 from dealgate.store.unit_of_work import UnitOfWork
 
 # Stall limits are subtracted from the review date: keep it where dates still exist.
@@ -119,3 +126,40 @@ def _in_view(deal: Deal, owner: str | None, owners: frozenset[str] | None) -> bo
         and (owner is None or deal.owner == owner)
         and (owners is None or deal.owner in owners)
     )
+
+
+@dataclass(frozen=True)
+class PipelineChanges:
+    """How the review moved between an earlier day and now, for the deals in view."""
+
+    since: datetime
+    until: datetime
+    changes: list[ReviewChange]
+    stages: dict[int, str]  # the stage now of the deals the later review no longer holds
+
+    @property
+    def flag_moves(self) -> dict[str, tuple[int, int]]:
+        return flag_moves(self.changes)
+
+
+def review_since(
+    engine: Engine,
+    since: datetime,
+    now: datetime,
+    *,
+    owner: str | None = None,
+    owners: frozenset[str] | None = None,
+) -> PipelineChanges:
+    """The deals whose flags or stage changed between `since` (as they were then) and now."""
+    if since >= now:
+        raise invalid(
+            "invalid_date",
+            f"Compare with a moment before now ({now:%Y-%m-%d %H:%M}); pick an earlier day.",
+            "since",
+        )
+    then = review(engine, since, owner=owner, owners=owners, now=now)
+    today = review(engine, now, owner=owner, owners=owners)
+    changes = review_changes(then.deals, today.deals)
+    with UnitOfWork(engine, write=False) as uow:
+        stages = stages_of(uow.connection, [c.deal_id for c in changes if c.stage_now is None])
+    return PipelineChanges(since, now, changes, stages)

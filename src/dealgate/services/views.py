@@ -17,7 +17,7 @@ from dealgate.domain.ladder import Rung
 from dealgate.domain.process import Process
 from dealgate.domain.review import DealReview
 from dealgate.domain.stakeholder import Stakeholder
-from dealgate.services.review import PipelineReview
+from dealgate.services.review import PipelineChanges, PipelineReview
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -180,6 +180,30 @@ def review_view(r: PipelineReview) -> dict[str, Any]:
         "as_of": iso(r.as_of),
         "summary": review_summary_view(r),
         "deals": [deal_review_view(d) for d in r.shown],
+    }
+
+
+def review_changes_view(r: PipelineChanges) -> dict[str, Any]:
+    return {
+        "since": iso(r.since),
+        "until": iso(r.until),
+        "flags": {
+            code: {"added": added, "cleared": cleared}
+            for code, (added, cleared) in r.flag_moves.items()
+        },
+        "deals": [
+            {
+                "id": c.deal_id,
+                "name": c.name,
+                "owner": c.owner,
+                "stage_then": c.stage_then,
+                "stage_now": c.stage_now or r.stages.get(c.deal_id),
+                "in_review_now": c.stage_now is not None,
+                "added": list(c.added),
+                "cleared": list(c.cleared),
+            }
+            for c in r.changes
+        ],
     }
 
 

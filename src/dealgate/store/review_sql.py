@@ -100,6 +100,15 @@ def changed_deals(
     return list(conn.execute(query.order_by(d.c.id)).scalars())
 
 
+def stages_of(conn: Connection, deal_ids: list[int]) -> dict[int, str]:
+    """The stage of each of these deals now."""
+    found: dict[int, str] = {}
+    for start in range(0, len(deal_ids), 500):
+        query = select(d.c.id, d.c.stage).where(d.c.id.in_(deal_ids[start : start + 500]))
+        found.update({deal_id: stage for deal_id, stage in conn.execute(query)})
+    return found
+
+
 def _changed_after(moment: datetime) -> Any:
     """Deals with an event, a commitment or an interaction recorded after `moment`, or a
     commitment obtained, broken or withdrawn since (imports write rows without events)."""
