@@ -595,8 +595,9 @@ def review_command(
             else:
                 render.review_changes(_console(), changes)
             return
+        current = now()  # once: a default as-of a microsecond before now would rewind
         result = review_svc.review(
-            State.engine(), parse_as_of(as_of), owner=owner, flag=flag, now=now()
+            State.engine(), parse_as_of(as_of, current), owner=owner, flag=flag, now=current
         )
         if as_json:
             emit_json(views.review_view(result))

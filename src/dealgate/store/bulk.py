@@ -75,6 +75,8 @@ def insert_numbered(
     these deals since the ledger counted them (the pages stay usable while an import runs)
     and taken its number: then the batch is undone, its deals counted again and numbered
     anew."""
+    if not rows:
+        return
     for attempt in range(3):
         try:
             with conn.begin_nested():
