@@ -166,6 +166,9 @@ def test_what_changed_this_week_on_the_page_and_in_the_api_for_whom_may_see_it(
         week = browser.get("/review/changes")  # since a week ago: both deals were open
         since = browser.get("/review/changes", params={"since": T0.date().isoformat()})
         refused = browser.get("/review/changes", params={"since": "2099-01-01"})
+        brunos_only = browser.get(
+            "/review/changes", params={"since": T0.date().isoformat(), "owner": "bruno"}
+        )
         as_alice = api.client("alice").get(
             "/review/changes", params={"since": T0.date().isoformat()}
         )
@@ -177,6 +180,8 @@ def test_what_changed_this_week_on_the_page_and_in_the_api_for_whom_may_see_it(
     )
     assert 'data-cleared="unevidenced_stage">2<' in since.text
     assert "invalid_date" in refused.text and "Compared with a week ago instead:" in refused.text
+    assert _rows(brunos_only.text) == [brunos.id]
+    assert '<option value="alice" >' in brunos_only.text  # the others stay to pick
     body = as_alice.json()
     assert [(d["id"], d["stage_now"], d["in_review_now"]) for d in body["deals"]] == [
         (alices.id, "lost", False)

@@ -8,11 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine
 
 from dealgate.cli_support import parse_date
 from dealgate.domain.errors import DealgateError, ErrorDetail
 from dealgate.services import views
 from dealgate.services.review import PipelineChanges, review_since
+from dealgate.store.board import owner_names
+from dealgate.store.unit_of_work import UnitOfWork
 from dealgate.web.routes import EngineDep, NowDep, PageDep, render, storable_input
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
@@ -27,13 +30,14 @@ def review_changes_page(
     p: PageDep,
     now: NowDep,
     since: Annotated[str | None, Query(max_length=10)] = None,
+    owner: Annotated[str | None, Query(max_length=100)] = None,
 ) -> HTMLResponse:
     errors: list[ErrorDetail] = []
     week_ago = (now - timedelta(days=7)).date()
 
     def since_end_of(day: date) -> PipelineChanges:
         end = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
-        return review_since(engine, end, now, owners=p.visibility.owners)
+        return review_since(engine, end, now, owner=owner or None, owners=p.visibility.owners)
 
     try:
         day = parse_date(since or None, "since") or week_ago
@@ -49,6 +53,8 @@ def review_changes_page(
             "user": p.user,
             "csrf": p.csrf,
             "since": day.isoformat(),
+            "owner": owner or "",
+            "owners": _owners(engine, p.visibility.owners),
             "errors": errors,
             "errors_title": "Compared with a week ago instead:",
             "moves": {k: v for k, v in view["flags"].items() if v["added"] or v["cleared"]},
@@ -56,3 +62,9 @@ def review_changes_page(
             "total": len(view["deals"]),
         },
     )
+
+
+def _owners(engine: Engine, visible: frozenset[str] | None) -> list[str]:
+    """The owners of deals the user may see, to pick one."""
+    with UnitOfWork(engine, write=False) as uow:
+        return owner_names(uow.connection, visible)
