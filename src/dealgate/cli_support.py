@@ -16,7 +16,7 @@ from typing import Any
 import typer
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dealgate.clock import now
+from dealgate.clock import end_of_day, now
 from dealgate.domain.errors import DealgateError, invalid
 from dealgate.io.parsing import number_text
 from dealgate.io.progress import expected_rows
@@ -90,7 +90,7 @@ def parse_as_of(text: str | None, default: datetime | object | None = ...) -> An
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+            return end_of_day(day)
         value = datetime.fromisoformat(text)
     except ValueError:
         raise invalid(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 
 def now() -> datetime:
@@ -12,3 +12,8 @@ def now() -> datetime:
         value = datetime.fromisoformat(pinned)
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     return datetime.now(UTC)
+
+
+def end_of_day(day: date) -> datetime:
+    """The last second of a day (UTC): a review "as of" or "since" a day includes all of it."""
+    return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)

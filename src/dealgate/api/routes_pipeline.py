@@ -19,6 +19,7 @@ from dealgate.api.schemas import (
     ReviewChangesOut,
     ReviewOut,
 )
+from dealgate.clock import end_of_day
 from dealgate.domain.audit import audit_process
 from dealgate.domain.coaching import coach_deal
 from dealgate.domain.errors import not_found
@@ -60,11 +61,7 @@ def review(
     owner: SafeText = None,
     flag: SafeText = None,
 ) -> Any:
-    when = (
-        now
-        if as_of is None
-        else datetime(as_of.year, as_of.month, as_of.day, 23, 59, 59, tzinfo=UTC)
-    )
+    when = now if as_of is None else end_of_day(as_of)
     result = run_review(
         engine, when, owner=owner, flag=flag, owners=caller.visibility.owners, now=now
     )
@@ -82,8 +79,9 @@ def review_changes(
     owner: SafeText = None,
 ) -> Any:
     """The deals whose flags or stage changed since a day, as they were then and are now."""
-    when = datetime(since.year, since.month, since.day, 23, 59, 59, tzinfo=UTC)
-    result = review_since(engine, when, now, owner=owner, owners=caller.visibility.owners)
+    result = review_since(
+        engine, end_of_day(since), now, owner=owner, owners=caller.visibility.owners
+    )
     return views.review_changes_view(result)
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
+from dealgate.domain.access import Visibility
 from dealgate.domain.as_of import REWINDING, deal_as_of
 from dealgate.domain.deal import Deal
 from dealgate.domain.errors import invalid
@@ -124,7 +125,7 @@ def _in_view(deal: Deal, owner: str | None, owners: frozenset[str] | None) -> bo
     return (
         not deal.is_closed
         and (owner is None or deal.owner == owner)
-        and (owners is None or deal.owner in owners)
+        and Visibility(owners).sees(deal.owner)
     )
 
 

@@ -14,15 +14,7 @@ from dealgate.store import tables as t
 from dealgate.store.review_sql import Scope
 
 d = t.deals
-CARD_COLUMNS = (
-    d.c.id,
-    d.c.name,
-    d.c.account,
-    d.c.owner,
-    d.c.stage,
-    d.c.amount,
-    d.c.last_buyer_obtained_at,
-)
+CARD_COLUMNS = (*t.deal_headline, d.c.last_buyer_obtained_at)
 
 
 @dataclass(frozen=True)

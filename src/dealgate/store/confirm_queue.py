@@ -48,12 +48,7 @@ def waiting(
     rows = conn.execute(
         scope.apply(
             select(
-                d.c.id,
-                d.c.name,
-                d.c.account,
-                d.c.owner,
-                d.c.stage,
-                d.c.amount,
+                *t.deal_headline,
                 c.c.number,
                 c.c.party,
                 c.c.kind,

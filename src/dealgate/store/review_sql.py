@@ -26,7 +26,6 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    true,
     type_coerce,
     union,
 )
@@ -89,14 +88,13 @@ def changed_deals(
     `owner` or `owners`, those it may have had then: owned now, or edited since (its owner
     then is in its events)."""
     query = select(d.c.id).where(d.c.created_at <= moment, d.c.id.in_(_changed_after(moment)))
-    if owner is not None or owners is not None:
+    owned = [d.c.owner == owner] if owner is not None else []
+    if owners is not None:
+        owned.append(d.c.owner.in_(sorted(owners)))
+    if owned:
         e = t.events
         edited = select(e.c.deal_id).where(e.c.type == "deal.updated", e.c.at > moment)
-        owned = and_(
-            d.c.owner == owner if owner is not None else true(),
-            d.c.owner.in_(sorted(owners)) if owners is not None else true(),
-        )
-        query = query.where(or_(owned, d.c.id.in_(edited)))
+        query = query.where(or_(and_(*owned), d.c.id.in_(edited)))
     return list(conn.execute(query.order_by(d.c.id)).scalars())
 
 
@@ -153,12 +151,7 @@ def review_pipeline(
         conn,
         scope.apply(
             select(
-                d.c.id,
-                d.c.name,
-                d.c.account,
-                d.c.owner,
-                d.c.stage,
-                d.c.amount,
+                *t.deal_headline,
                 d.c.override_reason,
                 d.c.highest_rung,
                 d.c.newest_commitment,

@@ -92,6 +92,10 @@ deals = Table(
 
 # A deal's own columns, without the document of its rows that only its read takes.
 deal_columns = tuple(c for c in deals.columns if c.name != "children")
+# What every list of deals shows first (the board, the review, the confirm queue), in order.
+deal_headline = tuple(
+    deals.c[name] for name in ("id", "name", "account", "owner", "stage", "amount")
+)
 
 stakeholders = Table(
     "stakeholders",

@@ -3,7 +3,7 @@ review of that day (the deals as they were then) and now. A week ago unless told
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
 from dealgate.cli_support import parse_date
+from dealgate.clock import end_of_day
 from dealgate.domain.errors import DealgateError, ErrorDetail
 from dealgate.services import views
 from dealgate.services.review import PipelineChanges, review_since
@@ -36,8 +37,9 @@ def review_changes_page(
     week_ago = (now - timedelta(days=7)).date()
 
     def since_end_of(day: date) -> PipelineChanges:
-        end = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
-        return review_since(engine, end, now, owner=owner or None, owners=p.visibility.owners)
+        return review_since(
+            engine, end_of_day(day), now, owner=owner or None, owners=p.visibility.owners
+        )
 
     try:
         day = parse_date(since or None, "since") or week_ago

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
 
 from dealgate.cli_support import parse_date
+from dealgate.clock import end_of_day
 from dealgate.domain.errors import DealgateError, ErrorDetail
 from dealgate.domain.review import FLAG_CODES, DealReview
 from dealgate.services import views
@@ -59,8 +60,7 @@ def _review(
 ) -> tuple[date, PipelineReview]:
     """The review at the end of `as_of` (today when None), of the deals the user sees."""
     day = parse_date(as_of, "as_of") or now.date()
-    when = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
-    return day, run_review(engine, when, owners=p.visibility.owners, now=now)
+    return day, run_review(engine, end_of_day(day), owners=p.visibility.owners, now=now)
 
 
 @router.get("/review")
