@@ -80,10 +80,15 @@ TIMES = {
         datetime(2026, 3, 31, 14, 5, 9, tzinfo=UTC),
     ),
     "no_time_is_midnight": ("3/31/2026", False, datetime(2026, 3, 31, tzinfo=UTC)),
-    "a_time_that_is_no_time_is_midnight": (
-        "3/31/2026 25:00",
+    "a_zone_after_the_time_is_not_applied": (
+        "3/31/2026 2:05 PM PST",
         False,
-        datetime(2026, 3, 31, tzinfo=UTC),
+        datetime(2026, 3, 31, 14, 5, tzinfo=UTC),
+    ),
+    "an_offset_after_the_time_is_not_applied": (
+        "31/03/2026 14:05 +01:00",
+        True,
+        datetime(2026, 3, 31, 14, 5, tzinfo=UTC),
     ),
 }
 
@@ -93,3 +98,20 @@ def test_a_local_date_keeps_its_time_of_day_so_one_days_stage_changes_keep_their
     text: str, day_first: bool, expected: datetime
 ) -> None:
     assert parse_datetime(text, day_first) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3/31/2026 25:00",
+        "3/31/2026 14:60",
+        "3/31/2026 13:00 PM",
+        "3/31/2026 0:30 AM",
+        "3/31/2026 soon",
+    ],
+)
+def test_a_local_date_whose_time_does_not_read_is_refused_rather_than_read_as_midnight(
+    text: str,
+) -> None:
+    with pytest.raises(CellError, match="ends in a time that does not read"):
+        parse_datetime(text)

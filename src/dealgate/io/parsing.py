@@ -26,25 +26,36 @@ def parse_datetime(text: str, day_first: bool = False) -> datetime:
     return datetime.combine(parse_date(value, day_first), _time_of_day(value), UTC)
 
 
-_CLOCK = re.compile(r"\s(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?\s*$")
+# A time after a local date, and the zone some exports name after it: the zone is not
+# applied (every time of one export is in one zone, so a day's changes keep their order).
+_CLOCK = re.compile(
+    r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?(?:\s*(?:[A-Za-z]{1,5}|[+-]\d{2}:?\d{2}))?$"
+)
 
 
 def _time_of_day(value: str) -> time:
     """The time after a local date ("3/31/2026 2:05 PM", "31.03.2026 14:05"): the history's
-    stage changes of one day keep their order. No time, or none that reads: midnight."""
-    found = _CLOCK.search(value)
-    if not found:
+    stage changes of one day keep their order. No time: midnight. A time that does not read
+    ("25:00") is refused: read as midnight, it would silently reorder the day."""
+    parts = value.split(None, 1)
+    if len(parts) < 2:
         return time()
-    hour, minute, second = int(found.group(1)), int(found.group(2)), int(found.group(3) or 0)
-    half = (found.group(4) or "").lower()
-    if half:
-        if not 1 <= hour <= 12:
-            return time()
-        hour = hour % 12 + (12 if half == "pm" else 0)
+    found = _CLOCK.match(parts[1].strip())
     try:
+        if found is None:
+            raise ValueError
+        hour, minute, second = int(found.group(1)), int(found.group(2)), int(found.group(3) or 0)
+        half = (found.group(4) or "").lower()
+        if half:
+            if not 1 <= hour <= 12:
+                raise ValueError
+            hour = hour % 12 + (12 if half == "pm" else 0)
         return time(hour, minute, second)
     except ValueError:
-        return time()
+        raise CellError(
+            f"'{value}' ends in a time that does not read; write it like 14:05 or 2:05 PM, "
+            "or give the date alone"
+        ) from None
 
 
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s.*)?$")
@@ -111,12 +122,19 @@ _SPACES = str.maketrans("", "", " \u00a0\u202f'")  # 12 000, with no-break space
 _THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:([.,])\d{3})(?:\1\d{3})*")  # 1,234 / 1.234.567
 
 
-def number_text(text: str) -> str:
+def _cleaned(text: str) -> str:
+    return _CURRENCY_CODE.sub("", text.strip()).strip(" $€£¥").translate(_SPACES)
+
+
+def number_text(text: str, mark: str | None = None) -> str:
     """An amount as people and CRMs in several countries write it, as plain `1234.56`: a
     currency code or sign around it, spaces or apostrophes between thousands, a comma or a
-    point before the cents. Groups of three digits after one separator are thousands
+    point before the cents. `mark`: the export's decimal mark when its amounts tell it (see
+    `DecimalMark`). Without it, groups of three digits after one separator are thousands
     (money rarely has three decimals), so `1.234` is 1234 as `1,234` is; `12,50` is 12.50."""
-    value = _CURRENCY_CODE.sub("", text.strip()).strip(" $€£¥").translate(_SPACES)
+    value = _cleaned(text)
+    if mark is not None:
+        return _with_mark(text, value, mark)
     if _THOUSANDS.fullmatch(value):
         return value.replace(",", "").replace(".", "")
     if "," in value and "." in value:  # the later one marks the cents
@@ -126,6 +144,70 @@ def number_text(text: str) -> str:
     if value.count(",") == 1:
         return value.replace(",", ".")
     return value
+
+
+def _grouped(mark: str) -> re.Pattern[str]:
+    """Digits with thousands grouped by the other separator, in threes or the Indian way
+    (1,23,456), then the cents after `mark`."""
+    g, m = re.escape("," if mark == "." else "."), re.escape(mark)
+    return re.compile(rf"-?(?:[1-9]\d{{0,2}}(?:{g}\d\d)*(?:{g}\d{{3}})+|\d+)(?:{m}\d*)?")
+
+
+_WRITTEN_WITH = {mark: _grouped(mark) for mark in (".", ",")}
+
+
+def _with_mark(text: str, value: str, mark: str) -> str:
+    if _WRITTEN_WITH[mark].fullmatch(value):
+        return value.replace("," if mark == "." else ".", "").replace(mark, ".")
+    if re.fullmatch(r"-?[\d.,]+", value):
+        example = "1,234.56" if mark == "." else "1.234,56"
+        raise CellError(
+            f"'{text}' is not written the way this export writes amounts (like {example}); "
+            "correct it in the export"
+        )
+    return value  # no number at all: refused as such
+
+
+def _mark_of(text: str) -> str | None:
+    """The decimal mark an amount shows, when it can be read one way only."""
+    value = _cleaned(text).lstrip("-")
+    if "," in value and "." in value:
+        return "," if value.rfind(",") > value.rfind(".") else "."
+    separator = "," if "," in value else "." if "." in value else None
+    if separator is None:
+        return None
+    other = "." if separator == "," else ","
+    if value.count(separator) > 1:  # 1,234,567: the separator groups thousands
+        return other
+    whole, fraction = value.split(separator)
+    if len(fraction) != 3 or len(whole) > 3 or whole.startswith("0"):
+        return separator  # 12.50, 12,5, 1234.567, 0.125: no thousands group
+    return None  # 1.234 or 1,234: either way
+
+
+class DecimalMark:
+    """Whether an export writes cents after a point (12,000.50: the US, the UK) or after a
+    comma (12.000,50: most of Europe). Every amount of one export is written one way, so the
+    amounts that read one way only (12.50, 1.234.567, 1234.567) tell how to read those that
+    do not (`12.500` is 12.5 in an export that writes 1,234.56). None seen: no mark."""
+
+    def __init__(self) -> None:
+        self.point_seen = self.comma_seen = 0
+
+    def see(self, text: str | None) -> None:
+        if not text:
+            return
+        mark = _mark_of(text)
+        if mark == ".":
+            self.point_seen += 1
+        elif mark == ",":
+            self.comma_seen += 1
+
+    @property
+    def mark(self) -> str | None:
+        if self.point_seen == self.comma_seen:
+            return None
+        return "." if self.point_seen > self.comma_seen else ","
 
 
 _SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}  # "$" alone: the usual reading
@@ -141,8 +223,8 @@ def currency_in(text: str) -> str | None:
     return next((name for sign, name in _SIGNS.items() if sign in value), None)
 
 
-def parse_amount(text: str) -> Decimal | None:
-    value = number_text(text)
+def parse_amount(text: str, mark: str | None = None) -> Decimal | None:
+    value = number_text(text, mark)
     if not value:
         return None
     try:
