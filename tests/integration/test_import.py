@@ -738,6 +738,56 @@ def _amounts(engine: Engine) -> dict[str | None, Any]:
         return {external_id: amount for external_id, amount in rows}
 
 
+@pytest.mark.parametrize("mark", [".", ","])
+def test_an_export_writing_three_decimals_is_read_with_the_mark_its_other_amounts_show(
+    engine: Engine, tmp_path: Path, mark: str
+) -> None:
+    """`12.500` is 12.5 in an export that writes 1,234.567 and 12500 in one that writes
+    1.234,567: each export's amounts that read one way only tell how to read the rest. An
+    amount written the other way is rejected with its line and column; the rest comes in."""
+    export = tmp_path / "salesforce"
+    shutil.copytree(DATA / "salesforce", export)
+    with (export / "Opportunity.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    amount = rows[0].index("Amount")
+    expected: dict[str | None, Any] = {}
+    for row in rows[1:]:
+        if not row[amount].isdigit():
+            continue  # the sample's amount that is no number, refused as such
+        hundredths = Decimal(row[amount]) / 100  # 48000 -> 480.000, 120000 -> 1,200.000
+        written = f"{hundredths:,.3f}"
+        row[amount] = written if mark == "." else written.translate(str.maketrans(",.", ".,"))
+        expected[f"salesforce:{row[0]}"] = hundredths.quantize(Decimal("0.01"))
+    rows[1][amount] = "12,50" if mark == "." else "12.50"  # written the other way
+    del expected[f"salesforce:{rows[1][0]}"]
+    assert any(len(row[amount]) == 7 for row in rows[2:])  # ambiguous: 480.000 or 480,000
+    with (export / "Opportunity.csv").open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    mapping = readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS)
+    summary = run_import(
+        engine, "salesforce", readers.salesforce(export), mapping, now=T0, read_text=False
+    )
+    refused = [e for e in summary.rejected if e.column == "Amount"]
+    assert ("Opportunity.csv", 2) in [(e.file, e.line) for e in refused]
+    assert "not written the way this export writes amounts" in refused[0].reason
+    assert len(refused) == 1 + sum(not row[amount][:1].isdigit() for row in rows[1:])
+    imported = _amounts(engine)  # the sample's deals refused for other reasons are not in
+    assert len(imported) == 9 and imported == {key: expected[key] for key in imported}
+
+
+def test_a_hubspot_export_writing_three_decimals_is_read_with_the_mark_its_amounts_show(
+    tmp_path: Path,
+) -> None:
+    with (DATA / "hubspot-deals.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    amount = rows[0].index("Amount")
+    rows[1][amount], rows[2][amount] = "1,200.500", "480.500"
+    with (tmp_path / "deals.csv").open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    deals = list(readers.hubspot(tmp_path / "deals.csv").deals())
+    assert [d.amount for d in deals[:2]] == [Decimal("1200.50"), Decimal("480.50")]
+
+
 def test_a_hubspot_export_with_day_first_dates_comes_in_on_the_same_days(
     engine: Engine, tmp_path: Path
 ) -> None:

@@ -21,6 +21,7 @@ from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.io.parsing import (
     CellError,
     DateOrder,
+    DecimalMark,
     currency_in,
     parse_amount,
     parse_bool,
@@ -263,13 +264,14 @@ def salesforce(directory: Path) -> SourceData:
     errors: list[RowError] = []
     stage_names: set[str] = set()
     owner_names: set[str] = set()
-    order = DateOrder()
+    order, decimals = DateOrder(), DecimalMark()
     for _, row in _rows(opportunity):
         if row.get("StageName"):
             stage_names.add(row["StageName"].strip())
         owner_names.add(_owner_name(row, cols["Owner.Name"]))
         order.see(row.get("CloseDate"))
         order.see(row.get("CreatedDate"))
+        decimals.see(row.get("Amount"))
     stage_names, owner_names = _mappable(stage_names), _mappable(owner_names)
     samples = [
         (directory / "OpportunityHistory.csv", ["CreatedDate"]),
@@ -279,6 +281,7 @@ def salesforce(directory: Path) -> SourceData:
     day_first = _day_first(order, samples)
     read_date = partial(parse_date, day_first=day_first)
     read_datetime = partial(parse_datetime, day_first=day_first)
+    read_amount = partial(parse_amount, mark=decimals.mark)
 
     def deals() -> Iterator[ImportedDeal]:
         for line, row in _rows(opportunity):
@@ -296,7 +299,7 @@ def salesforce(directory: Path) -> SourceData:
                     owner=_text(row, cols["Owner.Name"], limit=100) or "",
                     stage_name=_text(row, "StageName") or "",
                     created_at=_cell(row, "CreatedDate", read_datetime),
-                    amount=_cell(row, "Amount", parse_amount) if "Amount" in row else None,
+                    amount=_cell(row, "Amount", read_amount) if "Amount" in row else None,
                     close_date=(
                         _cell(row, "CloseDate", read_date)
                         if (row.get("CloseDate") or "").strip()
@@ -534,17 +537,20 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
     errors: list[RowError] = []
     stage_names: set[str] = set()
     owner_names: set[str] = set()
-    order = DateOrder()
+    order, decimals = DateOrder(), DecimalMark()
     dated = [columns[f] for f in ("created", "close_date") if columns.get(f)]
     for _, row in _rows(path):
         stage_names.add((row.get(columns["stage"]) or "").strip())
         owner_names.add(_owner_name(row, columns["owner"]))
         for column in dated:
             order.see(row.get(column))
+        if columns.get("amount"):
+            decimals.see(row.get(columns["amount"]))
     stage_names, owner_names = _mappable(stage_names), _mappable(owner_names)
     day_first = order.day_first
     read_date = partial(parse_date, day_first=day_first)
     read_datetime = partial(parse_datetime, day_first=day_first)
+    read_amount = partial(parse_amount, mark=decimals.mark)
     contacts: list[ImportedContact] = []
 
     def deals() -> Iterator[ImportedDeal]:
@@ -572,7 +578,7 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
                     owner=_text(row, columns["owner"], limit=100) or "",
                     stage_name=_text(row, columns["stage"]) or "",
                     created_at=_cell(row, columns["created"], read_datetime),
-                    amount=_cell(row, amount_col, parse_amount) if amount_col else None,
+                    amount=_cell(row, amount_col, read_amount) if amount_col else None,
                     close_date=(
                         _cell(row, close_col, read_date)
                         if close_col and (row.get(close_col) or "").strip()
