@@ -4,7 +4,7 @@ recorded since, on both databases."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -169,7 +169,10 @@ def test_what_changed_since_a_day_lists_each_deal_whose_flags_came_or_went(
     assert review_since(engine, monday, now, owner="nobody").changes == []
 
 
-def test_what_changed_since_now_or_later_is_refused_naming_the_date(engine: Engine) -> None:
+@pytest.mark.parametrize("since", [T0 + timedelta(days=1), T0, datetime(1800, 1, 1, tzinfo=UTC)])
+def test_what_changed_since_now_or_later_or_before_reviews_began_is_refused_naming_the_date(
+    engine: Engine, since: datetime
+) -> None:
     with pytest.raises(DealgateError) as refused:
-        review_since(engine, T0 + timedelta(days=1), T0)
+        review_since(engine, since, T0)
     assert [(d.code, d.field) for d in refused.value.details] == [("invalid_date", "since")]

@@ -77,30 +77,45 @@ def review(
     """The review of the open deals at `as_of`. Given `now`, a moment before it reviews the
     deals as they were then: those changed since are rewound from their events (slower, so
     only when asked for a past moment)."""
-    if not EARLIEST <= as_of <= LATEST:
-        raise invalid(
-            "invalid_date",
-            f"Review dates run from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}; pick one between.",
-            "as_of",
-        )
+    _require_reviewable(as_of, "as_of")
     if flag is not None and flag not in FLAG_CODES:
         raise invalid(
             "unknown_flag", f"Unknown flag '{flag}'. Use one of: {', '.join(FLAG_CODES)}.", "flag"
         )
     # One snapshot: the facts of a flag are read by a later statement than the flag itself.
-    past = as_of if now is not None and as_of < now else None
     with UnitOfWork(engine, write=False, snapshot=True) as uow:
-        process = uow.processes.active()
-        deals = review_pipeline(
-            uow.connection, process, as_of, owner=owner, owners=owners, unchanged_since=past
+        return _review_in(uow, as_of, owner, flag, owners, now)
+
+
+def _require_reviewable(moment: datetime, field: str) -> None:
+    if not EARLIEST <= moment <= LATEST:
+        raise invalid(
+            "invalid_date",
+            f"Review dates run from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}; pick one between.",
+            field,
         )
-        pending = inferred_only(uow.connection, Scope(owner, None, owners, past))
-        if past is not None:
-            then = [d for d in _rewound(uow, past, owner, owners) if _in_view(d, owner, owners)]
-            deals = sorted(
-                [*deals, *(review_deal(d, process, past) for d in then)], key=lambda r: r.deal_id
-            )
-            pending += sum(d.rests_only_on_inferred_evidence for d in then)
+
+
+def _review_in(
+    uow: UnitOfWork,
+    as_of: datetime,
+    owner: str | None,
+    flag: str | None,
+    owners: frozenset[str] | None,
+    now: datetime | None,
+) -> PipelineReview:
+    past = as_of if now is not None and as_of < now else None
+    process = uow.processes.active()
+    deals = review_pipeline(
+        uow.connection, process, as_of, owner=owner, owners=owners, unchanged_since=past
+    )
+    pending = inferred_only(uow.connection, Scope(owner, None, owners, past))
+    if past is not None:
+        then = [d for d in _rewound(uow, past, owner, owners) if _in_view(d, owner, owners)]
+        deals = sorted(
+            [*deals, *(review_deal(d, process, past) for d in then)], key=lambda r: r.deal_id
+        )
+        pending += sum(d.rests_only_on_inferred_evidence for d in then)
     return PipelineReview(as_of, process, deals, flag, pending)
 
 
@@ -158,9 +173,11 @@ def review_since(
             f"Compare with a moment before now ({now:%Y-%m-%d %H:%M}); pick an earlier day.",
             "since",
         )
-    then = review(engine, since, owner=owner, owners=owners, now=now)
-    today = review(engine, now, owner=owner, owners=owners)
-    changes = review_changes(then.deals, today.deals)
-    with UnitOfWork(engine, write=False) as uow:
+    _require_reviewable(since, "since")
+    # One snapshot: today's review and the stages of the deals it no longer holds agree.
+    with UnitOfWork(engine, write=False, snapshot=True) as uow:
+        then = _review_in(uow, since, owner, None, owners, now)
+        today = _review_in(uow, now, owner, None, owners, None)
+        changes = review_changes(then.deals, today.deals)
         stages = stages_of(uow.connection, [c.deal_id for c in changes if c.stage_now is None])
     return PipelineChanges(since, now, changes, stages)
