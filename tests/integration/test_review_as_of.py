@@ -4,6 +4,7 @@ recorded since, on both databases."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,13 +14,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from dealgate.domain.access import UserRole
 from dealgate.domain.commitment import Party, Status
 from dealgate.domain.deal import Deal
 from dealgate.domain.errors import DealgateError
+from dealgate.io import readers
 from dealgate.services import deals as svc
+from dealgate.services.importing import run_import
 from dealgate.services.review import review, review_since
+from dealgate.services.transfer import transfer_deals
+from dealgate.services.users import add_user
 from dealgate.store.unit_of_work import UnitOfWork
 from tests.builders import T0
+from tests.integration.test_import import DATA, KEYS
 from tests.property.test_deal_as_of import go_on, later_op
 from tests.property.test_review_equivalence import (
     PROCESS,
@@ -176,3 +183,27 @@ def test_what_changed_since_now_or_later_or_before_reviews_began_is_refused_nami
     with pytest.raises(DealgateError) as refused:
         review_since(engine, since, T0)
     assert [(d.code, d.field) for d in refused.value.details] == [("invalid_date", "since")]
+
+
+def test_an_imported_deal_given_since_to_its_owners_user_was_the_export_owners_on_an_earlier_day(
+    engine: Engine,
+) -> None:
+    """The import records the fields each deal opened with, so a later transfer is undone by
+    a review of a day before it: the deals show under the export's owner, not their user."""
+    imported, given = datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC)
+    add_user(engine, "alice", UserRole.REP, imported, "east")
+    mapping = readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS)
+    data = readers.salesforce(DATA / "salesforce")
+    run_import(engine, "salesforce", data, mapping, now=imported, read_text=False)
+    moved = transfer_deals(
+        engine, from_owner="Alice Morgan", to_user="alice", now=given, actor="ops"
+    )
+    assert moved.deals == 3
+    later = given + timedelta(days=3)
+    owners_then = Counter(
+        r.owner for r in review(engine, given - timedelta(days=1), now=later).deals
+    )
+    owners_now = Counter(r.owner for r in review(engine, later, now=later).deals)
+    assert owners_then["Alice Morgan"] == owners_now["alice"] == 2  # her open deals
+    assert owners_then["alice"] == owners_now["Alice Morgan"] == 0
+    assert owners_then - Counter({"Alice Morgan": 2}) == owners_now - Counter({"alice": 2})

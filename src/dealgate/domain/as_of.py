@@ -96,7 +96,8 @@ def _fields_as_of(
     events: Sequence[Event], later: Sequence[Event], moment: datetime
 ) -> dict[str, Any]:
     """The value at `moment` of each field changed after it: the last one set at or before
-    it. A field no earlier event wrote (an imported deal's) keeps the value it has now."""
+    it. A field no earlier event wrote (a deal imported before imports recorded the fields
+    a deal opened with) keeps the value it has now."""
     changed = {key for e in later if e.type == "deal.updated" for key in e.payload}
     values: dict[str, Any] = {}
     for event in events:

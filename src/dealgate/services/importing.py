@@ -349,23 +349,20 @@ def _write_deals(
         if stage is None:
             summary.rejected.append(_unmapped(d.origin, data.stage_column, d.stage_name))
             continue
-        moves = _moves(d, stage, history.get(d.key, []))
-        entered = moves[-1]["at"]
-        rows.append(
-            {
-                "name": d.name,
-                "account": d.account,
-                "owner": owners.get(d.owner, d.owner),
-                "stage": stage,
-                "amount": d.amount,
-                "close_date": d.close_date,
-                "created_at": d.created_at,
-                "stage_entered_at": entered,
-                "version": 1,
-                "external_id": d.key,
-                "close_reason": f"Imported as {stage}" if stage in CLOSED_STAGES else None,
-            }
-        )
+        row = {
+            "name": d.name,
+            "account": d.account,
+            "owner": owners.get(d.owner, d.owner),
+            "stage": stage,
+            "amount": d.amount,
+            "close_date": d.close_date,
+            "created_at": d.created_at,
+            "version": 1,
+            "external_id": d.key,
+            "close_reason": f"Imported as {stage}" if stage in CLOSED_STAGES else None,
+        }
+        moves = _moves(d, stage, history.get(d.key, []), _opened_with(row))
+        rows.append({**row, "stage_entered_at": moves[-1]["at"]})
         events[d.key] = moves
         summary.stage_changes += len(moves) - 1
         if d.currency is not None:
@@ -381,13 +378,26 @@ def _write_deals(
     summary.deals_created += len(ids)
 
 
+def _opened_with(row: dict[str, Any]) -> dict[str, Any]:
+    """The fields a deal opened with, as `Deal.open` records them: a later change (a
+    transfer to the owner's user) is then undone by a review of an earlier day."""
+    amount, close_date = row["amount"], row["close_date"]
+    return {
+        "name": row["name"],
+        "account": row["account"],
+        "owner": row["owner"],
+        "amount": str(amount) if amount is not None else None,
+        "close_date": close_date.isoformat() if close_date else None,
+    }
+
+
 def _moves(
-    d: ImportedDeal, stage: str, changes: list[tuple[datetime, str]]
+    d: ImportedDeal, stage: str, changes: list[tuple[datetime, str]], fields: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """The deal's stage history as events: opened, then each change the source recorded."""
     path = [(at, s) for at, s in changes if at >= d.created_at] or []
     first = path[0][1] if path else stage
-    events = [_event("deal.opened", d.created_at, d, {"from": None, "to": first})]
+    events = [_event("deal.opened", d.created_at, d, {"from": None, "to": first, **fields})]
     current = first
     for at, s in path[1:]:
         if s != current and current not in CLOSED_STAGES:
