@@ -959,6 +959,27 @@ def user_token(name: str, as_json: JsonOpt = False) -> None:
             typer.echo(token)
 
 
+@user_app.command("calendar")
+def user_calendar(
+    name: str,
+    base_url: Annotated[
+        str, typer.Option(help="Where the server answers, as calendar apps reach it.")
+    ] = "http://127.0.0.1:8000",
+    as_json: JsonOpt = False,
+) -> None:
+    """Make a new calendar address for a user (the one before stops): the feeds of their
+    buyers' due dates, read-only, for a calendar app to subscribe to."""
+    with errors_as_shape():
+        made = users_svc.new_calendar_key(State.engine(), name)
+        base = base_url.rstrip("/")
+        if as_json:
+            feeds = [{"rep": rep, "url": base + path} for rep, path in made.feeds]
+            emit_json({"name": name, "key": made.key, "feeds": feeds})
+            return
+        for rep, path in made.feeds:
+            typer.echo(f"{rep}: {base}{path}")
+
+
 @webhook_app.command("add")
 def webhook_add(
     url: str,

@@ -33,6 +33,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/deals/{id}/coach", None),
     ("GET", "/reps/alice/coach", None),
     ("GET", "/reps/alice/commitments.ics", None),
+    ("POST", "/calendar-key", None),
     ("POST", "/extract", {"text": "Raj will send the data."}),
     ("GET", "/users", None),
     ("POST", "/users", {"name": "newbie", "role": "rep"}),

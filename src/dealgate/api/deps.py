@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from dealgate.domain.access import User, Visibility
 from dealgate.domain.deal import Deal
 from dealgate.domain.errors import DealgateError, ErrorDetail, not_found
-from dealgate.services.users import authenticate, recall
+from dealgate.services.users import authenticate, calendar_reader, recall
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `dealgate user add`.")
 
@@ -61,11 +61,6 @@ async def get_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
-    if credentials is None and request.url.path.endswith(".ics"):
-        # Calendar apps cannot send headers: a feed URL may carry the token instead.
-        token = request.query_params.get("token")
-        if token:
-            credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthenticated(
             "Send your API token as `Authorization: Bearer TOKEN`; `dealgate user add` creates one."
@@ -82,6 +77,29 @@ async def get_caller(
     return Caller(*found)
 
 
+async def get_feed_reader(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    """Who reads a calendar feed. Calendar apps cannot send headers, so a feed's address
+    carries the user's calendar key (`key`, read-only) or, as before, their API token."""
+    key = request.query_params.get("key")
+    if credentials is None and key:
+        found = await run_in_threadpool(calendar_reader, request.app.state.engine, key)
+        if found is None:
+            message = (
+                "This calendar address is not valid: a newer one replaced it, or it was "
+                "copied in part. Make a new one on your Account page (/account)."
+            )
+            raise DealgateError(message, [ErrorDetail("unauthenticated", message, "key")], 401)
+        return Caller(*found)
+    token = request.query_params.get("token")
+    if credentials is None and token:
+        credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+    return await get_caller(request, credentials)
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
 NowDep = Annotated[datetime, Depends(get_now)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
+FeedReaderDep = Annotated[Caller, Depends(get_feed_reader)]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path
 from dealgate.api.deps import CallerDep, EngineDep, NowDep
 from dealgate.api.routes_deals import ERRORS
 from dealgate.api.schemas import (
+    CalendarKeyOut,
     TransferOut,
     TransferRequest,
     UserChanged,
@@ -25,6 +26,14 @@ from dealgate.services.transfer import transfer_deals
 from dealgate.services.users import add_user, list_users
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["users"])
+
+
+@router.post("/calendar-key", response_model=CalendarKeyOut, status_code=201)
+def make_calendar_key(engine: EngineDep, caller: CallerDep) -> Any:
+    """A new calendar key for the caller (the one before stops working): calendar apps
+    subscribe to the feed addresses it opens without holding the API token."""
+    made = users_svc.new_calendar_key(engine, caller.user.name)
+    return {"key": made.key, "feeds": [{"rep": rep, "path": path} for rep, path in made.feeds]}
 
 
 @router.get("/users", response_model=list[UserOut])

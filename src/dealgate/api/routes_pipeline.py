@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from dealgate.api.deps import CallerDep, DealId, EngineDep, NowDep
+from dealgate.api.deps import CallerDep, DealId, EngineDep, FeedReaderDep, NowDep
 from dealgate.api.routes_deals import ERRORS, _detail
 from dealgate.api.schemas import (
     AuditOut,
@@ -113,8 +113,17 @@ def coach_for_rep(
 def commitments_feed(
     name: Annotated[str, Path(max_length=100, pattern=r"^[^\x00-\x1f/]+$")],
     engine: EngineDep,
-    caller: CallerDep,
+    caller: FeedReaderDep,
     now: NowDep,
+    # Read by the reader dependency; declared here so the documentation shows it.
+    key: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="A calendar key (Account page, `POST /api/v1/calendar-key`): calendar "
+            "apps send no headers. It reads feeds and nothing else.",
+        ),
+    ] = None,
 ) -> Response:
     """The rep's buyer commitments by due date, for a calendar app to subscribe to."""
     if not caller.visibility.sees(name):

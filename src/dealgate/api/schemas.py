@@ -373,6 +373,19 @@ class UserCreated(UserOut):
     token: str = Field(description="Their API token, shown once: only a hash is kept.")
 
 
+class CalendarFeed(BaseModel):
+    rep: str
+    path: str = Field(description="The feed's address on this server, its key included.")
+
+
+class CalendarKeyOut(BaseModel):
+    key: str = Field(
+        description="Shown once: only a hash is kept. It reads calendar feeds and nothing "
+        "else; a new one stops the old."
+    )
+    feeds: list[CalendarFeed] = Field(description="Yours first, then those of the reps you see.")
+
+
 class UserUpdate(Strict):
     role: Literal["rep", "manager", "admin"] | None = None
     team: str | None = Field(default=None, max_length=100, description='"" for no team.')

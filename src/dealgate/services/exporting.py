@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Date, Engine, Integer, Numeric, Table, func, insert, select, text
 from sqlalchemy.types import JSON, Boolean
@@ -139,6 +140,11 @@ def import_tables(engine: Engine, folder: Path) -> dict[str, int]:
                 )
         uow.commit()
     return counts
+
+
+def calendar_path(owner: str, key: str) -> str:
+    """Where the API serves `owner`'s feed to a calendar app holding a calendar `key`."""
+    return f"/api/v1/reps/{quote(owner, safe='')}/commitments.ics?key={quote(key, safe='')}"
 
 
 def commitments_calendar(engine: Engine, owner: str, now: datetime) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 import weakref
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -17,6 +18,7 @@ from dealgate.domain.access import (
     visibility,
 )
 from dealgate.domain.errors import DealgateError, invalid, not_found
+from dealgate.services.exporting import calendar_path
 from dealgate.store.unit_of_work import UnitOfWork
 
 
@@ -140,6 +142,47 @@ def rotate_token(engine: Engine, name: str) -> str:
         uow.commit()
     _recent.clear()  # this process forgets at once; other server processes within CACHE_SECONDS
     return token
+
+
+@dataclass(frozen=True)
+class CalendarKey:
+    key: str
+    owners: list[str]  # whose feeds it reads: the user's own first, then the users they see
+
+    @property
+    def feeds(self) -> list[tuple[str, str]]:
+        """Each owner with the path of their feed, key included."""
+        return [(owner, calendar_path(owner, self.key)) for owner in self.owners]
+
+
+def new_calendar_key(engine: Engine, name: str) -> CalendarKey:
+    """A new secret for `name`'s calendar addresses, shown once and stored only hashed; the
+    addresses made before stop working. It reads the feeds of the deals `name` sees and
+    nothing else, so a calendar app never holds a token that can write."""
+    key = "cal_" + secrets.token_urlsafe(24)
+    with UnitOfWork(engine) as uow:
+        user = uow.users.by_name(name)
+        if user is None:
+            raise not_found_user(name)
+        uow.users.set_calendar_key(name, key)
+        seen = visibility(user, uow.users.team_members(user.team))
+        others = [n for n in uow.users.names() if n != name and seen.sees(n)]
+        uow.commit()
+    return CalendarKey(key, [name, *others])
+
+
+def has_calendar_key(engine: Engine, name: str) -> bool:
+    with UnitOfWork(engine, write=False) as uow:
+        return uow.users.has_calendar_key(name)
+
+
+def calendar_reader(engine: Engine, key: str) -> tuple[User, Visibility] | None:
+    """Who a calendar address reads for, and what they see; None for an unknown key."""
+    with UnitOfWork(engine, write=False) as uow:
+        user = uow.users.by_calendar_key(key)
+        if user is None:
+            return None
+        return user, visibility(user, uow.users.team_members(user.team))
 
 
 # Who a token belongs to, remembered for a moment: every API request needs it, and reading it

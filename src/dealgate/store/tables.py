@@ -193,6 +193,9 @@ users = Table(
     Column("token_hash", String(64), unique=True),
     Column("password_hash", Text),
     Column("created_at", UTCDateTime, nullable=False),
+    # The secret of the user's calendar address: it reads their calendar feeds, nothing else.
+    Column("calendar_key_hash", String(64)),
+    Index("ux_users_calendar_key_hash", "calendar_key_hash", unique=True),
 )
 
 webhooks = Table(

@@ -1,4 +1,4 @@
-"""Users and their API tokens; only a hash of each token is stored."""
+"""Users, their API tokens and calendar keys; only a hash of each is stored."""
 
 from __future__ import annotations
 
@@ -50,6 +50,23 @@ class UserRepository:
         )
         if result.rowcount != 1:
             raise not_found("user", name, "Add them with `dealgate user add`.")
+
+    def set_calendar_key(self, name: str, key: str) -> None:
+        result = self.conn.execute(
+            update(t.users).where(t.users.c.name == name).values(calendar_key_hash=token_hash(key))
+        )
+        if result.rowcount != 1:
+            raise not_found("user", name, "`dealgate user list` lists the users.")
+
+    def has_calendar_key(self, name: str) -> bool:
+        query = select(t.users.c.calendar_key_hash).where(t.users.c.name == name)
+        return self.conn.execute(query).scalar() is not None
+
+    def by_calendar_key(self, key: str) -> User | None:
+        row = self.conn.execute(
+            select(t.users).where(t.users.c.calendar_key_hash == token_hash(key))
+        ).first()
+        return None if row is None else User(row.name, UserRole(row.role), row.team)
 
     def set_password(self, name: str, password_hash: str) -> None:
         result = self.conn.execute(

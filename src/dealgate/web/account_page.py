@@ -1,5 +1,5 @@
-"""A user's own account: who they are in dealgate, and changing their password (which logs
-out their other sessions, as after a reset)."""
+"""A user's own account: who they are in dealgate, changing their password (which logs out
+their other sessions, as after a reset), and the address a calendar app subscribes to."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
-from dealgate.services.users import set_password
+from dealgate.services.users import (
+    CalendarKey,
+    has_calendar_key,
+    new_calendar_key,
+    set_password,
+)
 from dealgate.web import sessions
 from dealgate.web.routes import (
     Csrf,
@@ -29,9 +34,22 @@ Password = Annotated[str, Form(max_length=200)]
 
 @router.get("/account")
 def account(
-    request: Request, p: PageDep, notice: Annotated[str | None, Query(max_length=300)] = None
+    request: Request,
+    engine: EngineDep,
+    p: PageDep,
+    notice: Annotated[str | None, Query(max_length=300)] = None,
 ) -> HTMLResponse:
-    return _page(request, p, notice=notice)
+    return _page(request, p, notice=notice, has_calendar=has_calendar_key(engine, p.user.name))
+
+
+@router.post("/account/calendar")
+def make_calendar_address(
+    request: Request, engine: EngineDep, p: PageDep, csrf: Csrf
+) -> HTMLResponse:
+    """Shown in this response alone: only a hash of the key is kept."""
+    p.check(csrf)
+    made = new_calendar_key(engine, p.user.name)
+    return _page(request, p, calendar=made, has_calendar=True)
 
 
 @router.post("/account/password")
@@ -60,7 +78,8 @@ def change_password(
         sessions.require_typed_twice(new, repeated)
         set_password(engine, p.user.name, new)
     except DealgateError as e:
-        return _page(request, p, errors=e.details, status=e.status)
+        has_calendar = has_calendar_key(engine, p.user.name)
+        return _page(request, p, errors=e.details, status=e.status, has_calendar=has_calendar)
     said = "Password changed; your other sessions are logged out."
     # Every session of the user ended with the change: this browser keeps a new one.
     return sessions.logged_in(engine, p.user, now, f"/account?notice={quote(said)}")
@@ -73,10 +92,25 @@ def _page(
     notice: str | None = None,
     errors: list[ErrorDetail] | None = None,
     status: int = 200,
+    has_calendar: bool = False,
+    calendar: CalendarKey | None = None,
 ) -> HTMLResponse:
+    # Absolute addresses: they are pasted into a calendar app, which knows no other page.
+    base = str(request.base_url).rstrip("/")
+    feeds = [
+        (rep, base + path, "webcal://" + (base + path).split("://", 1)[1])
+        for rep, path in (calendar.feeds if calendar else [])
+    ]
     return render(
         request,
         "account.html",
-        {"user": p.user, "csrf": p.csrf, "notice": notice, "errors": errors},
+        {
+            "user": p.user,
+            "csrf": p.csrf,
+            "notice": notice,
+            "errors": errors,
+            "has_calendar": has_calendar,
+            "feeds": feeds,
+        },
         status,
     )
