@@ -53,3 +53,5 @@ def test_a_manager_sees_every_rep_against_the_team_with_shortfalls_first(engine:
         assert own.status_code == 303 and own.headers["location"] == "/coach/dana"
         followed = rep.get("/coach", follow_redirects=True)
         assert followed.status_code == 200 and "Coaching: dana" in followed.text
+        assert "The dates your buyers committed to" in followed.text
+        assert 'href="/account#calendar-h"' in followed.text
