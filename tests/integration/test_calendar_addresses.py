@@ -59,7 +59,10 @@ def test_a_calendar_key_reads_the_feeds_its_user_sees_and_nothing_else(engine: E
         assert [f["rep"] for f in alices["feeds"]] == ["alice"]
         path = alices["feeds"][0]["path"]
         assert path == f"/api/v1/reps/alice/commitments.ics?key={alices['key']}"
-        assert _events(calendar_app.get(path)) == ["Raj: Send usage data (Acme)"]
+        feed = calendar_app.get(path)
+        assert _events(feed) == ["Raj: Send usage data (Acme)"]
+        opened = [str(e["url"]) for e in Calendar.from_ical(feed.content).walk("VEVENT")]
+        assert opened == [f"{api.base}/deals/1"]  # each event opens its deal's page
 
         # A manager's key reads the team's feeds; another team's rep stays unseen (404).
         marias = _key(api, "maria")

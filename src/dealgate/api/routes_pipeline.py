@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from dealgate.api.deps import CallerDep, DealId, EngineDep, FeedReaderDep, NowDep
 from dealgate.api.routes_deals import ERRORS, _detail
@@ -111,6 +111,7 @@ def coach_for_rep(
     responses={200: {"content": {"text/calendar": {}}, "description": "An iCalendar feed."}},
 )
 def commitments_feed(
+    request: Request,
     name: Annotated[str, Path(max_length=100, pattern=r"^[^\x00-\x1f/]+$")],
     engine: EngineDep,
     caller: FeedReaderDep,
@@ -129,7 +130,8 @@ def commitments_feed(
     if not caller.visibility.sees(name):
         raise not_found("rep", name, "You can subscribe to your own and your team's calendars.")
     return Response(
-        commitments_calendar(engine, name, now), media_type="text/calendar; charset=utf-8"
+        commitments_calendar(engine, name, now, str(request.base_url)),
+        media_type="text/calendar; charset=utf-8",
     )
 
 

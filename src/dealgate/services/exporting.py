@@ -147,8 +147,11 @@ def calendar_path(owner: str, key: str) -> str:
     return f"/api/v1/reps/{quote(owner, safe='')}/commitments.ics?key={quote(key, safe='')}"
 
 
-def commitments_calendar(engine: Engine, owner: str, now: datetime) -> bytes:
-    """The due dates of buyer commitments on `owner`'s open deals, as an iCalendar feed."""
+def commitments_calendar(
+    engine: Engine, owner: str, now: datetime, pages: str | None = None
+) -> bytes:
+    """The due dates of buyer commitments on `owner`'s open deals, as an iCalendar feed.
+    `pages`: where the server's pages are, so each event opens its deal's page."""
     from icalendar import Calendar, Event
 
     calendar = Calendar()
@@ -192,6 +195,8 @@ def commitments_calendar(engine: Engine, owner: str, now: datetime) -> bytes:
             f"{r.status}.",
         )
         event.add("categories", [r.status])
+        if pages is not None:
+            event.add("url", f"{pages.rstrip('/')}/deals/{r.deal_id}")
         calendar.add_component(event)
     return bytes(calendar.to_ical())
 
