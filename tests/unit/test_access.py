@@ -69,3 +69,20 @@ def test_an_admin_gives_anyones_deals_and_a_manager_only_within_the_team(
         require_may_transfer(user, seen, from_owner, to_user)
     assert caught.value.codes == ["forbidden"] and caught.value.status == 403
     assert caught.value.details[0].field == refused_on
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [(UserRole.ADMIN, True), (UserRole.MANAGER, False), (UserRole.REP, False)],
+)
+def test_only_an_admin_exports_the_whole_pipeline_which_holds_every_owners_deals(
+    role: UserRole, allowed: bool
+) -> None:
+    user = User("someone", role, "east")
+    assert user.may_export_everything is allowed
+    if allowed:
+        user.require_export_right()
+    else:
+        with pytest.raises(DealgateError) as refused:
+            user.require_export_right()
+        assert refused.value.codes == ["forbidden"] and refused.value.status == 403

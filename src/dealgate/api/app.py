@@ -29,6 +29,7 @@ from dealgate.store.db import make_engine
 from dealgate.web import sessions
 from dealgate.web.account_page import router as account_router
 from dealgate.web.confirm_page import router as confirm_router
+from dealgate.web.export_page import router as export_router
 from dealgate.web.import_pages import MAX_UPLOAD
 from dealgate.web.import_pages import router as import_router
 from dealgate.web.owners_page import router as owners_router
@@ -165,6 +166,7 @@ def create_app(
     app.include_router(users_router)
     app.include_router(search_router)
     app.include_router(account_router)
+    app.include_router(export_router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
 

@@ -41,6 +41,11 @@ class User:
         return self.role is UserRole.ADMIN
 
     @property
+    def may_export_everything(self) -> bool:
+        """A whole export holds every owner's deals, which only an admin sees."""
+        return self.role is UserRole.ADMIN
+
+    @property
     def may_manage_users(self) -> bool:
         """Adding users decides who sees which deals: an admin's call."""
         return self.role is UserRole.ADMIN
@@ -69,6 +74,13 @@ class User:
             self.may_import,
             "Only admins may import: an import brings in the deals of every owner the "
             "export names. Ask an admin, or run `dealgate import` on the server.",
+        )
+
+    def require_export_right(self) -> None:
+        _allowed(
+            self.may_export_everything,
+            "Only admins may export the whole pipeline: it holds every owner's deals. Ask an "
+            "admin, or run `dealgate export` on the server.",
         )
 
     def require_override_right(self) -> None:
