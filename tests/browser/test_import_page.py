@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +122,22 @@ def test_an_export_owner_becomes_a_user_with_their_deals_in_one_step(page: Any) 
     cells = page.locator("#users tr[data-user='chen'] td").all_inner_texts()
     assert [c.strip() for c in cells[:4]] == ["chen", "rep", "east", "yes"]
     page.screenshot(path=str(OUTPUT / "users.png"), full_page=True)
+
+
+def test_an_admin_takes_the_imported_pipeline_out_as_a_zip_from_the_import_page(
+    page: Any, tmp_path: Path
+) -> None:
+    _import_the_sample(page)
+    page.goto("/import")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV files").click()
+    saved = tmp_path / "export.zip"
+    download.value.save_as(saved)
+    with zipfile.ZipFile(saved) as zipped:
+        assert {"deals.csv", "commitments.csv", "events.csv", "README.txt"} <= set(
+            zipped.namelist()
+        )
+        deals = list(csv.DictReader(io.StringIO(zipped.read("deals.csv").decode())))
+    imported = [d["name"] for d in deals if d["external_id"].startswith("salesforce:")]
+    assert len(imported) == 11 and "Billing platform" in imported  # as the page mapped them
+    assert page.url.endswith("/import")  # the page stays where it was
