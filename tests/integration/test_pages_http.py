@@ -10,11 +10,12 @@ from decimal import Decimal
 import httpx
 from sqlalchemy import Engine, func, select
 
+from dealgate.api.app import create_app
 from dealgate.domain.access import UserRole
 from dealgate.services import deals as svc
 from dealgate.services.users import add_user
 from dealgate.store import tables
-from tests.api_support import running_api
+from tests.api_support import running_api, serve
 from tests.builders import T0
 from tests.pages_support import log_in
 
@@ -107,6 +108,30 @@ def test_a_password_cannot_be_guessed_at_speed_on_the_login_page(engine: Engine)
         with httpx.Client(base_url=api.base) as other:  # the count is carol's, from here
             add_user(engine, "dave", UserRole.REP, T0, "east", "dave-secret")
             log_in(other, "dave", "dave-secret")
+
+
+def test_wrong_passwords_are_counted_across_the_servers_worker_processes(engine: Engine) -> None:
+    """Two apps on one database stand for two workers (`dealgate serve --workers 2`): each
+    counting its own let a guesser try twice the limit."""
+    add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
+    apps = [create_app(engine, clock=lambda: T0, webhooks=False) for _ in range(2)]
+    with serve(apps[0]) as first, serve(apps[1]) as second:
+
+        def attempt(base: str, password: str) -> httpx.Response:
+            with httpx.Client(base_url=base) as guesser:
+                token = re.search(r'name="csrf" value="([^"]+)"', guesser.get("/login").text)
+                assert token is not None
+                data = {"name": "carol", "password": password, "csrf": token.group(1)}
+                return guesser.post("/login", data=data)
+
+        for n in range(5):
+            assert attempt(first, f"guess-{n}").status_code == 401
+            assert attempt(second, f"guess-{n}").status_code == 401
+        for base in (first, second):
+            refused = attempt(base, "carol-secret")
+            assert refused.status_code == 429 and "<code>too_many_attempts</code>" in refused.text
+    with engine.connect() as conn:  # one window's failures kept, no more
+        assert conn.execute(select(func.count()).select_from(tables.login_failures)).scalar() == 10
 
 
 def test_a_nul_character_sent_to_any_page_is_refused_in_the_one_shape(engine: Engine) -> None:

@@ -2,49 +2,61 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from dealgate.domain.errors import DealgateError
-from dealgate.web.sessions import Throttle
+from dealgate.domain.password_guessing import minutes_to_wait
 from tests.builders import T0
 
-
-def _after(failures: int, throttle: Throttle, name: str = "ada", address: str = "1.2.3.4") -> None:
-    for i in range(failures):
-        throttle.failed(name, address, T0 + timedelta(seconds=i))
+WINDOW = timedelta(minutes=15)
 
 
-def test_ten_wrong_passwords_within_the_window_refuse_the_eleventh_try() -> None:
-    throttle = Throttle(limit=10, window=timedelta(minutes=15))
-    _after(10, throttle)
-    with pytest.raises(DealgateError) as caught:
-        throttle.check("ada", "1.2.3.4", T0 + timedelta(minutes=1))
-    assert caught.value.codes == ["too_many_attempts"] and caught.value.status == 429
-    assert "try again in 15 minutes" in caught.value.details[0].message
+def _failures(n: int, start: datetime = T0) -> list[datetime]:
+    return [start + timedelta(seconds=i) for i in range(n)]
 
 
-@pytest.mark.parametrize(
-    ("name", "address", "later"),
-    [
-        ("ada", "1.2.3.4", timedelta(minutes=15, seconds=1)),  # the oldest failure aged out
-        ("bob", "1.2.3.4", timedelta(0)),  # another name from the same address
-        ("ada", "5.6.7.8", timedelta(0)),  # the same name from another address
-    ],
-)
-def test_a_try_outside_the_counted_failures_is_let_through(
-    name: str, address: str, later: timedelta
+WAITS = {
+    "ten_wrong_passwords_refuse_the_eleventh_try_for_the_whole_window": (
+        _failures(10),
+        T0 + timedelta(minutes=1),
+        14,
+    ),
+    "nine_wrong_passwords_let_the_tenth_try_through": (
+        _failures(9),
+        T0 + timedelta(minutes=1),
+        None,
+    ),
+    "a_try_after_the_oldest_failure_aged_out_is_let_through": (
+        _failures(10),
+        T0 + timedelta(minutes=15, seconds=1),
+        None,
+    ),
+    "the_wait_ends_when_the_tenth_newest_failure_ages_out": (
+        [T0, *_failures(10, T0 + timedelta(minutes=5))],
+        T0 + timedelta(minutes=6),
+        14,
+    ),
+    "failures_in_any_order_count_the_same": (
+        list(reversed(_failures(10))),
+        T0 + timedelta(minutes=1),
+        14,
+    ),
+    "a_part_of_a_minute_left_is_a_minute": (
+        _failures(10),
+        T0 + timedelta(minutes=14, seconds=50),
+        1,
+    ),
+    "failures_older_than_the_window_do_not_count": (
+        [*_failures(5, T0 - timedelta(hours=1)), *_failures(9)],
+        T0 + timedelta(minutes=1),
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize(("failures", "now", "wait"), WAITS.values(), ids=WAITS.keys())
+def test_a_name_and_address_wait_once_they_reach_the_limit_of_wrong_passwords(
+    failures: list[datetime], now: datetime, wait: int | None
 ) -> None:
-    throttle = Throttle(limit=10, window=timedelta(minutes=15))
-    _after(10, throttle)
-    throttle.check(name, address, T0 + later)
-
-
-def test_nine_wrong_passwords_then_the_right_one_start_the_count_again() -> None:
-    throttle = Throttle(limit=10, window=timedelta(minutes=15))
-    _after(9, throttle)
-    throttle.check("ada", "1.2.3.4", T0 + timedelta(seconds=10))
-    throttle.succeeded("ada", "1.2.3.4")
-    _after(9, throttle)
-    throttle.check("ada", "1.2.3.4", T0 + timedelta(seconds=20))
+    assert minutes_to_wait(failures, now, limit=10, window=WINDOW) == wait

@@ -148,7 +148,7 @@ def create_app(
     app.state.hot_paths = hot_paths
     app.state.hot_reads_answered = 0
     app.state.hot_writes_answered = 0
-    app.state.passwords = sessions.Throttle()  # wrong passwords, counted per app
+    app.state.passwords = sessions.Throttle(app.state.engine)  # counted in the database
     errors.install(app)
     app.add_middleware(HotWrites)
     app.add_middleware(HotReads)

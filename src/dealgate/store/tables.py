@@ -198,6 +198,16 @@ users = Table(
     Index("ux_users_calendar_key_hash", "calendar_key_hash", unique=True),
 )
 
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_login_failures_pair", "name", "address", "at"),
+)
+
 webhooks = Table(
     "webhooks",
     metadata,

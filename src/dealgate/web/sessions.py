@@ -14,7 +14,9 @@ from starlette.responses import RedirectResponse, Response
 
 from dealgate.domain.access import User, Visibility, visibility
 from dealgate.domain.errors import invalid
+from dealgate.domain.password_guessing import LIMIT, WINDOW, minutes_to_wait
 from dealgate.store import tables as t
+from dealgate.store.login_failures import LoginFailures
 from dealgate.store.unit_of_work import UnitOfWork
 
 COOKIE = "dealgate_session"
@@ -108,18 +110,17 @@ def require_typed_twice(password: str, repeated: str) -> None:
 
 
 class Throttle:
-    """Wrong passwords by name and address: after `limit` within `window`, that pair is
-    refused until the oldest failure ages out, so a password cannot be guessed at speed.
-    Kept in the server process (each worker counts its own)."""
+    """Wrong passwords by name and address, counted in the database (`LoginFailures`) so
+    every server process sees the same ones; the rule is `password_guessing`'s."""
 
-    def __init__(self, limit: int = 10, window: timedelta = timedelta(minutes=15)) -> None:
-        self.limit, self.window = limit, window
-        self.failures: dict[tuple[str, str], list[datetime]] = {}
+    def __init__(self, engine: Engine, limit: int = LIMIT, window: timedelta = WINDOW) -> None:
+        self.engine, self.limit, self.window = engine, limit, window
 
     def check(self, name: str, address: str, now: datetime) -> None:
-        recent = [at for at in self.failures.get((name, address), []) if now - at < self.window]
-        if len(recent) >= self.limit:
-            wait = int((recent[0] + self.window - now).total_seconds() // 60) + 1
+        with UnitOfWork(self.engine, write=False) as uow:
+            failures = LoginFailures(uow.connection).since(name, address[:64], now - self.window)
+        wait = minutes_to_wait(failures, now, self.limit, self.window)
+        if wait is not None:
             raise invalid(
                 "too_many_attempts",
                 f"Too many wrong passwords for {name} from this address: try again in {wait} "
@@ -129,13 +130,16 @@ class Throttle:
             )
 
     def failed(self, name: str, address: str, now: datetime) -> None:
-        if len(self.failures) > 10_000:  # bounded: an attack on many names forgets the oldest
-            self.failures.clear()
-        kept = [at for at in self.failures.get((name, address), []) if now - at < self.window]
-        self.failures[(name, address)] = [*kept, now]
+        with UnitOfWork(self.engine) as uow:
+            failures = LoginFailures(uow.connection)
+            failures.forget_before(now - self.window)  # aged out, whoever's
+            failures.add(name, address[:64], now)
+            uow.commit()
 
     def succeeded(self, name: str, address: str) -> None:
-        self.failures.pop((name, address), None)
+        with UnitOfWork(self.engine) as uow:
+            LoginFailures(uow.connection).forget(name, address[:64])
+            uow.commit()
 
 
 def throttle(request: Request) -> Throttle:
