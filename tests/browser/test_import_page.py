@@ -141,3 +141,17 @@ def test_an_admin_takes_the_imported_pipeline_out_as_a_zip_from_the_import_page(
     imported = [d["name"] for d in deals if d["external_id"].startswith("salesforce:")]
     assert len(imported) == 11 and "Billing platform" in imported  # as the page mapped them
     assert page.url.endswith("/import")  # the page stays where it was
+
+
+def test_the_review_and_the_weeks_changes_download_as_csv_and_leave_their_page_in_place(
+    page: Any,
+) -> None:
+    _import_the_sample(page)
+    for path, columns in (("/review", "id,name,account"), ("/review/changes", "id,name,owner")):
+        page.goto(path)
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download these as CSV").click()
+        with open(download.value.path(), encoding="utf-8") as saved:
+            rows = saved.read().splitlines()
+        assert rows[0].startswith(columns) and len(rows) > 1, path
+        assert page.url.endswith(path)  # not swapped for the file by htmx

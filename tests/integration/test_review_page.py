@@ -173,7 +173,32 @@ def test_what_changed_this_week_on_the_page_and_in_the_api_for_whom_may_see_it(
             "/review/changes", params={"since": T0.date().isoformat()}
         )
         late = api.client("alice").get("/review/changes", params={"since": "2099-01-01"})
+        brunos_csv = browser.get(
+            "/review/changes.csv", params={"since": T0.date().isoformat(), "owner": "bruno"}
+        )
+        csv_refused = browser.get(
+            "/review/changes.csv",
+            params={"since": "2099-01-01"},
+            headers={"Accept": "application/json"},
+        )
     assert alices.id is not None and brunos.id is not None
+    assert 'href="/review/changes.csv?since=' in since.text
+    assert brunos_csv.headers["content-type"].startswith("text/csv")
+    assert list(csv.reader(io.StringIO(brunos_csv.text))) == [
+        [
+            "id",
+            "name",
+            "owner",
+            "stage_then",
+            "stage_now",
+            "in_review_now",
+            "new_flags",
+            "cleared_flags",
+        ],
+        [str(brunos.id), "Borealis", "bruno", "design", "lost", "no", "", "unevidenced_stage"],
+    ]
+    assert csv_refused.status_code == 422
+    assert [e["code"] for e in csv_refused.json()["errors"]] == ["invalid_date"]
     assert week.status_code == 200 and sorted(_rows(week.text)) == sorted([alices.id, brunos.id])
     assert (
         "2 deals changed their flags or stage" in since.text and "(out of the review)" in since.text

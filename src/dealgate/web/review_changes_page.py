@@ -3,11 +3,14 @@ review of that day (the deals as they were then) and now. A week ago unless told
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
 
 from dealgate.cli_support import parse_date
@@ -17,11 +20,22 @@ from dealgate.services import views
 from dealgate.services.review import PipelineChanges, review_since
 from dealgate.store.board import owner_names
 from dealgate.store.unit_of_work import UnitOfWork
+from dealgate.web.review_page import spreadsheet_safe
 from dealgate.web.routes import EngineDep, NowDep, PageDep, render, storable_input
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
 
-SHOWN = 500  # deals listed; the counts say the rest
+SHOWN = 500  # deals listed; the counts say the rest, the CSV holds them all
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "owner",
+    "stage_then",
+    "stage_now",
+    "in_review_now",
+    "new_flags",
+    "cleared_flags",
+)
 
 
 @router.get("/review/changes")
@@ -48,6 +62,7 @@ def review_changes_page(
         errors, day = e.details, week_ago
         result = since_end_of(day)
     view = views.review_changes_view(result)
+    kept = {"since": day.isoformat(), **({"owner": owner} if owner else {})}
     return render(
         request,
         "review_changes.html",
@@ -62,7 +77,45 @@ def review_changes_page(
             "moves": {k: v for k, v in view["flags"].items() if v["added"] or v["cleared"]},
             "deals": view["deals"][:SHOWN],
             "total": len(view["deals"]),
+            "csv": "/review/changes.csv?" + urlencode(kept),
         },
+    )
+
+
+@router.get("/review/changes.csv")
+def review_changes_csv(
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    since: Annotated[str | None, Query(max_length=10)] = None,
+    owner: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """Every changed deal the page counts, for a spreadsheet: no limit. A day that is no
+    day, or not before today, is refused in the one shape (the page shows a week ago)."""
+    day = parse_date(since or None, "since") or (now - timedelta(days=7)).date()
+    result = review_since(
+        engine, end_of_day(day), now, owner=owner or None, owners=p.visibility.owners
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for d in views.review_changes_view(result)["deals"]:
+        writer.writerow(
+            [
+                d["id"],
+                spreadsheet_safe(d["name"]),
+                spreadsheet_safe(d["owner"]),
+                d["stage_then"] or "",
+                d["stage_now"] or "",
+                "yes" if d["in_review_now"] else "no",
+                " ".join(d["added"]),
+                " ".join(d["cleared"]),
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="dealgate-changes-since-{day}.csv"'},
     )
 
 

@@ -156,9 +156,9 @@ def review_csv(
         writer.writerow(
             [
                 d.deal_id,
-                _spreadsheet_safe(d.name),
-                _spreadsheet_safe(d.account),
-                _spreadsheet_safe(d.owner),
+                spreadsheet_safe(d.name),
+                spreadsheet_safe(d.account),
+                spreadsheet_safe(d.owner),
                 d.stage,
                 "" if d.amount is None else f"{d.amount:.2f}",
                 d.evidenced_stage,
@@ -174,7 +174,7 @@ def review_csv(
     )
 
 
-def _spreadsheet_safe(text: str) -> str:
+def spreadsheet_safe(text: str) -> str:
     """A cell a spreadsheet would run as a formula ("=HYPERLINK(...)" in a deal's name) is
     written as text."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
