@@ -732,7 +732,12 @@ def _run_import(
 
 @import_app.command("salesforce")
 def import_salesforce(
-    directory: Annotated[Path, typer.Argument(help="Folder with Opportunity.csv and friends.")],
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder with Opportunity.csv and friends, or an opportunities report's file."
+        ),
+    ],
     mapping: MappingOpt = None,
     suggest: SuggestOpt = None,
     as_of: AsOfOpt = None,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner, Result
 
 from dealgate.cli import app
+from dealgate.io import readers
 from dealgate.services import transfer
 from dealgate.services.users import authenticate
 from dealgate.store import tables as t
@@ -748,3 +751,35 @@ def test_an_import_shows_a_bar_per_step_with_rows_per_second_filled_when_the_ste
     assert set(last) == {"deals", "contacts", "activities", "text"}
     assert all(done == total > 0 for done, total in last.values()), last
     assert last["deals"] == (11, 11)  # 13 lines: 2 rows rejected
+
+
+def test_an_opportunities_report_file_imports_alone_and_a_report_missing_a_column_names_its_label(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """`dealgate import salesforce REPORT.csv`: the opportunities alone, whatever lies beside
+    the file; a report without the Opportunity ID column is refused naming its label."""
+    data = Path(__file__).parents[1] / "data"
+    with (data / "salesforce" / "Opportunity.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    labels = readers.SALESFORCE_COLUMNS["Opportunity"]
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    shutil.copy(data / "salesforce" / "Task.csv", downloads / "Task.csv")  # not this import's
+    report = downloads / "report1732791234567.csv"
+    with report.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([[(labels.get(h) or (h,))[0] for h in rows[0]], *rows[1:]])
+    mapping = ["--mapping", str(data / "salesforce-mapping.toml")]
+    imported = cli.json("import", "salesforce", str(report), *mapping)
+    assert imported["deals_created"] == 10 and imported["interactions"] == 0
+    assert {(e["file"], e["column"]) for e in imported["rejected"]} >= {
+        ("report1732791234567.csv", "Close Date"),
+        ("report1732791234567.csv", "Stage"),
+    }
+
+    without_id = downloads / "report-no-id.csv"
+    with without_id.open("w", newline="", encoding="utf-8") as f:
+        labelled = [[(labels.get(h) or (h,))[0] for h in rows[0]], *rows[1:]]
+        csv.writer(f).writerows(row[1:] for row in labelled)  # the first column: the id
+    refused = cli.error("import", "salesforce", str(without_id), *mapping)
+    assert codes(refused) == ["invalid_file"]
+    assert "lacks the column(s) Id (Opportunity ID)" in refused["errors"][0]["message"]

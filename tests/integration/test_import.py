@@ -27,6 +27,7 @@ from dealgate.domain.errors import DealgateError
 from dealgate.domain.interaction import InteractionKind
 from dealgate.io import readers
 from dealgate.services.deals import add_interaction
+from dealgate.services.exporting import export_tables
 from dealgate.services.importing import COMMIT_ROWS, ImportSummary, run_import
 from dealgate.services.setup import init_database
 from dealgate.services.users import add_user
@@ -773,6 +774,64 @@ def test_an_export_writing_three_decimals_is_read_with_the_mark_its_other_amount
     assert len(refused) == 1 + sum(not row[amount][:1].isdigit() for row in rows[1:])
     imported = _amounts(engine)  # the sample's deals refused for other reasons are not in
     assert len(imported) == 9 and imported == {key: expected[key] for key in imported}
+
+
+def _as_exported(header: list[str], kind: str, style: str) -> list[str]:
+    """The header as a report export labels its columns, or as Data Loader capitalizes them."""
+    labels = readers.SALESFORCE_COLUMNS[kind]
+    if style == "capitals":
+        return [h.upper() for h in header]
+    return [labels[h][0] if labels.get(h) else h for h in header]
+
+
+@pytest.mark.parametrize("style", ["report_labels", "capitals"])
+def test_a_salesforce_report_or_data_loader_export_comes_in_as_the_api_named_one(
+    tmp_path: Path, style: str
+) -> None:
+    """A manager exports a report, whose columns carry labels ("Opportunity Name", "Stage");
+    Data Loader writes API names in capitals (STAGENAME): the same deals, history, committee
+    and activities come in as from the API-named export, and a rejected row names the column
+    as the export wrote it."""
+    kinds = {
+        "Opportunity.csv": "Opportunity",
+        "OpportunityHistory.csv": "OpportunityHistory",
+        "Task.csv": "Activity",
+        "Event.csv": "Activity",
+        "OpportunityContactRole.csv": "OpportunityContactRole",
+        "Contact.csv": "Contact",
+    }
+    export = tmp_path / "export"
+    export.mkdir()
+    renamed: dict[tuple[str, str], str] = {}
+    for original in sorted((DATA / "salesforce").glob("*.csv")):
+        with original.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        header = _as_exported(rows[0], kinds[original.name], style)
+        renamed.update(((original.name, a), b) for a, b in zip(rows[0], header, strict=True))
+        with (export / original.name).open("w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([header, *rows[1:]])
+    assert (style == "capitals") == ("STAGENAME" in (export / "Opportunity.csv").read_text())
+    mapping = readers.load_stage_mapping(DATA / "salesforce-mapping.toml", KEYS)
+    dumps = []
+    for name, folder in (("api", DATA / "salesforce"), ("exported", export)):
+        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
+        init_database(engine, T0)
+        summary = run_import(engine, "salesforce", readers.salesforce(folder), mapping, now=T0)
+        export_tables(engine, tmp_path / f"{name}-dump", "json")
+        engine.dispose()
+        dumps.append(summary)
+        files = sorted((tmp_path / f"{name}-dump").iterdir())
+        assert [f.name for f in files] and all(f.stat().st_size for f in files[:1])
+    api, exported = dumps
+    assert exported.deals_created == api.deals_created == 10
+    assert exported.interactions == api.interactions and exported.stakeholders == api.stakeholders
+    for table in sorted(p.name for p in (tmp_path / "api-dump").iterdir()):
+        assert (tmp_path / "exported-dump" / table).read_text() == (
+            tmp_path / "api-dump" / table
+        ).read_text(), table
+    assert [(e.file, e.line, e.column) for e in exported.rejected] == [
+        (e.file, e.line, renamed.get((e.file, e.column or ""), e.column)) for e in api.rejected
+    ]
 
 
 def test_a_hubspot_export_writing_three_decimals_is_read_with_the_mark_its_amounts_show(

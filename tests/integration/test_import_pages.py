@@ -3,6 +3,7 @@ what came in; bad uploads are refused in words and leave nothing behind."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import time
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, func, select, text
 
 from dealgate.api.app import create_app
 from dealgate.domain.access import UserRole
+from dealgate.io import readers
 from dealgate.services.demo import DEMO_ADMIN, DEMO_PASSWORD, demo_users
 from dealgate.services.users import add_user
 from dealgate.store import tables as t
@@ -186,7 +188,12 @@ def test_bad_uploads_are_refused_in_words_and_leave_nothing_behind(
         with httpx.Client(base_url=api.base) as browser:
             csrf = log_in(browser, "carol", "carol-secret")
             cases = [
-                (_upload(browser, csrf, [renamed]), 422, "invalid_file", "name each file after"),
+                (
+                    _upload(browser, csrf, [renamed, DATA / "salesforce" / "Task.csv"]),
+                    422,
+                    "invalid_file",
+                    "name each file after",
+                ),
                 (
                     _upload(browser, csrf, [DATA / "salesforce" / "Task.csv"]),
                     422,
@@ -253,6 +260,39 @@ def test_bad_uploads_are_refused_in_words_and_leave_nothing_behind(
             assert forged.status_code in (404, 422)
     assert _deals(engine) == 0
     assert set(uploads.iterdir()) == {uploads / token}  # the one waiting for its mapping
+
+
+def test_an_opportunities_report_uploaded_alone_is_imported_whatever_its_file_is_called(
+    engine: Engine, tmp_path: Path, uploads: Path
+) -> None:
+    """A manager's Salesforce report downloads as report1732791234567.csv, its columns
+    labelled ("Opportunity Name", "Stage"): it is the opportunities, with no other object."""
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    with (DATA / "salesforce" / "Opportunity.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    labels = readers.SALESFORCE_COLUMNS["Opportunity"]
+    report = tmp_path / "report1732791234567.csv"
+    with report.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([[(labels.get(h) or (h,))[0] for h in rows[0]], *rows[1:]])
+    assert "Opportunity Name" in report.read_text()
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        mapping_page = _upload(browser, csrf, [report])
+        assert mapping_page.status_code == 200, mapping_page.text
+        assert 'value="Proposal/Price Quote"' in mapping_page.text
+        token = _token(mapping_page.text)
+        assert sorted(p.name for p in (uploads / token).glob("*.csv")) == ["Opportunity.csv"]
+        theirs = re.findall(
+            r'name="theirs" value="([^"]+)"', mapping_page.text.replace("&#34;", '"')
+        )
+        _started(
+            browser,
+            token,
+            {"csrf": csrf, "theirs": theirs, "ours": [MAPPING.get(n, "") for n in theirs]},
+        )
+        done = _finished(browser, token)
+    assert "10 new deals" in done.text
+    assert _deals(engine) == 10
 
 
 def test_the_import_page_takes_files_larger_than_any_other_request(engine: Engine) -> None:

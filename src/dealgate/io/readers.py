@@ -242,16 +242,99 @@ def _row_key(prefix: str, path: Path, row: Row) -> str:
     return f"{prefix}:{digest}"
 
 
+# The columns each Salesforce file is read by, by API name (what Data Loader writes, often in
+# capitals: STAGENAME), each with the labels a report export writes instead ("Stage").
+SALESFORCE_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Opportunity": {
+        "Id": ("Opportunity ID",),
+        "Name": ("Opportunity Name",),
+        "Account.Name": ("Account Name",),
+        "AccountId": ("Account ID",),
+        "StageName": ("Stage",),
+        "Amount": (),
+        "CloseDate": ("Close Date",),
+        "Owner.Name": ("Opportunity Owner", "Owner Name", "Owner Full Name"),
+        "OwnerId": ("Owner ID",),
+        "NextStep": ("Next Step",),
+        "CreatedDate": ("Created Date",),
+        "IsClosed": ("Closed",),
+        "IsWon": ("Won",),
+        "CurrencyIsoCode": ("Opportunity Currency", "Currency"),
+    },
+    "OpportunityHistory": {
+        "Id": (),
+        "OpportunityId": ("Opportunity ID",),
+        "StageName": ("Stage", "To Stage"),
+        "CreatedDate": ("Created Date", "Edit Date"),
+    },
+    "Activity": {  # Task.csv and Event.csv
+        "Id": ("Activity ID", "Task ID", "Event ID"),
+        "WhatId": ("Related To ID", "Opportunity ID"),
+        "Subject": (),
+        "Description": ("Comments", "Full Comments"),
+        "ActivityDate": ("Date", "Due Date", "Activity Date"),
+    },
+    "OpportunityContactRole": {
+        "OpportunityId": ("Opportunity ID",),
+        "ContactId": ("Contact ID",),
+        "Role": ("Contact Role",),
+    },
+    "Contact": {
+        "Id": ("Contact ID",),
+        "FirstName": ("First Name",),
+        "LastName": ("Last Name",),
+        "Title": (),
+    },
+}
+
+
+def _salesforce_columns(
+    path: Path, kind: str, needs: list[str | tuple[str, ...]]
+) -> dict[str, str | None]:
+    """Each column of `kind` as `path`'s header writes it (None: not exported), found by
+    API name, in any case, or by label; refused naming both when one of `needs` is missing."""
+    header = {h.strip().lower(): h for h in reversed(_header(path))}
+    known = SALESFORCE_COLUMNS[kind]
+    found = {
+        api: next((header[n.lower()] for n in (api, *labels) if n.lower() in header), None)
+        for api, labels in known.items()
+    }
+    missing = []
+    for need in needs:
+        options = (need,) if isinstance(need, str) else need
+        if not any(found[api] for api in options):
+            named = [f"{api} ({', '.join(known[api])})" if known[api] else api for api in options]
+            missing.append(" or ".join(named))
+    if missing:
+        message = (
+            f"{path.name} lacks the column(s) {'; '.join(missing)}; export them (a report: add "
+            "them to its columns), or use `dealgate import csv` with a column mapping."
+        )
+        raise DealgateError(message, [ErrorDetail("invalid_file", message, path.name)])
+    return found
+
+
 def salesforce(directory: Path) -> SourceData:
-    opportunity = directory / "Opportunity.csv"
+    """`directory`: a folder of object exports named after their objects (only
+    Opportunity.csv is required); or one file, an opportunities report, read alone."""
+    alone = directory.is_file()  # a report downloaded as report1732791234.csv, say
+    opportunity = directory if alone else directory / "Opportunity.csv"
+
+    def beside(name: str) -> Path | None:
+        """Another object's export in the folder, if there is a folder and it is there."""
+        path = directory / name
+        return None if alone or not path.is_file() else path
+
     if not opportunity.is_file():
         raise invalid(
             "invalid_file",
-            f"{directory} has no Opportunity.csv; export the Opportunity object into it.",
+            f"{directory} has no Opportunity.csv; export the Opportunity object into it, or "
+            "give the opportunities report's file itself.",
             "dir",
         )
-    cols = _require(
+    o = _salesforce_columns(
         opportunity,
+        "Opportunity",
         [
             "Id",
             "Name",
@@ -261,54 +344,82 @@ def salesforce(directory: Path) -> SourceData:
             "CreatedDate",
         ],
     )
+    # Required above, so present: the columns every deal is read by.
+    ident, name, stage, created = (
+        str(o["Id"]),
+        str(o["Name"]),
+        str(o["StageName"]),
+        str(o["CreatedDate"]),
+    )
+    account, owner = str(o["Account.Name"] or o["AccountId"]), str(o["Owner.Name"] or o["OwnerId"])
     errors: list[RowError] = []
     stage_names: set[str] = set()
     owner_names: set[str] = set()
     order, decimals = DateOrder(), DecimalMark()
     for _, row in _rows(opportunity):
-        if row.get("StageName"):
-            stage_names.add(row["StageName"].strip())
-        owner_names.add(_owner_name(row, cols["Owner.Name"]))
-        order.see(row.get("CloseDate"))
-        order.see(row.get("CreatedDate"))
-        decimals.see(row.get("Amount"))
+        if row.get(stage):
+            stage_names.add(row[stage].strip())
+        owner_names.add(_owner_name(row, owner))
+        order.see(row.get(created))
+        if o["CloseDate"]:
+            order.see(row.get(o["CloseDate"]))
+        if o["Amount"]:
+            decimals.see(row.get(o["Amount"]))
     stage_names, owner_names = _mappable(stage_names), _mappable(owner_names)
-    samples = [
-        (directory / "OpportunityHistory.csv", ["CreatedDate"]),
-        (directory / "Task.csv", ["ActivityDate"]),
-        (directory / "Event.csv", ["ActivityDate"]),
+    history_file = beside("OpportunityHistory.csv")
+    activity_files = [
+        (path, kind)
+        for file_name, kind in (("Task.csv", "note"), ("Event.csv", "meeting"))
+        if (path := beside(file_name)) is not None
     ]
+    h = (
+        _salesforce_columns(
+            history_file, "OpportunityHistory", ["OpportunityId", "StageName", "CreatedDate"]
+        )
+        if history_file is not None
+        else None
+    )
+    a = {
+        path: _salesforce_columns(path, "Activity", ["WhatId", "Subject", "ActivityDate"])
+        for path, _ in activity_files
+    }
+    samples = [(history_file, [str(h["CreatedDate"])])] if history_file and h else []
+    samples += [(path, [str(a[path]["ActivityDate"])]) for path, _ in activity_files]
     day_first = _day_first(order, samples)
     read_date = partial(parse_date, day_first=day_first)
     read_datetime = partial(parse_datetime, day_first=day_first)
     read_amount = partial(parse_amount, mark=decimals.mark)
 
     def deals() -> Iterator[ImportedDeal]:
+        amount, close, next_step = o["Amount"], o["CloseDate"], o["NextStep"]
+        is_closed, is_won = o["IsClosed"], o["IsWon"]
         for line, row in _rows(opportunity):
 
             def build(row: Row = row, line: int = line) -> ImportedDeal:
                 closed = None
-                if "IsClosed" in row and _cell(row, "IsClosed", parse_bool):
-                    won = "IsWon" in row and _cell(row, "IsWon", parse_bool)
+                if is_closed and _cell(row, is_closed, parse_bool):
+                    won = bool(is_won) and _cell(row, str(is_won), parse_bool)
                     closed = "won" if won else "lost"
                 return ImportedDeal(
-                    key=f"salesforce:{_text(row, 'Id')}",
+                    key=f"salesforce:{_text(row, ident)}",
                     origin=(opportunity.name, line),
-                    name=_text(row, "Name") or "",
-                    account=_text(row, cols["Account.Name"]) or "",
-                    owner=_text(row, cols["Owner.Name"], limit=100) or "",
-                    stage_name=_text(row, "StageName") or "",
-                    created_at=_cell(row, "CreatedDate", read_datetime),
-                    amount=_cell(row, "Amount", read_amount) if "Amount" in row else None,
+                    name=_text(row, name) or "",
+                    account=_text(row, account) or "",
+                    owner=_text(row, owner, limit=100) or "",
+                    stage_name=_text(row, stage) or "",
+                    created_at=_cell(row, created, read_datetime),
+                    amount=_cell(row, amount, read_amount) if amount else None,
                     close_date=(
-                        _cell(row, "CloseDate", read_date)
-                        if (row.get("CloseDate") or "").strip()
+                        _cell(row, close, read_date)
+                        if close and (row.get(close) or "").strip()
                         else None
                     ),
-                    next_step=_text(row, "NextStep", required=False, limit=2000),
+                    next_step=(
+                        _text(row, next_step, required=False, limit=2000) if next_step else None
+                    ),
                     closed=closed,
                     # Multi-currency orgs export it; others have one currency and no column.
-                    currency=_currency(row, "CurrencyIsoCode", "Amount"),
+                    currency=_currency(row, o["CurrencyIsoCode"], amount),
                 )
 
             deal = _guard(errors, opportunity, line, build)
@@ -316,46 +427,53 @@ def salesforce(directory: Path) -> SourceData:
                 yield deal
 
     def history() -> Iterator[ImportedStageChange]:
-        path = directory / "OpportunityHistory.csv"
-        if not path.is_file():
+        if h is None or history_file is None:
             return
-        _require(path, ["OpportunityId", "StageName", "CreatedDate"])
-        for line, row in _rows(path):
+        change_id, opp_id, to_col, at_col = (
+            h["Id"],
+            str(h["OpportunityId"]),
+            str(h["StageName"]),
+            str(h["CreatedDate"]),
+        )
+        for line, row in _rows(history_file):
 
             def build(row: Row = row, line: int = line) -> ImportedStageChange:
-                opp = _text(row, "OpportunityId")
-                at = _cell(row, "CreatedDate", read_datetime)
-                stage = _text(row, "StageName") or ""
+                opp = _text(row, opp_id)
+                at = _cell(row, at_col, read_datetime)
+                to = _text(row, to_col) or ""
+                key = (row.get(change_id) if change_id else None) or f"{opp}:{to}:{at.isoformat()}"
                 return ImportedStageChange(
-                    f"salesforce:history:{row.get('Id') or f'{opp}:{stage}:{at.isoformat()}'}",
-                    (path.name, line),
+                    f"salesforce:history:{key}",
+                    (history_file.name, line),
                     f"salesforce:{opp}",
-                    stage,
+                    to,
                     at,
                 )
 
-            change = _guard(errors, path, line, build)
+            change = _guard(errors, history_file, line, build)
             if change is not None:
                 yield change
 
     def contacts() -> Iterator[ImportedContact]:
-        roles = directory / "OpportunityContactRole.csv"
-        if not roles.is_file():
+        roles = beside("OpportunityContactRole.csv")
+        if roles is None:
             return
-        _require(roles, ["OpportunityId", "ContactId"])
+        r = _salesforce_columns(roles, "OpportunityContactRole", ["OpportunityId", "ContactId"])
+        opp_id, contact_id, role_col = str(r["OpportunityId"]), str(r["ContactId"]), r["Role"]
         people: dict[str, tuple[str, str | None]] = {}
-        contact_file = directory / "Contact.csv"
-        if contact_file.is_file():
-            _require(contact_file, ["Id", "LastName"])
+        contact_file = beside("Contact.csv")
+        if contact_file is not None:
+            c = _salesforce_columns(contact_file, "Contact", ["Id", "LastName"])
+            first_col, last_col, title_col = c["FirstName"], str(c["LastName"]), c["Title"]
             for line, row in _rows(contact_file):
 
                 def person(row: Row = row) -> tuple[str, str, str | None]:
-                    first = _text(row, "FirstName", required=False) or ""
-                    last = _text(row, "LastName") or ""
+                    first = (_text(row, first_col, required=False) if first_col else None) or ""
+                    last = _text(row, last_col) or ""
                     return (
-                        _text(row, "Id") or "",
+                        _text(row, str(c["Id"])) or "",
                         f"{first} {last}".strip(),
-                        _text(row, "Title", required=False),
+                        _text(row, title_col, required=False) if title_col else None,
                     )
 
                 found = _guard(errors, contact_file, line, person)
@@ -364,12 +482,13 @@ def salesforce(directory: Path) -> SourceData:
         for line, row in _rows(roles):
 
             def build(row: Row = row, line: int = line) -> ImportedContact:
-                contact = _text(row, "ContactId") or ""
+                contact = _text(row, contact_id) or ""
                 if contact not in people:
-                    raise _Cell("ContactId", f"contact {contact} is not in Contact.csv")
+                    raise _Cell(contact_id, f"contact {contact} is not in Contact.csv")
                 name, title = people[contact]
-                role = SALESFORCE_ROLES.get((row.get("Role") or "").strip().lower(), "other")
-                opp = _text(row, "OpportunityId")
+                said = (row.get(role_col) or "") if role_col else ""
+                role = SALESFORCE_ROLES.get(said.strip().lower(), "other")
+                opp = _text(row, opp_id)
                 return ImportedContact(
                     f"salesforce:ocr:{opp}:{contact}",
                     (roles.name, line),
@@ -384,11 +503,14 @@ def salesforce(directory: Path) -> SourceData:
                 yield found_contact
 
     def activities() -> Iterator[ImportedActivity]:
-        for file_name, default_kind in (("Task.csv", "note"), ("Event.csv", "meeting")):
-            path = directory / file_name
-            if not path.is_file():
-                continue
-            _require(path, ["WhatId", "Subject", "ActivityDate"])
+        for path, default_kind in activity_files:
+            cols = a[path]
+            what_col, on_col, subject_col = (
+                str(cols["WhatId"]),
+                str(cols["ActivityDate"]),
+                str(cols["Subject"]),
+            )
+            ident_col, description_col = cols["Id"], cols["Description"]
             prefix = f"salesforce:{path.stem.lower()}:"
             for line, row in _rows(path):
 
@@ -398,19 +520,29 @@ def salesforce(directory: Path) -> SourceData:
                     kind: str = default_kind,
                     line: int = line,
                     prefix: str = prefix,
-                    file_name: str = file_name,
+                    what_col: str = what_col,
+                    on_col: str = on_col,
+                    subject_col: str = subject_col,
+                    ident_col: str | None = ident_col,
+                    description_col: str | None = description_col,
                 ) -> ImportedActivity | None:
-                    what = (row.get("WhatId") or "").strip()
+                    what = (row.get(what_col) or "").strip()
                     if not what.startswith("006"):
                         return None  # an activity on an account or a lead, not a deal
-                    on = _cell(row, "ActivityDate", read_date)
-                    subject = _text(row, "Subject") or ""
-                    description = _text(row, "Description", required=False, limit=2000)
+                    on = _cell(row, on_col, read_date)
+                    subject = _text(row, subject_col) or ""
+                    description = (
+                        _text(row, description_col, required=False, limit=2000)
+                        if description_col
+                        else None
+                    )
                     summary = subject if not description else f"{subject}: {description}"
-                    ident = row.get("Id") or _row_key("row", path, row)
+                    ident = (row.get(ident_col) if ident_col else None) or _row_key(
+                        "row", path, row
+                    )
                     return ImportedActivity(
                         f"{prefix}{ident}",
-                        (file_name, line),
+                        (path.name, line),
                         f"salesforce:{what}",
                         _activity_kind(subject, kind),
                         on,
@@ -438,7 +570,9 @@ def salesforce(directory: Path) -> SourceData:
         errors,
         stage_names,
         owner_names,
-        [directory / f"{n}.csv" for n in names if (directory / f"{n}.csv").is_file()],
+        [opportunity, *(path for n in names[1:] if (path := beside(f"{n}.csv")) is not None)],
+        stage_column=stage,
+        history_deal_column=str(h["OpportunityId"]) if h else "OpportunityId",
         dates_day_first=day_first,
     )
 

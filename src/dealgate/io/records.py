@@ -86,5 +86,6 @@ class SourceData:
     stage_names: set[str] = field(default_factory=set)
     owner_names: set[str] = field(default_factory=set)  # as deals will carry them
     files: list[Path] = field(default_factory=list)  # every file it reads
-    stage_column: str = "StageName"
+    stage_column: str = "StageName"  # as the export names it, for its rejected rows
+    history_deal_column: str = "OpportunityId"
     dates_day_first: bool = False  # 03/04/2026 read as 3 April: the export says so

@@ -236,7 +236,7 @@ def _import(
     _analyze(engine)
     for deal_key, origin in history_origins.items():
         if deal_key not in ledger.deal_ids:
-            summary.rejected.append(_deal_not_imported(origin, "OpportunityId", deal_key))
+            summary.rejected.append(_deal_not_imported(origin, data.history_deal_column, deal_key))
     with _Transaction(engine, commit_every) as txn:
         for contacts in _batches(data.contacts(), batch):
             _write_contacts(txn.connection, contacts, ledger, summary, now)

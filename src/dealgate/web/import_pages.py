@@ -320,8 +320,10 @@ def _keep(files: list[UploadFile], source: str, folder: Path, uploader: str) -> 
     sent = [f for f in files if f.filename]
     if not sent:
         raise invalid("files_required", "Choose the export's CSV file(s) to upload.", "files")
+    names = [Path(f.filename or "").name for f in sent]
+    if source == "salesforce" and len(names) == 1 and names[0] not in SALESFORCE_FILES:
+        names = ["Opportunity.csv"]  # one report of opportunities, as Salesforce names it
     if source == "salesforce":
-        names = [Path(f.filename or "").name for f in sent]
         unknown = [n for n in names if n not in SALESFORCE_FILES]
         if unknown:
             raise invalid(
@@ -342,9 +344,8 @@ def _keep(files: list[UploadFile], source: str, folder: Path, uploader: str) -> 
             "invalid_file", f"A {source} export is one CSV file; upload only that one.", "files"
         )
     folder.mkdir(parents=True)
-    for f in sent:
-        name = Path(f.filename or "").name if source == "salesforce" else SINGLE_FILE
-        with (folder / name).open("wb") as out:
+    for f, name in zip(sent, names, strict=True):
+        with (folder / (name if source == "salesforce" else SINGLE_FILE)).open("wb") as out:
             shutil.copyfileobj(f.file, out)
     (folder / ".source").write_text(source, encoding="utf-8")
     (folder / ".uploader").write_text(uploader, encoding="utf-8")
