@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -832,6 +833,39 @@ def test_a_salesforce_report_or_data_loader_export_comes_in_as_the_api_named_one
     assert [(e.file, e.line, e.column) for e in exported.rejected] == [
         (e.file, e.line, renamed.get((e.file, e.column or ""), e.column)) for e in api.rejected
     ]
+
+
+@pytest.mark.parametrize(
+    ("source", "sample", "rename"),
+    [
+        ("pipedrive", "pipedrive-deals.csv", lambda h: f"Deal - {h}"),
+        ("hubspot", "hubspot-deals.csv", lambda h: h.title()),  # "Deal owner" -> "Deal Owner"
+    ],
+)
+def test_a_single_file_export_whose_headers_differ_in_case_or_prefix_comes_in_the_same(
+    tmp_path: Path, source: str, sample: str, rename: Callable[[str], str]
+) -> None:
+    """Pipedrive writes "Deal - Title" for a deal's Title; HubSpot's headers changed case
+    between versions: the same deals come in as from the headers the importer names."""
+    with (DATA / sample).open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    renamed = tmp_path / sample
+    with renamed.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([[rename(h) for h in rows[0]], *rows[1:]])
+    assert rows[0][0] not in renamed.read_text().splitlines()[0].split(",")
+    mapping = readers.load_stage_mapping(DATA / f"{source}-mapping.toml", KEYS)
+    read = readers.hubspot if source == "hubspot" else readers.pipedrive
+    for name, path in (("original", DATA / sample), ("renamed", renamed)):
+        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
+        init_database(engine, T0)
+        summary = run_import(engine, source, read(path), mapping, now=T0, read_text=False)
+        assert summary.deals_created > 3
+        export_tables(engine, tmp_path / name, "json")
+        engine.dispose()
+    for table in sorted(p.name for p in (tmp_path / "original").iterdir()):
+        assert (tmp_path / "renamed" / table).read_text() == (
+            tmp_path / "original" / table
+        ).read_text(), table
 
 
 def test_a_hubspot_export_writing_three_decimals_is_read_with_the_mark_its_amounts_show(

@@ -662,10 +662,26 @@ def load_columns(path: Path) -> dict[str, str]:
     return {"source": str(source), **{k: str(v) for k, v in columns.items()}}
 
 
+def _column_key(name: str) -> str:
+    return name.strip().lower().removeprefix("deal - ")
+
+
+def _as_headed(path: Path, columns: dict[str, str]) -> dict[str, str]:
+    """Each column as the file's header writes it: exports change case between versions
+    ("Deal owner", "Deal Owner"), and Pipedrive writes "Deal - Title" for "Title"."""
+    header = _header(path)
+    keyed = {_column_key(h): h for h in reversed(header)}
+    return {
+        field: name if field == "source" or name in header else keyed.get(_column_key(name), name)
+        for field, name in columns.items()
+    }
+
+
 def single_file(path: Path, columns: dict[str, str]) -> SourceData:
     """HubSpot, Pipedrive and generic exports: one row per deal."""
     if not path.is_file():
         raise invalid("invalid_file", f"{path} does not exist.", "file")
+    columns = _as_headed(path, columns)
     source = columns["source"]
     _require(path, [columns[f] for f in REQUIRED])
     errors: list[RowError] = []
