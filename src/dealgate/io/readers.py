@@ -143,25 +143,20 @@ def _header(path: Path) -> list[str]:
         return next(csv.reader(handle, delimiter=delimiter(path)), [])
 
 
-def _require(path: Path, needs: list[str | tuple[str, ...]]) -> dict[str, str]:
-    """Check the header; returns, for each need, the column that satisfies it."""
+def _require(path: Path, names: list[str]) -> None:
+    """Refuse the file unless its header has every one of `names`."""
     header = _header(path)
-    chosen: dict[str, str] = {}
-    missing = []
-    for need in needs:
-        options = (need,) if isinstance(need, str) else need
-        found = next((o for o in options if o in header), None)
-        if found is None:
-            missing.append(" or ".join(options))
-        else:
-            chosen[options[0]] = found
+    missing = [name for name in names if name not in header]
     if missing:
-        message = (
-            f"{path.name} lacks the column(s) {', '.join(missing)}; export them, or use "
-            "`dealgate import csv` with a column mapping."
-        )
-        raise DealgateError(message, [ErrorDetail("invalid_file", message, path.name)])
-    return chosen
+        raise _lacking(path, missing)
+
+
+def _lacking(path: Path, missing: list[str]) -> DealgateError:
+    message = (
+        f"{path.name} lacks the column(s) {'; '.join(missing)}; export them (from a report: "
+        "add them to its columns), or use `dealgate import csv` with a column mapping."
+    )
+    return DealgateError(message, [ErrorDetail("invalid_file", message, path.name)])
 
 
 def _currency(row: Row, column: str | None, amount: str | None) -> str | None:
@@ -306,11 +301,7 @@ def _salesforce_columns(
             named = [f"{api} ({', '.join(known[api])})" if known[api] else api for api in options]
             missing.append(" or ".join(named))
     if missing:
-        message = (
-            f"{path.name} lacks the column(s) {'; '.join(missing)}; export them (a report: add "
-            "them to its columns), or use `dealgate import csv` with a column mapping."
-        )
-        raise DealgateError(message, [ErrorDetail("invalid_file", message, path.name)])
+        raise _lacking(path, missing)
     return found
 
 
