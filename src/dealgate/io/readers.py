@@ -374,6 +374,13 @@ def salesforce(directory: Path) -> SourceData:
         path: _salesforce_columns(path, "Activity", ["WhatId", "Subject", "ActivityDate"])
         for path, _ in activity_files
     }
+    roles, contact_file = beside("OpportunityContactRole.csv"), beside("Contact.csv")
+    r = (
+        _salesforce_columns(roles, "OpportunityContactRole", ["OpportunityId", "ContactId"])
+        if roles is not None
+        else None
+    )
+    c = _salesforce_columns(contact_file, "Contact", ["Id", "LastName"]) if contact_file else None
     samples = [(history_file, [str(h["CreatedDate"])])] if history_file and h else []
     samples += [(path, [str(a[path]["ActivityDate"])]) for path, _ in activity_files]
     day_first = _day_first(order, samples)
@@ -446,23 +453,20 @@ def salesforce(directory: Path) -> SourceData:
                 yield change
 
     def contacts() -> Iterator[ImportedContact]:
-        roles = beside("OpportunityContactRole.csv")
-        if roles is None:
+        if roles is None or r is None:
             return
-        r = _salesforce_columns(roles, "OpportunityContactRole", ["OpportunityId", "ContactId"])
         opp_id, contact_id, role_col = str(r["OpportunityId"]), str(r["ContactId"]), r["Role"]
         people: dict[str, tuple[str, str | None]] = {}
-        contact_file = beside("Contact.csv")
-        if contact_file is not None:
-            c = _salesforce_columns(contact_file, "Contact", ["Id", "LastName"])
-            first_col, last_col, title_col = c["FirstName"], str(c["LastName"]), c["Title"]
+        if contact_file is not None and c is not None:
+            id_col, first_col, last_col = str(c["Id"]), c["FirstName"], str(c["LastName"])
+            title_col = c["Title"]
             for line, row in _rows(contact_file):
 
                 def person(row: Row = row) -> tuple[str, str, str | None]:
                     first = (_text(row, first_col, required=False) if first_col else None) or ""
                     last = _text(row, last_col) or ""
                     return (
-                        _text(row, str(c["Id"])) or "",
+                        _text(row, id_col) or "",
                         f"{first} {last}".strip(),
                         _text(row, title_col, required=False) if title_col else None,
                     )
