@@ -32,7 +32,7 @@ def export_zip(
     engine: EngineDep,
     p: PageDep,
     now: NowDep,
-    format: Annotated[str, Query(max_length=10)] = "csv",
+    fmt: Annotated[str, Query(alias="format", max_length=10)] = "csv",
 ) -> FileResponse:
     """Written to a temporary file and sent from it: a large pipeline is never held in
     memory, and the file is removed once sent."""
@@ -42,7 +42,7 @@ def export_zip(
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            export_tables(engine, folder, format)
+            export_tables(engine, folder, fmt)
             files = sorted(folder.iterdir())
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
                 for path in files:
@@ -57,6 +57,6 @@ def export_zip(
     return FileResponse(
         archive,
         media_type="application/zip",
-        filename=f"dealgate-export-{now:%Y-%m-%d}-{format}.zip",
+        filename=f"dealgate-export-{now:%Y-%m-%d}-{fmt}.zip",
         background=BackgroundTask(os.unlink, archive),
     )
