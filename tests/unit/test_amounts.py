@@ -98,6 +98,7 @@ MARKS = {
     "a_data_loader_export_writes_a_point_and_one_decimal": (["12500.0", "48000.0"], "."),
     "currency_codes_and_signs_are_looked_past": (["USD 12,000.50", "$3.5"], "."),
     "the_many_outweigh_a_stray_one": (["12.50", "3.75", "12,5"], "."),
+    "a_cell_that_is_no_amount_tells_nothing": (["12..5", "1.2.3", "twelve"], None),
 }
 
 

@@ -177,8 +177,8 @@ def _mark_of(text: str) -> str | None:
     if separator is None:
         return None
     other = "." if separator == "," else ","
-    if value.count(separator) > 1:  # 1,234,567: the separator groups thousands
-        return other
+    if value.count(separator) > 1:  # 1,234,567: the separator groups thousands (12..5: no)
+        return other if _WRITTEN_WITH[other].fullmatch(value) else None
     whole, fraction = value.split(separator)
     if len(fraction) != 3 or len(whole) > 3 or whole.startswith("0"):
         return separator  # 12.50, 12,5, 1234.567, 0.125: no thousands group
