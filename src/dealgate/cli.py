@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -735,7 +736,8 @@ def import_salesforce(
     directory: Annotated[
         Path,
         typer.Argument(
-            help="Folder with Opportunity.csv and friends, or an opportunities report's file."
+            help="Folder with Opportunity.csv and friends, an opportunities report's file, or "
+            "a Data Export's ZIP."
         ),
     ],
     mapping: MappingOpt = None,
@@ -744,8 +746,13 @@ def import_salesforce(
     as_json: JsonOpt = False,
     commit_every: CommitOpt = None,
 ) -> None:
-    """Opportunities, their history, contact roles, tasks and events from a Salesforce export."""
-    with errors_as_shape():
+    """Opportunities, their history, contact roles, tasks and events from a Salesforce export:
+    a folder, an opportunities report, or the ZIP of a Data Export."""
+    with errors_as_shape(), tempfile.TemporaryDirectory(prefix="dealgate-") as unpacked:
+        if directory.suffix.lower() == ".zip" and directory.is_file():
+            with directory.open("rb") as archive:
+                readers.unpack_salesforce_zip(archive, directory.name, Path(unpacked), None)
+            directory = Path(unpacked)
         _run_import(
             "salesforce",
             readers.salesforce(directory),

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -783,3 +784,29 @@ def test_an_opportunities_report_file_imports_alone_and_a_report_missing_a_colum
     refused = cli.error("import", "salesforce", str(without_id), *mapping)
     assert codes(refused) == ["invalid_file"]
     assert "lacks the column(s) Id (Opportunity ID)" in refused["errors"][0]["message"]
+
+
+def test_a_salesforce_data_export_zip_imports_as_its_folder_would(cli: Cli, tmp_path: Path) -> None:
+    data = Path(__file__).parents[1] / "data"
+    archive = tmp_path / "WE_00D5g000001_1.ZIP"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted((data / "salesforce").glob("*.csv")):
+            zipped.write(path, path.name)
+        zipped.writestr("Account.csv", "Id,Name\n001,Acme\n")  # another object's, left out
+    mapping = ["--mapping", str(data / "salesforce-mapping.toml")]
+    imported = cli.json("import", "salesforce", str(archive), *mapping)
+    assert (imported["deals_created"], imported["interactions"], imported["stakeholders"]) == (
+        10,
+        7,
+        5,
+    )
+    assert (
+        cli.json("import", "salesforce", str(data / "salesforce"), *mapping)[
+            "deals_already_imported"
+        ]
+        == 10
+    )  # the same deals as the folder's
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"not a zip")
+    refused = cli.error("import", "salesforce", str(broken), *mapping)
+    assert codes(refused) == ["invalid_file"] and "not a ZIP archive" in refused["error"]

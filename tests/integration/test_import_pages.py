@@ -7,6 +7,7 @@ import csv
 import json
 import re
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -543,3 +544,55 @@ def _fails_then_finishes(engine: Engine, uploads: Path) -> None:
     before = snapshot(engine)
     assert salesforce(engine).interactions == 0  # the page's second run brought in the rest
     assert snapshot(engine) == before
+
+
+def _data_export(path: Path, extra: dict[str, bytes] | None = None, sample: bool = True) -> Path:
+    """A ZIP as Salesforce's Data Export makes it: every object's CSV, ours among them."""
+    with zipfile.ZipFile(path, "w") as zipped:
+        for csv_file in SALESFORCE if sample else []:
+            zipped.write(csv_file, csv_file.name)
+        for name, content in (extra or {}).items():
+            zipped.writestr(name, content)
+    return path
+
+
+def test_a_salesforce_data_export_zip_is_uploaded_whole_and_its_objects_come_in(
+    engine: Engine, tmp_path: Path, uploads: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    export = _data_export(
+        tmp_path / "WE_00D5g000001_1.ZIP",
+        {"Account.csv": b"Id,Name\n001,Acme\n", "../Lead.csv": b"Id\n00Q\n"},
+    )
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        mapping_page = _upload(browser, csrf, [export])
+        assert mapping_page.status_code == 200, mapping_page.text
+        token = _token(mapping_page.text)
+        kept = sorted(p.name for p in (uploads / token).glob("*.csv"))
+        assert kept == sorted(p.name for p in SALESFORCE)  # the other objects left out
+        theirs = re.findall(
+            r'name="theirs" value="([^"]+)"', mapping_page.text.replace("&#34;", '"')
+        )
+        _started(
+            browser,
+            token,
+            {"csrf": csrf, "theirs": theirs, "ours": [MAPPING.get(n, "") for n in theirs]},
+        )
+        assert "10 new deals" in _finished(browser, token).text
+        with engine.connect() as conn:  # Task.csv and Event.csv came in with the deals
+            assert conn.scalar(select(func.count()).select_from(t.interactions)) == 7
+
+        not_zip = tmp_path / "export.zip"
+        not_zip.write_bytes(b"Id,Name\n")
+        without = _data_export(tmp_path / "accounts.zip", {"Account.csv": b"Id\n"}, sample=False)
+        monkeypatch.setattr(import_pages, "MAX_UNPACKED", 1000)
+        for sent, status, code, said in (
+            (not_zip, 422, "invalid_file", "is not a ZIP archive"),
+            (without, 422, "invalid_file", "holds no Opportunity.csv"),
+            (export, 413, "too_large", "unpacks to"),
+        ):
+            refused = _upload(browser, csrf, [sent])
+            assert refused.status_code == status and f"<code>{code}</code>" in refused.text
+            assert said in refused.text
+    assert sorted(p.name for p in uploads.iterdir()) == [f"{token}.importing"]

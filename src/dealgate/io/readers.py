@@ -9,13 +9,15 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import shutil
 import tomllib
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache, partial
 from itertools import islice
-from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO, TextIO, TypeVar
 
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.io.parsing import (
@@ -305,6 +307,55 @@ def _salesforce_columns(
     return found
 
 
+# The object exports a Salesforce import reads, as Salesforce names them (only the first is
+# required): the files Data Loader writes when named after their objects, and those in the
+# ZIP of Salesforce's Data Export (Setup, Data Export), among every other object's.
+SALESFORCE_FILES = (
+    "Opportunity.csv",
+    "OpportunityHistory.csv",
+    "OpportunityContactRole.csv",
+    "Contact.csv",
+    "Task.csv",
+    "Event.csv",
+)
+
+
+def unpack_salesforce_zip(archive: BinaryIO, name: str, into: Path, limit: int | None) -> None:
+    """Write the object exports a Salesforce import reads from a Data Export's ZIP into
+    `into` (which must exist), leaving out every other object's file. `limit`: bytes unpacked
+    at most, so a small archive cannot fill the disk."""
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            members: dict[str, zipfile.ZipInfo] = {}
+            for member in zipped.infolist():
+                base = PurePosixPath(member.filename).name  # never a path from the archive
+                if not member.is_dir() and base in SALESFORCE_FILES:
+                    members.setdefault(base, member)
+            unpacked = sum(m.file_size for m in members.values())
+            if limit is not None and unpacked > limit:
+                raise invalid(
+                    "too_large",
+                    f"{name} unpacks to {unpacked // 2**20} MB, more than {limit // 2**20} MB "
+                    "here; import it with `dealgate import salesforce` on the server.",
+                    "files",
+                    status=413,
+                )
+            for base, member in members.items():
+                with zipped.open(member) as source, (into / base).open("wb") as out:
+                    shutil.copyfileobj(source, out)
+    except zipfile.BadZipFile:
+        raise invalid(
+            "invalid_file", f"{name} is not a ZIP archive that can be read.", "files"
+        ) from None
+    if "Opportunity.csv" not in members:
+        raise invalid(
+            "invalid_file",
+            f"{name} holds no Opportunity.csv: include the Opportunity object in the Data "
+            "Export (and OpportunityHistory, Task, Event, Contact, OpportunityContactRole).",
+            "files",
+        )
+
+
 def salesforce(directory: Path) -> SourceData:
     """`directory`: a folder of object exports named after their objects (only
     Opportunity.csv is required); or one file, an opportunities report, read alone."""
@@ -549,14 +600,6 @@ def salesforce(directory: Path) -> SourceData:
                 if activity is not None:
                     yield activity
 
-    names = (
-        "Opportunity",
-        "OpportunityHistory",
-        "OpportunityContactRole",
-        "Contact",
-        "Task",
-        "Event",
-    )
     return SourceData(
         deals,
         contacts,
@@ -565,7 +608,7 @@ def salesforce(directory: Path) -> SourceData:
         errors,
         stage_names,
         owner_names,
-        [opportunity, *(path for n in names[1:] if (path := beside(f"{n}.csv")) is not None)],
+        [opportunity, *(path for n in SALESFORCE_FILES[1:] if (path := beside(n)) is not None)],
         stage_column=stage,
         history_deal_column=str(h["OpportunityId"]) if h else "OpportunityId",
         dates_day_first=day_first,

@@ -21,7 +21,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.io import readers
-from dealgate.io.readers import check_owner_mapping, check_owner_users, check_stage_mapping
+from dealgate.io.readers import (
+    SALESFORCE_FILES,
+    check_owner_mapping,
+    check_owner_users,
+    check_stage_mapping,
+    unpack_salesforce_zip,
+)
 from dealgate.io.records import SourceData
 from dealgate.services import deals as svc
 from dealgate.services.users import user_names
@@ -31,22 +37,16 @@ from dealgate.web.routes import Csrf, EngineDep, NowDep, Page, PageDep, render, 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
 
 MAX_UPLOAD = 64 * 1024 * 1024  # bytes in one upload; the CLI takes any size
+MAX_UNPACKED = 16 * MAX_UPLOAD  # bytes a Data Export's ZIP may unpack to (CSV packs ~10x)
 UPLOADS = Path(tempfile.gettempdir()) / "dealgate-uploads"
 KEEP_SECONDS = 6 * 3600  # an upload whose mapping nobody sent is removed after this
 
 SOURCES = {
-    "salesforce": "Salesforce: Opportunity.csv, with any of its related objects",
+    "salesforce": "Salesforce: Opportunity.csv with any of its related objects, a report, or "
+    "a Data Export's ZIP",
     "hubspot": "HubSpot: the deals export (one CSV file)",
     "pipedrive": "Pipedrive: the deals export (one CSV file)",
 }
-SALESFORCE_FILES = (
-    "Opportunity.csv",
-    "OpportunityHistory.csv",
-    "OpportunityContactRole.csv",
-    "Contact.csv",
-    "Task.csv",
-    "Event.csv",
-)
 SINGLE_FILE = "deals.csv"  # a HubSpot or Pipedrive export, whatever its name was
 
 
@@ -321,6 +321,12 @@ def _keep(files: list[UploadFile], source: str, folder: Path, uploader: str) -> 
     if not sent:
         raise invalid("files_required", "Choose the export's CSV file(s) to upload.", "files")
     names = [Path(f.filename or "").name for f in sent]
+    if source == "salesforce" and len(names) == 1 and names[0].lower().endswith(".zip"):
+        folder.mkdir(parents=True)  # removed by the caller when refused
+        # Salesforce's Data Export: every object's file, ours among them.
+        unpack_salesforce_zip(sent[0].file, names[0], folder, MAX_UNPACKED)
+        _mark(folder, source, uploader)
+        return
     if source == "salesforce" and len(names) == 1 and names[0] not in SALESFORCE_FILES:
         names = ["Opportunity.csv"]  # one report of opportunities, as Salesforce names it
     if source == "salesforce":
@@ -347,6 +353,11 @@ def _keep(files: list[UploadFile], source: str, folder: Path, uploader: str) -> 
     for f, name in zip(sent, names, strict=True):
         with (folder / (name if source == "salesforce" else SINGLE_FILE)).open("wb") as out:
             shutil.copyfileobj(f.file, out)
+    _mark(folder, source, uploader)
+
+
+def _mark(folder: Path, source: str, uploader: str) -> None:
+    """Whose upload the folder holds, and from which source."""
     (folder / ".source").write_text(source, encoding="utf-8")
     (folder / ".uploader").write_text(uploader, encoding="utf-8")
 
