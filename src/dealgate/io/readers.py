@@ -121,15 +121,20 @@ def delimiter(path: Path) -> str:
 
 def _rows(path: Path) -> Iterator[tuple[int, Row]]:
     """Rows as csv.DictReader gives them (a short row's missing cells are None, a long row's
-    extra cells go under None, blank lines are skipped), at half its cost per row."""
+    extra cells go under None, blank lines are skipped), at half its cost per row. Rows of
+    one cell after the last full one are no rows: a Salesforce report's CSV ends with its
+    title, "Confidential Information - Do Not Distribute" and a copyright line."""
     with _open(path) as handle:
         reader = csv.reader(handle, delimiter=delimiter(path))
         header = next(reader, None)
         if header is None:
             return
         width = len(header)
+        footer: list[tuple[int, Row]] = []  # one-cell rows, yielded if a full row follows
         for cells in reader:
             if len(cells) == width:
+                yield from footer
+                footer.clear()
                 yield reader.line_num, dict(zip(header, cells, strict=True))
             elif cells:
                 row: dict[Any, Any] = dict(zip(header, cells, strict=False))
@@ -137,6 +142,11 @@ def _rows(path: Path) -> Iterator[tuple[int, Row]]:
                     row.update((name, None) for name in header[len(cells) :])
                 else:
                     row[None] = cells[width:]
+                if len(cells) == 1 and width > 2:
+                    footer.append((reader.line_num, row))
+                    continue
+                yield from footer
+                footer.clear()
                 yield reader.line_num, row
 
 
