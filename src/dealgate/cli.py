@@ -38,6 +38,7 @@ from dealgate.io.readers import (
     load_stage_mapping,
     suggest_mapping,
 )
+from dealgate.io.spreadsheets import is_workbook, workbook_to_csv
 from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
 from dealgate.services import exporting, views
@@ -753,6 +754,7 @@ def import_salesforce(
             with directory.open("rb") as archive:
                 readers.unpack_salesforce_zip(archive, directory.name, Path(unpacked), None)
             directory = Path(unpacked)
+        directory = _as_csv(directory, Path(unpacked))
         _run_import(
             "salesforce",
             readers.salesforce(directory),
@@ -762,6 +764,16 @@ def import_salesforce(
             as_json,
             commit_every,
         )
+
+
+def _as_csv(path: Path, folder: Path) -> Path:
+    """An export saved as an Excel workbook, as the CSV the readers take, written in
+    `folder`; any other path as it is."""
+    if not (path.is_file() and is_workbook(path.name)):
+        return path
+    target = folder / f"{path.stem}.csv"
+    workbook_to_csv(path, path.name, target)
+    return target
 
 
 @import_app.command("hubspot")
@@ -774,10 +786,9 @@ def import_hubspot(
     commit_every: CommitOpt = None,
 ) -> None:
     """A HubSpot deals export."""
-    with errors_as_shape():
-        _run_import(
-            "hubspot", readers.hubspot(file), mapping, suggest, as_of, as_json, commit_every
-        )
+    with errors_as_shape(), tempfile.TemporaryDirectory(prefix="dealgate-") as converted:
+        data = readers.hubspot(_as_csv(file, Path(converted)))
+        _run_import("hubspot", data, mapping, suggest, as_of, as_json, commit_every)
 
 
 @import_app.command("pipedrive")
@@ -790,10 +801,9 @@ def import_pipedrive(
     commit_every: CommitOpt = None,
 ) -> None:
     """A Pipedrive deals export."""
-    with errors_as_shape():
-        _run_import(
-            "pipedrive", readers.pipedrive(file), mapping, suggest, as_of, as_json, commit_every
-        )
+    with errors_as_shape(), tempfile.TemporaryDirectory(prefix="dealgate-") as converted:
+        data = readers.pipedrive(_as_csv(file, Path(converted)))
+        _run_import("pipedrive", data, mapping, suggest, as_of, as_json, commit_every)
 
 
 @import_app.command("csv")
@@ -807,11 +817,11 @@ def import_csv(
     commit_every: CommitOpt = None,
 ) -> None:
     """Any CRM's CSV, with a column mapping file."""
-    with errors_as_shape():
+    with errors_as_shape(), tempfile.TemporaryDirectory(prefix="dealgate-") as converted:
         spec = readers.load_columns(columns)
         _run_import(
             spec["source"],
-            readers.single_file(file, spec),
+            readers.single_file(_as_csv(file, Path(converted)), spec),
             mapping,
             suggest,
             as_of,

@@ -12,12 +12,14 @@ import subprocess
 import sys
 import time
 import zipfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from alembic import command
+from openpyxl import Workbook
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner, Result
 
@@ -816,3 +818,48 @@ def test_a_salesforce_data_export_zip_imports_as_its_folder_would(cli: Cli, tmp_
     broken.write_bytes(b"not a zip")
     refused = cli.error("import", "salesforce", str(broken), *mapping)
     assert codes(refused) == ["invalid_file"] and "not a ZIP archive" in refused["error"]
+
+
+def _typed(cell: str) -> Any:
+    """A CSV cell as a workbook holds it: numbers as numbers, dates as dates."""
+    for parse in (int, float):
+        try:
+            return parse(cell)
+        except ValueError:
+            pass
+    for form in ("%Y-%m-%d", "%Y-%m-%d %H:%M"):
+        try:
+            moment = datetime.strptime(cell, form)
+        except ValueError:
+            continue
+        return moment.date() if form == "%Y-%m-%d" else moment
+    return cell or None
+
+
+def test_a_hubspot_export_saved_as_a_workbook_imports_as_its_csv_does(
+    cli: Cli, tmp_path: Path
+) -> None:
+    data = Path(__file__).parents[1] / "data"
+    with (data / "hubspot-deals.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for i, row in enumerate(rows):
+        sheet.append(row if i == 0 else [_typed(cell) for cell in row])
+    book.save(tmp_path / "hubspot-crm-exports-all-deals.xlsx")
+    mapping = ["--mapping", str(data / "hubspot-mapping.toml")]
+    from_book = cli.json(
+        "import", "hubspot", str(tmp_path / "hubspot-crm-exports-all-deals.xlsx"), *mapping
+    )
+    assert from_book["deals_created"] >= 5
+    from_csv = cli.json("import", "hubspot", str(data / "hubspot-deals.csv"), *mapping)
+    assert from_csv["deals_created"] == 0  # the same deals: ids read as the CSV writes them
+    assert from_csv["deals_already_imported"] == from_book["deals_created"]
+    assert [(e["line"], e["column"], e["reason"]) for e in from_book["rejected"]] == [
+        (e["line"], e["column"], e["reason"]) for e in from_csv["rejected"]
+    ]
+    fake = tmp_path / "deals.xlsx"
+    fake.write_text("not a workbook")
+    refused = cli.error("import", "hubspot", str(fake), *mapping)
+    assert codes(refused) == ["invalid_file"] and "Excel workbook" in refused["error"]

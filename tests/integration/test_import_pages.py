@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import Engine, func, select, text
 
 from dealgate.api.app import create_app
@@ -596,3 +597,43 @@ def test_a_salesforce_data_export_zip_is_uploaded_whole_and_its_objects_come_in(
             assert refused.status_code == status and f"<code>{code}</code>" in refused.text
             assert said in refused.text
     assert sorted(p.name for p in uploads.iterdir()) == [f"{token}.importing"]
+
+
+def test_a_salesforce_report_saved_as_a_workbook_is_uploaded_and_comes_in(
+    engine: Engine, tmp_path: Path, uploads: Path
+) -> None:
+    """Salesforce's "Formatted Report" export is a workbook with the report's title and
+    filters above its columns and a footer below."""
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    with (DATA / "salesforce" / "Opportunity.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    labels = readers.SALESFORCE_COLUMNS["Opportunity"]
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Opportunities by stage"])
+    sheet.append(["Filtered By: none"])
+    sheet.append([])
+    sheet.append([(labels.get(h) or (h,))[0] for h in rows[0]])
+    for row in rows[1:]:
+        sheet.append([int(c) if c.isdigit() else c for c in row])
+    sheet.append([])
+    sheet.append(["Confidential Information - Do Not Distribute"])
+    book.save(tmp_path / "report1732791234567.xlsx")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        mapping_page = _upload(browser, csrf, [tmp_path / "report1732791234567.xlsx"])
+        assert mapping_page.status_code == 200, mapping_page.text
+        token = _token(mapping_page.text)
+        theirs = re.findall(
+            r'name="theirs" value="([^"]+)"', mapping_page.text.replace("&#34;", '"')
+        )
+        _started(
+            browser,
+            token,
+            {"csrf": csrf, "theirs": theirs, "ours": [MAPPING.get(n, "") for n in theirs]},
+        )
+        done = _finished(browser, token)
+    assert "10 new deals" in done.text
+    assert "Rows not imported (3)" in done.text  # the sample's, and not the footer
+    assert _deals(engine) == 10

@@ -29,6 +29,7 @@ from dealgate.io.readers import (
     unpack_salesforce_zip,
 )
 from dealgate.io.records import SourceData
+from dealgate.io.spreadsheets import is_workbook, workbook_to_csv
 from dealgate.services import deals as svc
 from dealgate.services.users import user_names
 from dealgate.web import import_jobs
@@ -320,7 +321,9 @@ def _keep(files: list[UploadFile], source: str, folder: Path, uploader: str) -> 
     sent = [f for f in files if f.filename]
     if not sent:
         raise invalid("files_required", "Choose the export's CSV file(s) to upload.", "files")
-    names = [Path(f.filename or "").name for f in sent]
+    originals = [Path(f.filename or "").name for f in sent]
+    # A workbook is kept as the CSV it holds: Opportunity.xlsx as Opportunity.csv.
+    names = [f"{Path(n).stem}.csv" if is_workbook(n) else n for n in originals]
     if source == "salesforce" and len(names) == 1 and names[0].lower().endswith(".zip"):
         folder.mkdir(parents=True)  # removed by the caller when refused
         # Salesforce's Data Export: every object's file, ours among them.
@@ -350,8 +353,12 @@ def _keep(files: list[UploadFile], source: str, folder: Path, uploader: str) -> 
             "invalid_file", f"A {source} export is one CSV file; upload only that one.", "files"
         )
     folder.mkdir(parents=True)
-    for f, name in zip(sent, names, strict=True):
-        with (folder / (name if source == "salesforce" else SINGLE_FILE)).open("wb") as out:
+    for f, name, original in zip(sent, names, originals, strict=True):
+        target = folder / (name if source == "salesforce" else SINGLE_FILE)
+        if is_workbook(original):
+            workbook_to_csv(f.file, original, target)
+            continue
+        with target.open("wb") as out:
             shutil.copyfileobj(f.file, out)
     _mark(folder, source, uploader)
 
