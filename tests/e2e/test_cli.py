@@ -863,3 +863,7 @@ def test_a_hubspot_export_saved_as_a_workbook_imports_as_its_csv_does(
     fake.write_text("not a workbook")
     refused = cli.error("import", "hubspot", str(fake), *mapping)
     assert codes(refused) == ["invalid_file"] and "Excel workbook" in refused["error"]
+    old_excel = tmp_path / "deals.xls"
+    old_excel.write_bytes(b"\xd0\xcf\x11\xe0")
+    refused = cli.error("import", "hubspot", str(old_excel), *mapping)
+    assert codes(refused) == ["invalid_file"] and "save it as" in refused["error"]

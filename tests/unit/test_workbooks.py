@@ -79,7 +79,13 @@ def test_a_file_that_is_no_workbook_is_refused_saying_so(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("name", "workbook"),
-    [("deals.xlsx", True), ("Deals.XLSX", True), ("deals.csv", False), ("deals.xls", False)],
+    [("deals.xlsx", True), ("Deals.XLSX", True), ("deals.csv", False), ("report.csv.zip", False)],
 )
 def test_which_files_are_read_as_workbooks(name: str, workbook: bool) -> None:
     assert is_workbook(name) is workbook
+
+
+def test_an_excel_97_file_is_refused_saying_how_to_save_it() -> None:
+    with pytest.raises(DealgateError) as refused:
+        is_workbook("deals.XLS")
+    assert refused.value.codes == ["invalid_file"] and ".xlsx" in refused.value.details[0].message

@@ -16,6 +16,14 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
 
 def is_workbook(name: str) -> bool:
+    """Whether `name` is read as a workbook; an Excel 97-2003 file (.xls) is refused."""
+    if name.lower().endswith(".xls"):
+        raise invalid(
+            "invalid_file",
+            f"{name} is an Excel 97-2003 workbook, which dealgate does not read: save it as "
+            "Excel Workbook (.xlsx) or CSV, or export it again in one of those.",
+            "files",
+        )
     return name.lower().endswith(XLSX_SUFFIXES)
 
 
