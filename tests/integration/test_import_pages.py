@@ -73,6 +73,12 @@ def _started(browser: httpx.Client, token: str, form: dict[str, Any]) -> httpx.R
     return started
 
 
+def _sample_mapping(csrf: str, mapping_page: str) -> dict[str, Any]:
+    """The form that maps the stage names the page lists as MAPPING does (others left out)."""
+    theirs = re.findall(r'name="theirs" value="([^"]+)"', mapping_page.replace("&#34;", '"'))
+    return {"csrf": csrf, "theirs": theirs, "ours": [MAPPING.get(n, "") for n in theirs]}
+
+
 def _finished(browser: httpx.Client, token: str) -> httpx.Response:
     """The import's page once it no longer shows progress (as the page polls it)."""
     deadline = time.monotonic() + 120
@@ -284,14 +290,7 @@ def test_an_opportunities_report_uploaded_alone_is_imported_whatever_its_file_is
         assert 'value="Proposal/Price Quote"' in mapping_page.text
         token = _token(mapping_page.text)
         assert sorted(p.name for p in (uploads / token).glob("*.csv")) == ["Opportunity.csv"]
-        theirs = re.findall(
-            r'name="theirs" value="([^"]+)"', mapping_page.text.replace("&#34;", '"')
-        )
-        _started(
-            browser,
-            token,
-            {"csrf": csrf, "theirs": theirs, "ours": [MAPPING.get(n, "") for n in theirs]},
-        )
+        _started(browser, token, _sample_mapping(csrf, mapping_page.text))
         done = _finished(browser, token)
     assert "10 new deals" in done.text
     assert _deals(engine) == 10
@@ -572,14 +571,7 @@ def test_a_salesforce_data_export_zip_is_uploaded_whole_and_its_objects_come_in(
         token = _token(mapping_page.text)
         kept = sorted(p.name for p in (uploads / token).glob("*.csv"))
         assert kept == sorted(p.name for p in SALESFORCE)  # the other objects left out
-        theirs = re.findall(
-            r'name="theirs" value="([^"]+)"', mapping_page.text.replace("&#34;", '"')
-        )
-        _started(
-            browser,
-            token,
-            {"csrf": csrf, "theirs": theirs, "ours": [MAPPING.get(n, "") for n in theirs]},
-        )
+        _started(browser, token, _sample_mapping(csrf, mapping_page.text))
         assert "10 new deals" in _finished(browser, token).text
         with engine.connect() as conn:  # Task.csv and Event.csv came in with the deals
             assert conn.scalar(select(func.count()).select_from(t.interactions)) == 7
@@ -625,14 +617,7 @@ def test_a_salesforce_report_saved_as_a_workbook_is_uploaded_and_comes_in(
         mapping_page = _upload(browser, csrf, [tmp_path / "report1732791234567.xlsx"])
         assert mapping_page.status_code == 200, mapping_page.text
         token = _token(mapping_page.text)
-        theirs = re.findall(
-            r'name="theirs" value="([^"]+)"', mapping_page.text.replace("&#34;", '"')
-        )
-        _started(
-            browser,
-            token,
-            {"csrf": csrf, "theirs": theirs, "ours": [MAPPING.get(n, "") for n in theirs]},
-        )
+        _started(browser, token, _sample_mapping(csrf, mapping_page.text))
         done = _finished(browser, token)
     assert "10 new deals" in done.text
     assert "Rows not imported (3)" in done.text  # the sample's, and not the footer
