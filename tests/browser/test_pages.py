@@ -246,3 +246,17 @@ def test_a_new_installation_is_set_up_from_the_login_page(browser: Any, tmp_path
         assert page.get_by_role("link", name="Users").is_visible()
         context.close()
     engine.dispose()
+
+
+def test_a_calendar_address_is_shown_once_and_a_reload_shows_the_account_page(page: Any) -> None:
+    log_in(page, "alice", "alice-secret")
+    page.goto("/account")
+    page.get_by_role("button", name="Make my calendar address").click()
+    shown = page.locator("#calendar-addresses")
+    shown.wait_for()
+    assert "/api/v1/reps/alice/commitments.ics?key=cal_" in shown.inner_text()
+    assert page.url.endswith("/account")
+    page.reload()
+    assert page.locator("h1").inner_text() == "Your account"
+    assert page.locator("#calendar-addresses").count() == 0  # shown once
+    assert page.get_by_role("button", name="Make a new calendar address").is_visible()

@@ -126,6 +126,9 @@ def test_a_rep_makes_a_calendar_address_on_the_account_page_shown_once(engine: E
         feed = httpx.get(f"{api.base}/api/v1/reps/alice/commitments.ics", params={"key": key})
         assert _events(feed) == ["Raj: Send usage data (Acme)"]
 
+        reloaded = browser.get("/account/calendar", follow_redirects=False)
+        assert (reloaded.status_code, reloaded.headers["location"]) == (303, "/account")
+        assert made.headers["HX-Push-Url"] == "/account"  # the address bar a reload reads
         again = browser.get("/account")  # shown once: only the hash is kept
         assert key not in again.text and "Make a new calendar address" in again.text
 

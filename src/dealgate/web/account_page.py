@@ -23,6 +23,7 @@ from dealgate.web.routes import (
     NowDep,
     Page,
     PageDep,
+    redirect,
     render,
     storable_input,
 )
@@ -46,10 +47,19 @@ def account(
 def make_calendar_address(
     request: Request, engine: EngineDep, p: PageDep, csrf: Csrf
 ) -> HTMLResponse:
-    """Shown in this response alone: only a hash of the key is kept."""
+    """Shown in this response alone: only a hash of the key is kept. The address bar shows
+    /account, so a reload shows the page (without the key) rather than a refused GET."""
     p.check(csrf)
     made = new_calendar_key(engine, p.user.name)
-    return _page(request, p, calendar=made, has_calendar=True)
+    page = _page(request, p, calendar=made, has_calendar=True)
+    page.headers["HX-Push-Url"] = "/account"
+    return page
+
+
+@router.get("/account/calendar")
+def calendar_address_page() -> Response:
+    """Where a browser without htmx lands when it reloads after making an address."""
+    return redirect("/account")
 
 
 @router.post("/account/password")
