@@ -260,3 +260,18 @@ def test_a_calendar_address_is_shown_once_and_a_reload_shows_the_account_page(pa
     assert page.locator("h1").inner_text() == "Your account"
     assert page.locator("#calendar-addresses").count() == 0  # shown once
     assert page.get_by_role("button", name="Make a new calendar address").is_visible()
+
+
+def test_a_form_refused_in_place_leaves_the_address_where_it_was_so_a_reload_works(
+    page: Any,
+) -> None:
+    log_in(page, "alice", "alice-secret")
+    page.goto("/account")
+    page.get_by_label("Current password").fill("not-her-password")
+    page.get_by_label("New password (8 characters or more)").fill("new-secret-1")
+    page.get_by_label("New password again").fill("new-secret-1")
+    page.get_by_role("button", name="Change the password").click()
+    page.get_by_text("wrong_password").wait_for()
+    assert page.url.endswith("/account")
+    page.reload()
+    assert page.locator("h1").inner_text() == "Your account"

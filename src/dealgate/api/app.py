@@ -30,6 +30,7 @@ from dealgate.web import sessions
 from dealgate.web.account_page import router as account_router
 from dealgate.web.confirm_page import router as confirm_router
 from dealgate.web.export_page import router as export_router
+from dealgate.web.history import KeepAddressAfterForms
 from dealgate.web.import_pages import MAX_UPLOAD
 from dealgate.web.import_pages import router as import_router
 from dealgate.web.owners_page import router as owners_router
@@ -153,6 +154,7 @@ def create_app(
     app.add_middleware(HotWrites)
     app.add_middleware(HotReads)
     app.add_middleware(BodyLimit)
+    app.add_middleware(KeepAddressAfterForms)
 
     app.include_router(deals_router)
     app.include_router(pipeline_router)
