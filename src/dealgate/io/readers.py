@@ -133,21 +133,24 @@ def _rows(path: Path) -> Iterator[tuple[int, Row]]:
         footer: list[tuple[int, Row]] = []  # one-cell rows, yielded if a full row follows
         for cells in reader:
             if len(cells) == width:
-                yield from footer
-                footer.clear()
-                yield reader.line_num, dict(zip(header, cells, strict=True))
-            elif cells:
-                row: dict[Any, Any] = dict(zip(header, cells, strict=False))
+                row: dict[Any, Any] = dict(zip(header, cells, strict=True))
+            elif not cells:
+                continue
+            elif len(cells) == 1 and width > 2:
+                one: dict[Any, Any] = dict.fromkeys(header)
+                one[header[0]] = cells[0]
+                footer.append((reader.line_num, one))
+                continue
+            else:
+                row = dict(zip(header, cells, strict=False))
                 if len(cells) < width:
                     row.update((name, None) for name in header[len(cells) :])
                 else:
                     row[None] = cells[width:]
-                if len(cells) == 1 and width > 2:
-                    footer.append((reader.line_num, row))
-                    continue
+            if footer:  # one-cell rows followed by a full one were rows after all
                 yield from footer
                 footer.clear()
-                yield reader.line_num, row
+            yield reader.line_num, row
 
 
 def _header(path: Path) -> list[str]:

@@ -3,9 +3,7 @@ review of that day (the deals as they were then) and now. A week ago unless told
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -20,8 +18,8 @@ from dealgate.services import views
 from dealgate.services.review import PipelineChanges, review_since
 from dealgate.store.board import owner_names
 from dealgate.store.unit_of_work import UnitOfWork
-from dealgate.web.review_page import spreadsheet_safe
-from dealgate.web.routes import EngineDep, NowDep, PageDep, render, storable_input
+from dealgate.web.csv_download import csv_download, spreadsheet_safe
+from dealgate.web.routes import EngineDep, NowDep, Page, PageDep, render, storable_input
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
 
@@ -48,19 +46,11 @@ def review_changes_page(
     owner: Annotated[str | None, Query(max_length=100)] = None,
 ) -> HTMLResponse:
     errors: list[ErrorDetail] = []
-    week_ago = (now - timedelta(days=7)).date()
-
-    def since_end_of(day: date) -> PipelineChanges:
-        return review_since(
-            engine, end_of_day(day), now, owner=owner or None, owners=p.visibility.owners
-        )
-
     try:
-        day = parse_date(since or None, "since") or week_ago
-        result = since_end_of(day)
+        day, result = _changes(engine, p, since, owner, now)
     except DealgateError as e:  # no date, or not before today: a week ago, and why
-        errors, day = e.details, week_ago
-        result = since_end_of(day)
+        errors = e.details
+        day, result = _changes(engine, p, None, owner, now)
     view = views.review_changes_view(result)
     kept = {"since": day.isoformat(), **({"owner": owner} if owner else {})}
     return render(
@@ -92,30 +82,30 @@ def review_changes_csv(
 ) -> Response:
     """Every changed deal the page counts, for a spreadsheet: no limit. A day that is no
     day, or not before today, is refused in the one shape (the page shows a week ago)."""
-    day = parse_date(since or None, "since") or (now - timedelta(days=7)).date()
-    result = review_since(
-        engine, end_of_day(day), now, owner=owner or None, owners=p.visibility.owners
+    day, result = _changes(engine, p, since, owner, now)
+    rows = (
+        [
+            d["id"],
+            spreadsheet_safe(d["name"]),
+            spreadsheet_safe(d["owner"]),
+            d["stage_then"] or "",
+            d["stage_now"] or "",
+            "yes" if d["in_review_now"] else "no",
+            " ".join(d["added"]),
+            " ".join(d["cleared"]),
+        ]
+        for d in views.review_changes_view(result)["deals"]
     )
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for d in views.review_changes_view(result)["deals"]:
-        writer.writerow(
-            [
-                d["id"],
-                spreadsheet_safe(d["name"]),
-                spreadsheet_safe(d["owner"]),
-                d["stage_then"] or "",
-                d["stage_now"] or "",
-                "yes" if d["in_review_now"] else "no",
-                " ".join(d["added"]),
-                " ".join(d["cleared"]),
-            ]
-        )
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="dealgate-changes-since-{day}.csv"'},
+    return csv_download(f"dealgate-changes-since-{day}.csv", CSV_COLUMNS, rows)
+
+
+def _changes(
+    engine: Engine, p: Page, since: str | None, owner: str | None, now: datetime
+) -> tuple[date, PipelineChanges]:
+    """What changed since the end of `since` (a week ago when None), in the user's view."""
+    day = parse_date(since or None, "since") or (now - timedelta(days=7)).date()
+    return day, review_since(
+        engine, end_of_day(day), now, owner=owner or None, owners=p.visibility.owners
     )
 
 

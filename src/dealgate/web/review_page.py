@@ -4,8 +4,6 @@ pipeline flags tens of thousands)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -22,6 +20,7 @@ from dealgate.domain.review import FLAG_CODES, DealReview
 from dealgate.services import views
 from dealgate.services.review import PipelineReview
 from dealgate.services.review import review as run_review
+from dealgate.web.csv_download import csv_download, spreadsheet_safe
 from dealgate.web.routes import EngineDep, NowDep, Page, PageDep, render, storable_input
 from dealgate.web.stage_total import StageTotal
 
@@ -149,35 +148,21 @@ def review_csv(
     wrong = _unknown_filters(result, chosen.flag, chosen.stage)
     if wrong:
         raise DealgateError(wrong[0].message, wrong)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for d in _flagged(result, chosen.flag, chosen.stage, chosen.owner):
-        writer.writerow(
-            [
-                d.deal_id,
-                spreadsheet_safe(d.name),
-                spreadsheet_safe(d.account),
-                spreadsheet_safe(d.owner),
-                d.stage,
-                "" if d.amount is None else f"{d.amount:.2f}",
-                d.evidenced_stage,
-                " ".join(d.codes),
-                " | ".join(f.message for f in d.flags),
-            ]
-        )
-    name = f"dealgate-review-{day.isoformat()}.csv"
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    rows = (
+        [
+            d.deal_id,
+            spreadsheet_safe(d.name),
+            spreadsheet_safe(d.account),
+            spreadsheet_safe(d.owner),
+            d.stage,
+            "" if d.amount is None else f"{d.amount:.2f}",
+            d.evidenced_stage,
+            " ".join(d.codes),
+            " | ".join(f.message for f in d.flags),
+        ]
+        for d in _flagged(result, chosen.flag, chosen.stage, chosen.owner)
     )
-
-
-def spreadsheet_safe(text: str) -> str:
-    """A cell a spreadsheet would run as a formula ("=HYPERLINK(...)" in a deal's name) is
-    written as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_download(f"dealgate-review-{day.isoformat()}.csv", CSV_COLUMNS, rows)
 
 
 def _unknown_filters(
