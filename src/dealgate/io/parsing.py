@@ -146,10 +146,15 @@ def number_text(text: str, mark: str | None = None) -> str:
     return value
 
 
+def _other(mark: str) -> str:
+    """The separator that is not `mark`: the one grouping thousands when `mark` is decimal."""
+    return "," if mark == "." else "."
+
+
 def _grouped(mark: str) -> re.Pattern[str]:
     """Digits with thousands grouped by the other separator, in threes or the Indian way
     (1,23,456), then the cents after `mark`."""
-    g, m = re.escape("," if mark == "." else "."), re.escape(mark)
+    g, m = re.escape(_other(mark)), re.escape(mark)
     return re.compile(rf"-?(?:[1-9]\d{{0,2}}(?:{g}\d\d)*(?:{g}\d{{3}})+|\d+)(?:{m}\d*)?")
 
 
@@ -158,7 +163,7 @@ _WRITTEN_WITH = {mark: _grouped(mark) for mark in (".", ",")}
 
 def _with_mark(text: str, value: str, mark: str) -> str:
     if _WRITTEN_WITH[mark].fullmatch(value):
-        return value.replace("," if mark == "." else ".", "").replace(mark, ".")
+        return value.replace(_other(mark), "").replace(mark, ".")
     if re.fullmatch(r"-?[\d.,]+", value):
         example = "1,234.56" if mark == "." else "1.234,56"
         raise CellError(
@@ -176,7 +181,7 @@ def _mark_of(text: str) -> str | None:
     separator = "," if "," in value else "." if "." in value else None
     if separator is None:
         return None
-    other = "." if separator == "," else ","
+    other = _other(separator)
     if value.count(separator) > 1:  # 1,234,567: the separator groups thousands (12..5: no)
         return other if _WRITTEN_WITH[other].fullmatch(value) else None
     whole, fraction = value.split(separator)

@@ -165,7 +165,7 @@ def new_calendar_key(engine: Engine, name: str) -> CalendarKey:
         if user is None:
             raise not_found_user(name)
         uow.users.set_calendar_key(name, key)
-        seen = visibility(user, uow.users.team_members(user.team))
+        _, seen = _seeing(uow, user)
         others = [n for n in uow.users.names() if n != name and seen.sees(n)]
         uow.commit()
     return CalendarKey(key, [name, *others])
@@ -180,9 +180,12 @@ def calendar_reader(engine: Engine, key: str) -> tuple[User, Visibility] | None:
     """Who a calendar address reads for, and what they see; None for an unknown key."""
     with UnitOfWork(engine, write=False) as uow:
         user = uow.users.by_calendar_key(key)
-        if user is None:
-            return None
-        return user, visibility(user, uow.users.team_members(user.team))
+        return None if user is None else _seeing(uow, user)
+
+
+def _seeing(uow: UnitOfWork, user: User) -> tuple[User, Visibility]:
+    """The user with whose deals they see (their team's members, for a manager)."""
+    return user, visibility(user, uow.users.team_members(user.team))
 
 
 # Who a token belongs to, remembered for a moment: every API request needs it, and reading it
@@ -213,7 +216,7 @@ def authenticate(engine: Engine, token: str) -> tuple[User, Visibility] | None:
         if user is None:
             tokens.pop(token, None)
             return None
-        found = user, visibility(user, uow.users.team_members(user.team))
+        found = _seeing(uow, user)
     if len(tokens) > 10_000:
         tokens.clear()
     tokens[token] = (now + CACHE_SECONDS, found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -63,9 +64,11 @@ class UserRepository:
         return self.conn.execute(query).scalar() is not None
 
     def by_calendar_key(self, key: str) -> User | None:
-        row = self.conn.execute(
-            select(t.users).where(t.users.c.calendar_key_hash == token_hash(key))
-        ).first()
+        return self._by_secret(t.users.c.calendar_key_hash, key)
+
+    def _by_secret(self, column: Any, secret: str) -> User | None:
+        """The user whose token or calendar key (`column`, a hash) `secret` is."""
+        row = self.conn.execute(select(t.users).where(column == token_hash(secret))).first()
         return None if row is None else User(row.name, UserRole(row.role), row.team)
 
     def set_password(self, name: str, password_hash: str) -> None:
@@ -112,10 +115,7 @@ class UserRepository:
         self.conn.execute(delete(t.sessions).where(t.sessions.c.user_name == name))
 
     def by_token(self, token: str) -> User | None:
-        row = self.conn.execute(
-            select(t.users).where(t.users.c.token_hash == token_hash(token))
-        ).first()
-        return None if row is None else User(row.name, UserRole(row.role), row.team)
+        return self._by_secret(t.users.c.token_hash, token)
 
     def by_name(self, name: str) -> User | None:
         row = self.conn.execute(select(t.users).where(t.users.c.name == name)).first()

@@ -118,7 +118,7 @@ class Throttle:
 
     def check(self, name: str, address: str, now: datetime) -> None:
         with UnitOfWork(self.engine, write=False) as uow:
-            failures = LoginFailures(uow.connection).since(name, address[:64], now - self.window)
+            failures = LoginFailures(uow.connection).since(name, address, now - self.window)
         wait = minutes_to_wait(failures, now, self.limit, self.window)
         if wait is not None:
             raise invalid(
@@ -133,12 +133,12 @@ class Throttle:
         with UnitOfWork(self.engine) as uow:
             failures = LoginFailures(uow.connection)
             failures.forget_before(now - self.window)  # aged out, whoever's
-            failures.add(name, address[:64], now)
+            failures.add(name, address, now)
             uow.commit()
 
     def succeeded(self, name: str, address: str) -> None:
         with UnitOfWork(self.engine) as uow:
-            LoginFailures(uow.connection).forget(name, address[:64])
+            LoginFailures(uow.connection).forget(name, address)
             uow.commit()
 
 
