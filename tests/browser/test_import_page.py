@@ -69,6 +69,31 @@ def test_what_an_import_read_from_text_is_confirmed_from_one_page(page: Any) -> 
     page.screenshot(path=str(OUTPUT / "confirm-queue.png"), full_page=True)
 
 
+def test_a_manager_ticks_several_commitments_and_confirms_them_at_once(page: Any) -> None:
+    _import_the_sample(page)
+    page.get_by_role("link", name="To confirm").click()
+    count = page.locator("#waiting-count")
+    before = int(count.inner_text().split(" of ")[1].split()[0])
+    rows = page.locator("#waiting tbody tr")
+    picked = [rows.nth(i).get_attribute("data-deal") or "" for i in (0, 2)]
+    for i in (0, 2):
+        rows.nth(i).get_by_role("checkbox").check()
+    page.get_by_role("button", name="Confirm ticked").click()
+    page.get_by_role("status").filter(has_text="2 commitments confirmed").wait_for()
+    assert int(count.inner_text().split(" of ")[1].split()[0]) == before - 2
+    assert page.locator("#waiting tbody tr").count() == before - 2
+    assert picked[0]  # the rows carried their deal
+
+    # The header box ticks every box of the page, and shows when only some are ticked.
+    every = page.get_by_role("checkbox", name="Tick every commitment on this page")
+    every.check()
+    boxes = page.locator("#waiting tbody input[name=pick]")
+    assert all(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    boxes.first.uncheck()
+    assert every.evaluate("box => box.indeterminate") is True
+    page.screenshot(path=str(OUTPUT / "confirm-ticked.png"), full_page=True)
+
+
 def test_a_long_import_shows_its_progress_then_what_came_in_without_a_reload(
     page: Any, tmp_path: Path
 ) -> None:

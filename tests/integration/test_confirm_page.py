@@ -4,8 +4,10 @@ read from text, in one queue, confirmed or rejected without opening each deal.""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Engine, select
 
 from dealgate.domain.access import UserRole
@@ -89,3 +91,105 @@ def test_an_imports_inferred_commitments_are_confirmed_or_rejected_from_one_page
         with httpx.Client(base_url=api.base) as rep:
             log_in(rep, "dora", "dora-secret")
             assert "Nothing waits" in rep.get("/confirm").text
+
+
+def _ticked(
+    csrf: str, verb: str, picks: list[tuple[int, int]], back: str = "/confirm"
+) -> dict[str, Any]:
+    """The queue's form as a browser sends it: one `pick` per ticked box."""
+    return {
+        "csrf": csrf,
+        "verb": verb,
+        "back": back,
+        "pick": [f"{deal}-{number}" for deal, number in picks],
+    }
+
+
+def test_the_ticked_commitments_are_settled_at_once_and_what_a_teammate_settled_first_stays(
+    engine: Engine,
+) -> None:
+    salesforce(engine)
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    add_user(engine, "dora", UserRole.REP, T0, "east", "dora-secret")
+    expected = _waiting(engine)
+    assert len(expected) >= 7
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        queue = browser.get("/confirm").text
+        ticks = re.findall(r'name="pick" value="(\d+)-(\d+)" form="settle"', queue)
+        assert [(int(d), int(n)) for d, n in ticks] == expected
+        assert 'id="settle"' in queue and "Confirm ticked" in queue
+
+        # A teammate rejects one of them before the ticked ones are sent.
+        teammate = expected[3]
+        browser.post(f"/deals/{teammate[0]}/commitments/{teammate[1]}/reject", data={"csrf": csrf})
+        sent = browser.post(
+            "/confirm", data=_ticked(csrf, "confirm", expected[:4], "/confirm?page=1")
+        )
+        assert sent.status_code == 303
+        location = sent.headers["location"]
+        assert location.startswith("/confirm?page=1&notice=")
+        deals = len({deal for deal, _ in expected[:3]})
+        notice = browser.get(location).text
+        assert f"3 commitments confirmed on {deals} deal" in notice
+        assert "1 no longer waited" in notice
+        assert all(_status(engine, *pick) in ("obtained", "kept") for pick in expected[:3])
+        assert _status(engine, *teammate) == "rejected"
+
+        rejected = browser.post("/confirm", data=_ticked(csrf, "reject", expected[4:6]))
+        assert rejected.status_code == 303
+        assert [_status(engine, *pick) for pick in expected[4:6]] == ["rejected", "rejected"]
+        assert _listed(browser.get("/confirm").text) == expected[6:]
+
+        # The queue filtered by owner is where the form returns.
+        owner_back = browser.post(
+            "/confirm", data=_ticked(csrf, "reject", [], "/confirm?owner=Ann+Lee&page=1")
+        )
+        assert owner_back.status_code == 422 and "Owner: Ann Lee" in owner_back.text
+
+
+BAD_TICKS = {
+    "nothing_ticked": (["confirm"], [], "nothing_picked"),
+    "a_tick_naming_no_commitment": (["confirm"], ["12-3", "<b>x</b>"], "invalid_pick"),
+    "an_action_that_is_neither": (["destroy"], ["12-3"], "invalid_verb"),
+    "more_than_a_bulk_action_takes": (["reject"], [f"1-{n}" for n in range(501)], "too_many_picks"),
+}
+
+
+@pytest.mark.parametrize(("verb", "picks", "code"), BAD_TICKS.values(), ids=BAD_TICKS)
+def test_ticked_commitments_sent_wrong_are_refused_on_the_queue_and_nothing_changes(
+    engine: Engine, verb: list[str], picks: list[str], code: str
+) -> None:
+    salesforce(engine)
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    expected = _waiting(engine)
+    valid = [f"{deal}-{number}" for deal, number in expected[:2]]
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        data = {"csrf": csrf, "verb": verb[0], "back": "/confirm", "pick": valid + picks}
+        if not picks:
+            del data["pick"]
+        refused = browser.post("/confirm", data=data)
+        assert refused.status_code == 422
+        assert f"<code>{code}</code>" in refused.text and "Nothing was changed:" in refused.text
+        assert "<b>x</b>" not in refused.text  # the page says what was sent, escaped
+        assert _listed(refused.text) == expected[:50]
+    assert _waiting(engine) == expected
+
+
+def test_ticks_on_deals_a_rep_cannot_see_or_a_stale_form_change_nothing(engine: Engine) -> None:
+    salesforce(engine)
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    add_user(engine, "dora", UserRole.REP, T0, "east", "dora-secret")
+    expected = _waiting(engine)
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as rep:
+        csrf = log_in(rep, "dora", "dora-secret")
+        unseen = rep.post("/confirm", data=_ticked(csrf, "confirm", expected[:2]))
+        assert unseen.status_code == 303
+        assert (
+            "0 commitments confirmed on 0 deals. 2 no longer waited"
+            in rep.get(unseen.headers["location"]).text
+        )
+        stale = rep.post("/confirm", data=_ticked("not-the-token", "confirm", expected[:2]))
+        assert stale.status_code == 403 and stale.json()["errors"][0]["code"] == "csrf_failed"
+    assert _waiting(engine) == expected

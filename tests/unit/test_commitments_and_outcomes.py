@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -357,3 +358,104 @@ def test_an_open_deal_rests_only_on_inferred_evidence_until_a_buyer_commitment_i
     for step in steps:
         step(deal)
     assert deal.rests_only_on_inferred_evidence is expected
+
+
+def _seller_inferred(deal: Deal) -> None:
+    deal.add_commitment(
+        PROCESS,
+        party=Party.SELLER,
+        action="We'll send the references",
+        status=Status.INFERRED,
+        now=at(1),
+        actor="import",
+    )
+
+
+def _kept_inferred(deal: Deal) -> None:
+    c = buyer_commits(deal, "data_shared", status=Status.INFERRED)
+    c.kept_on = date(2026, 3, 3)  # the note said it was done
+
+
+# The steps that make a deal's commitments; the numbers picked; confirm (or reject); the
+# numbers settled now; every commitment's status after.
+SETTLING = {
+    "confirming_many_makes_each_buyer_commitment_obtained": (
+        [_inferred, _inferred, _inferred],
+        [1, 3],
+        True,
+        [1, 3],
+        ["obtained", "inferred", "obtained"],
+    ),
+    "rejecting_many_rejects_each": (
+        [_inferred, _inferred, _inferred],
+        [3, 1, 2],
+        False,
+        [1, 2, 3],
+        ["rejected", "rejected", "rejected"],
+    ),
+    "one_already_settled_by_someone_else_keeps_their_choice": (
+        [
+            _inferred,
+            _inferred,
+            lambda d: d.set_commitment_status(2, Status.REJECTED, now=at(2), actor="bob"),
+        ],
+        [1, 2],
+        True,
+        [1],
+        ["obtained", "rejected"],
+    ),
+    "a_commitment_never_inferred_is_left_as_it_is": (
+        [_inferred, lambda d: buyer_commits(d, "demo_accepted", status=Status.ASKED)],
+        [1, 2],
+        False,
+        [1],
+        ["rejected", "asked"],
+    ),
+    "a_number_the_deal_does_not_have_is_passed_over": (
+        [_inferred],
+        [1, 9],
+        True,
+        [1],
+        ["obtained"],
+    ),
+    "a_confirmed_note_saying_it_was_done_makes_it_kept": (
+        [_kept_inferred],
+        [1],
+        True,
+        [1],
+        ["kept"],
+    ),
+    "a_confirmed_seller_promise_is_obtained_not_kept": (
+        [_seller_inferred],
+        [1],
+        True,
+        [1],
+        ["obtained"],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("steps", "picked", "confirm", "settled", "after"), SETTLING.values(), ids=SETTLING
+)
+def test_settling_several_inferred_commitments_at_once(
+    steps: list[Any], picked: list[int], confirm: bool, settled: list[int], after: list[str]
+) -> None:
+    deal = a_deal()
+    for step in steps:
+        step(deal)
+    done = deal.settle_inferred(picked, confirm=confirm, now=at(5), actor="maria")
+    assert [c.number for c in done] == settled
+    assert [c.status.value for c in deal.commitments] == after
+    recorded = [e for e in deal.new_events if e.actor == "maria"]
+    assert [e.payload["number"] for e in recorded] == settled
+
+
+def test_a_closed_deals_inferred_commitments_cannot_be_settled() -> None:
+    deal = a_deal()
+    _inferred(deal)
+    deal.close_lost("No budget", now=at(3), actor="alice")
+    with pytest.raises(DealgateError) as refused:
+        deal.settle_inferred([1], confirm=True, now=at(5), actor="maria")
+    assert refused.value.details[0].code == "deal_closed"
+    assert deal.commitments[0].status is Status.INFERRED

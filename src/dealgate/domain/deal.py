@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -325,6 +326,21 @@ class Deal:
         return self.set_commitment_status(
             number, Status.KEPT if done else Status.OBTAINED, now=now, actor=actor
         )
+
+    def settle_inferred(
+        self, numbers: Iterable[int], *, confirm: bool, now: datetime, actor: str
+    ) -> list[Commitment]:
+        """Confirm (or reject) at once those of `numbers` still waiting for a person. The
+        others are left as they are: a teammate working the same queue may have settled them
+        since the list was read, and settling them again would undo their choice."""
+        self._must_be_open()
+        waiting = {c.number for c in self.commitments if c.status is Status.INFERRED}
+        chosen = sorted(waiting.intersection(numbers))
+        if confirm:
+            return [self.confirm_commitment(n, now=now, actor=actor) for n in chosen]
+        return [
+            self.set_commitment_status(n, Status.REJECTED, now=now, actor=actor) for n in chosen
+        ]
 
     def add_interaction(
         self,

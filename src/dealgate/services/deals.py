@@ -457,6 +457,74 @@ def reject_commitment(
     )
 
 
+@dataclass(frozen=True)
+class Settled:
+    """What settling picked commitments did: how many were confirmed (or rejected), on how
+    many deals, and how many were passed over (settled meanwhile, or their deal closed or
+    out of the caller's sight)."""
+
+    commitments: int
+    deals: int
+    passed_over: int
+
+
+# Codes that pass a deal's picks over instead of stopping the rest: each deal is settled in
+# its own unit of work, as if its buttons had been pressed one deal after another.
+_PASSED_OVER = frozenset({"not_found", "deal_closed"})
+
+
+def settle_inferred(
+    engine: Engine,
+    picks: dict[int, set[int]],
+    *,
+    confirm: bool,
+    now: datetime,
+    actor: str,
+    context: Callable[[], ChangeContext],
+) -> Settled:
+    """Confirm (or reject) the picked commitments, deal by deal (`picks`: deal id -> numbers);
+    `context` makes each deal's change context (its guard and webhook outbox)."""
+    settled = deals = passed_over = 0
+    for deal_id, numbers in sorted(picks.items()):
+        done = _settle_one(engine, deal_id, numbers, confirm, now, actor, context)
+        if done is None:
+            passed_over += len(numbers)
+            continue
+        settled += len(done)
+        deals += bool(done)
+        passed_over += len(numbers) - len(done)
+    return Settled(settled, deals, passed_over)
+
+
+def _settle_one(
+    engine: Engine,
+    deal_id: int,
+    numbers: set[int],
+    confirm: bool,
+    now: datetime,
+    actor: str,
+    context: Callable[[], ChangeContext],
+) -> list[Commitment] | None:
+    """The commitments settled on one deal; None when the whole deal is passed over."""
+    for attempt in range(3):
+        try:
+            return _change(
+                engine,
+                deal_id,
+                lambda deal, _p: deal.settle_inferred(
+                    numbers, confirm=confirm, now=now, actor=actor
+                ),
+                ctx=context(),
+            )
+        except DealgateError as e:
+            if set(e.codes) & _PASSED_OVER:
+                return None
+            if e.codes != ["conflict"] or attempt == 2:
+                raise
+            # Someone saved the deal between our read and our write: read it again.
+    return None
+
+
 def document_dissatisfaction(
     engine: Engine,
     deal_id: int,
