@@ -122,7 +122,7 @@ def test_an_admin_gives_the_deals_of_an_export_owner_who_is_no_user_to_a_user(
     _import_the_sample(page)  # the suggested mapping keeps Dana Kim, who is no user
     assert "Dana Kim" in page.get_by_text("no dealgate user").inner_text()
 
-    page.get_by_role("link", name="Give those owners' deals to their users").click()
+    page.get_by_role("link", name="Give each name's deals to its user").click()
     row = page.locator("#unseen tr[data-owner='Dana Kim']")
     row.get_by_label("User to give Dana Kim's deals to").select_option("bruno")
     row.get_by_role("button", name="Give Dana Kim's deals").click()

@@ -115,6 +115,20 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
         )
         assert set(shown) == set(MAPPING) | {"Mystery Stage"}
         assert shown["Proposal/Price Quote"] == "propose" and shown["Closed Won"] == "won"
+        # Listed as our pipeline runs, whatever order the export has; what nothing fits last.
+        order = list(shown)
+        assert order[0] == "Prospecting" and order[-1] == "Mystery Stage"
+        assert order.index("Needs Analysis") < order.index("Proposal/Price Quote")
+        assert order.index("Proposal/Price Quote") < order.index("Closed Won")
+        # Each name with its number of deals: the ones that matter most are seen first.
+        counted = re.findall(
+            r'name="(theirs|owner_theirs)" value="([^"]+)"></td>\s*<td class="num">(\d+)</td>',
+            mapping_page.text,
+        )
+        deals = {(kind, name): int(n) for kind, name, n in counted}
+        assert deals[("theirs", "Prospecting")] == 2 and deals[("theirs", "Mystery Stage")] == 1
+        assert deals[("owner_theirs", "Alice Morgan")] == 4
+        assert sum(n for (kind, _), n in deals.items() if kind == "theirs") == 13
         token = _token(mapping_page.text)
         assert (uploads / token / "Opportunity.csv").is_file()
 
@@ -145,6 +159,7 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
         assert "Imported from salesforce: 10 new deals (0 were in already)" in page
         assert "owned by 2 names that are no dealgate user: Chen Li (3), Dana Kim" in page
         assert 'href="/owners"' in page  # where an admin gives them to users
+        assert 'href="/users"' in page and "dealgate deal transfer" not in page  # not the CLI
         assert "<td>Opportunity.csv</td><td>12</td><td>Amount</td>" in page
         assert "<td>Task.csv</td><td>8</td><td>ActivityDate</td>" in page
         assert "<td>Opportunity.csv</td><td>14</td><td>StageName</td>" in page  # left out

@@ -12,7 +12,8 @@ import hashlib
 import shutil
 import tomllib
 import zipfile
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache, partial
 from itertools import islice
@@ -181,10 +182,10 @@ def _currency(row: Row, column: str | None, amount: str | None) -> str | None:
     return given or (currency_in(row.get(amount) or "") if amount else None)
 
 
-def _mappable(names: set[str]) -> set[str]:
-    """The names a mapping can hold: a row whose cell is empty or holds a NUL character is
-    refused whatever the mapping says."""
-    return {n for n in names if n and "\x00" not in n}
+def _mappable(names: Counter[str]) -> Counter[str]:
+    """The names a mapping can hold, each with its number of deals: a row whose cell is
+    empty or holds a NUL character is refused whatever the mapping says."""
+    return Counter({n: count for n, count in names.items() if n and "\x00" not in n})
 
 
 def _owner_name(row: Row, column: str) -> str:
@@ -408,13 +409,13 @@ def salesforce(directory: Path) -> SourceData:
     )
     account, owner = str(o["Account.Name"] or o["AccountId"]), str(o["Owner.Name"] or o["OwnerId"])
     errors: list[RowError] = []
-    stage_names: set[str] = set()
-    owner_names: set[str] = set()
+    stage_names: Counter[str] = Counter()
+    owner_names: Counter[str] = Counter()
     order, decimals = DateOrder(), DecimalMark()
     for _, row in _rows(opportunity):
         if row.get(stage):
-            stage_names.add(row[stage].strip())
-        owner_names.add(_owner_name(row, owner))
+            stage_names[row[stage].strip()] += 1
+        owner_names[_owner_name(row, owner)] += 1
         order.see(row.get(created))
         if o["CloseDate"]:
             order.see(row.get(o["CloseDate"]))
@@ -736,13 +737,13 @@ def single_file(path: Path, columns: dict[str, str]) -> SourceData:
     source = columns["source"]
     _require(path, [columns[f] for f in REQUIRED])
     errors: list[RowError] = []
-    stage_names: set[str] = set()
-    owner_names: set[str] = set()
+    stage_names: Counter[str] = Counter()
+    owner_names: Counter[str] = Counter()
     order, decimals = DateOrder(), DecimalMark()
     dated = [columns[f] for f in ("created", "close_date") if columns.get(f)]
     for _, row in _rows(path):
-        stage_names.add((row.get(columns["stage"]) or "").strip())
-        owner_names.add(_owner_name(row, columns["owner"]))
+        stage_names[(row.get(columns["stage"]) or "").strip()] += 1
+        owner_names[_owner_name(row, columns["owner"])] += 1
         for column in dated:
             order.see(row.get(column))
         if columns.get("amount"):
@@ -850,24 +851,32 @@ _STAGE_HINTS = {
 _HINT_ORDER = ("won", "lost", "resolve", "design", "change", "propose", "decide", "discover")
 
 
-def suggest_stages(stage_names: set[str], process_keys: list[str]) -> dict[str, str]:
+def suggest_stages(stage_names: Iterable[str], process_keys: list[str]) -> dict[str, str]:
     """Each of their stage names on the closest of our stages (prospect when nothing fits),
-    in the order of their names."""
-    guesses = {}
-    for name in sorted(stage_names):
-        lowered = name.lower()
-        guesses[name] = next(
-            (
-                key
-                for key in _HINT_ORDER
-                if key in process_keys and any(h in lowered for h in _STAGE_HINTS[key])
-            ),
-            "prospect",
-        )
-    return guesses
+    listed in the order of ours, so the list reads as their pipeline does; the names nothing
+    fitted come last, for a person to check."""
+    guesses = {name: _closest_stage(name, process_keys) for name in stage_names}
+
+    def place(name: str) -> tuple[bool, int, str]:
+        guess = guesses[name]
+        return guess is None, process_keys.index(guess) if guess else 0, name
+
+    return {name: guesses[name] or "prospect" for name in sorted(guesses, key=place)}
 
 
-def suggest_owners(owner_names: set[str], users: list[str]) -> dict[str, str]:
+def _closest_stage(name: str, process_keys: list[str]) -> str | None:
+    lowered = name.lower()
+    return next(
+        (
+            key
+            for key in (*_HINT_ORDER, "prospect")
+            if key in process_keys and any(h in lowered for h in _STAGE_HINTS[key])
+        ),
+        None,
+    )
+
+
+def suggest_owners(owner_names: Iterable[str], users: list[str]) -> dict[str, str]:
     """Each of their deal owners on the user who is most likely them ("Alice Morgan" on
     alice, alice.morgan or alice_morgan), or on their own name when no user fits."""
     by_key = {u.lower(): u for u in users}
@@ -882,9 +891,9 @@ def suggest_owners(owner_names: set[str], users: list[str]) -> dict[str, str]:
 
 
 def suggest_mapping(
-    stage_names: set[str],
+    stage_names: Iterable[str],
     process_keys: list[str],
-    owner_names: set[str] | None = None,
+    owner_names: Iterable[str] | None = None,
     users: list[str] | None = None,
 ) -> str:
     """A starting mapping file: each of their stage names on the closest of our stages, and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -83,8 +84,9 @@ class SourceData:
     history: Callable[[], Iterator[ImportedStageChange]] = _nothing
     activities: Callable[[], Iterator[ImportedActivity]] = _nothing
     errors: list[RowError] = field(default_factory=list)
-    stage_names: set[str] = field(default_factory=set)
-    owner_names: set[str] = field(default_factory=set)  # as deals will carry them
+    # Their stage names and deal owners (as deals will carry them), each with its deals.
+    stage_names: Counter[str] = field(default_factory=Counter)
+    owner_names: Counter[str] = field(default_factory=Counter)
     files: list[Path] = field(default_factory=list)  # every file it reads
     stage_column: str = "StageName"  # as the export names it, for its rejected rows
     history_deal_column: str = "OpportunityId"

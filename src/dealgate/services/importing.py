@@ -56,6 +56,14 @@ class ImportSummary:
     @property
     def warnings(self) -> list[str]:
         """What was imported but deserves a look before anyone trusts the totals."""
+        found = self.warnings_on_the_data
+        if self.owners_without_user:
+            found.append(_owners_warning(self.owners_without_user))
+        return found
+
+    @property
+    def warnings_on_the_data(self) -> list[str]:
+        """The warnings but the one on owners without a user, which a page says with links."""
         found = []
         if self.read_as_windows:
             found.append(
@@ -68,8 +76,6 @@ class ImportSummary:
                 "Dates such as 03/04/2026 were read day first (3 April 2026): the export "
                 "writes dates like 31/03/2026, as UK and European settings do."
             )
-        if self.owners_without_user:
-            found.append(_owners_warning(self.owners_without_user))
         if len(self.currencies) < 2:
             return found
         counts = ", ".join(f"{code} {n}" for code, n in self.currencies.most_common())

@@ -118,6 +118,7 @@ def upload(
         stage_keys=keys,
         owners=readers.suggest_owners(data.owner_names, users),
         users=users,
+        deals_of=_deals_of(data),
     )
 
 
@@ -177,6 +178,7 @@ def run(
             stage_keys=keys,
             owners=owners,
             users=user_names(engine),
+            deals_of=_deals_of(_read(source, folder)),
         )
     # Claimed by renaming, so that a second click starts nothing rather than reading files
     # the first one is importing; it is shown the first one's progress.
@@ -192,6 +194,11 @@ def run(
         return _page(request, p, "upload", errors=e.details, status=e.status, source=source)
     import_jobs.start(engine, claimed, source, data, mapping, owners, now)
     return RedirectResponse(f"/import/{token}", status_code=303)
+
+
+def _deals_of(data: SourceData) -> dict[str, dict[str, int]]:
+    """How many deals each of their stage names and owners holds, for the mapping's rows."""
+    return {"stage": dict(data.stage_names), "owner": dict(data.owner_names)}
 
 
 @router.post("/import/{token}/finish")
