@@ -379,13 +379,25 @@ def commit_set(
 
 
 @commit_app.command("confirm")
-def commit_confirm(deal_id: int, commitment_id: int, as_json: JsonOpt = False) -> None:
+def commit_confirm(
+    deal_id: int,
+    commitment_id: int,
+    who: Annotated[
+        str | None,
+        typer.Option(
+            "--who",
+            help="Who on the buyer's side made it (a stakeholder), when the text named no one "
+            "the committee holds: the gate needs a named person.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Confirm an inferred commitment: it becomes evidence."""
     with errors_as_shape():
         engine = State.engine()
         ctx = change_context(engine, now())
         c = svc.confirm_commitment(
-            engine, deal_id, commitment_id, now=now(), actor=actor(), ctx=ctx
+            engine, deal_id, commitment_id, now=now(), actor=actor(), ctx=ctx, person=who
         )
         if as_json:
             emit_json(views.commitment_view(c))

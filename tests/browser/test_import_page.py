@@ -74,15 +74,25 @@ def test_a_manager_ticks_several_commitments_and_confirms_them_at_once(page: Any
     page.get_by_role("link", name="To confirm").click()
     count = page.locator("#waiting-count")
     before = int(count.inner_text().split(" of ")[1].split()[0])
-    rows = page.locator("#waiting tbody tr")
-    picked = [rows.nth(i).get_attribute("data-deal") or "" for i in (0, 2)]
-    for i in (0, 2):
-        rows.nth(i).get_by_role("checkbox").check()
+    # Rows whose note names someone the committee holds (or a member's first name).
+    ready = page.locator("#waiting tbody tr").filter(has_not_text="choose who committed")
+    for i in (0, 1):
+        ready.nth(i).get_by_role("checkbox").check()
     page.get_by_role("button", name="Confirm ticked").click()
     page.get_by_role("status").filter(has_text="2 commitments confirmed").wait_for()
     assert int(count.inner_text().split(" of ")[1].split()[0]) == before - 2
     assert page.locator("#waiting tbody tr").count() == before - 2
-    assert picked[0]  # the rows carried their deal
+
+    # A note naming no member: its row asks who committed, and confirms as the one chosen.
+    unnamed = page.locator("#waiting tbody tr").filter(has_text="choose who committed").first
+    number = unnamed.get_attribute("data-number")
+    who = unnamed.get_by_role("combobox")
+    member = who.locator("option").nth(1).inner_text()
+    who.select_option(member)
+    unnamed.get_by_role("button", name="Confirm").click()
+    page.get_by_role("status").filter(
+        has_text=f"Commitment {number} confirmed, made by {member}."
+    ).wait_for()
 
     # The header box ticks every box of the page, and shows when only some are ticked.
     every = page.get_by_role("checkbox", name="Tick every commitment on this page")

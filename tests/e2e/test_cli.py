@@ -478,6 +478,33 @@ def test_a_logged_note_proposes_inferred_commitments_to_confirm(cli: Cli) -> Non
     assert cli("advance", deal_id).stdout.strip() == "discover"
 
 
+def test_confirming_a_note_that_named_no_one_names_who_on_the_committee_made_it(
+    cli: Cli,
+) -> None:
+    deal_id = cli("deal", "add", "A", "--account", "X", "--owner", "alice").stdout.strip()
+    cli("stakeholder", "add", deal_id, "Maria Lopez", "--role", "champion")
+    logged = cli.json(
+        "interaction",
+        "add",
+        deal_id,
+        "--kind",
+        "call",
+        "--date",
+        "2026-11-27",
+        "--summary",
+        "Their ops lead accepted an intro call for Tuesday",
+    )
+    (found,) = [c for c in logged["inferred"] if c["party"] == "buyer"]
+    number = str(found["number"])
+    assert found["person"] != "Maria Lopez"
+    refused = cli.error("commit", "confirm", deal_id, number, "--who", "Ken Okafor")
+    assert codes(refused) == ["not_a_stakeholder"]
+    assert "add them as a stakeholder first" in refused["errors"][0]["message"]
+    confirmed = cli.json("commit", "confirm", deal_id, number, "--who", "maria lopez")
+    assert (confirmed["person"], confirmed["status"]) == ("Maria Lopez", "obtained")
+    assert cli("advance", deal_id).stdout.strip() == "discover"  # the gate takes it now
+
+
 def test_a_change_made_in_the_cli_is_announced_to_webhooks(cli: Cli, engine: Engine) -> None:
     cli("webhook", "add", "http://127.0.0.1:9/hook", "--events", "deal.advanced")
     deal_id = cli("deal", "add", "Fleet", "--account", "Acme", "--owner", "alice").stdout.strip()

@@ -171,6 +171,33 @@ def test_commitment_status_and_inferred_confirmation(api: Api) -> None:
     assert illegal.status_code == 422 and codes(illegal) == ["invalid_transition"]
 
 
+def test_an_inferred_commitment_confirmed_over_the_api_may_name_who_made_it(api: Api) -> None:
+    alice = api.client("alice")
+    deal = new_deal(alice)
+    path = f"/deals/{deal['id']}"
+    alice.post(f"{path}/stakeholders", json={"name": "Raj Patel", "role": "champion"})
+    logged = alice.post(
+        f"{path}/interactions",
+        json={
+            "kind": "call",
+            "on": "2026-03-02",
+            "summary": "Their CTO accepted a demo for Tuesday",
+        },
+    )
+    (found,) = [c for c in logged.json()["inferred"] if c["party"] == "buyer"]
+    one = f"{path}/commitments/{found['number']}"
+    assert found["person"] != "Raj Patel"
+    off = alice.patch(one, json={"status": "obtained", "person": "Ken Okafor"})
+    assert off.status_code == 422 and codes(off) == ["not_a_stakeholder"]
+    assert off.json()["errors"][0]["field"] == "person"
+    named = alice.patch(one, json={"status": "obtained", "person": "raj patel"})
+    assert named.status_code == 200
+    assert (named.json()["person"], named.json()["status"]) == ("Raj Patel", "obtained")
+    later = alice.patch(one, json={"status": "kept", "person": "Raj Patel"})
+    assert later.status_code == 422 and codes(later) == ["person_not_changed"]
+    assert alice.get(path).json()["commitments"][0]["status"] == "obtained"
+
+
 def test_close_won_passes_the_gate_and_lost_needs_a_reason(api: Api) -> None:
     alice = api.client("alice")
     deal = new_deal(alice)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from dealgate.domain.access import UserRole
+from dealgate.domain.stakeholder import likely_member
 from dealgate.services.users import add_user
 from dealgate.store import tables as t
 from tests.api_support import running_api
@@ -105,14 +106,40 @@ def _ticked(
     }
 
 
+def _who(engine: Engine) -> dict[tuple[int, int], tuple[str | None, list[str]]]:
+    """Each inferred buyer commitment's noted person and its deal's committee."""
+    c, s = t.commitments, t.stakeholders
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(c.c.deal_id, c.c.number, c.c.person).where(
+                c.c.status == "inferred", c.c.party == "buyer"
+            )
+        ).all()
+        members = conn.execute(select(s.c.deal_id, s.c.name)).all()
+    committees: dict[int, list[str]] = {}
+    for deal_id, name in members:
+        committees.setdefault(deal_id, []).append(name)
+    return {(r.deal_id, r.number): (r.person, committees.get(r.deal_id, [])) for r in rows}
+
+
+def _person(engine: Engine, deal_id: int, number: int) -> str | None:
+    c = t.commitments
+    with engine.connect() as conn:
+        return conn.scalar(select(c.c.person).where(c.c.deal_id == deal_id, c.c.number == number))
+
+
 def test_the_ticked_commitments_are_settled_at_once_and_what_a_teammate_settled_first_stays(
     engine: Engine,
 ) -> None:
     salesforce(engine)
     add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
-    add_user(engine, "dora", UserRole.REP, T0, "east", "dora-secret")
     expected = _waiting(engine)
-    assert len(expected) >= 7
+    who = _who(engine)
+    # Notes naming a member by first name ("Maria" on a deal with Maria Lopez) and notes
+    # naming no member at all ("Legal will send redlines").
+    first_named = [p for p in expected if p in who and likely_member(*who[p])]
+    unnamed = [p for p in expected if p in who and not likely_member(*who[p])]
+    assert len(first_named) >= 4 and unnamed
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
         csrf = log_in(browser, "carol", "carol-secret")
         queue = browser.get("/confirm").text
@@ -121,31 +148,73 @@ def test_the_ticked_commitments_are_settled_at_once_and_what_a_teammate_settled_
         assert 'id="settle"' in queue and "Confirm ticked" in queue
 
         # A teammate rejects one of them before the ticked ones are sent.
-        teammate = expected[3]
+        teammate = first_named[3]
         browser.post(f"/deals/{teammate[0]}/commitments/{teammate[1]}/reject", data={"csrf": csrf})
-        sent = browser.post(
-            "/confirm", data=_ticked(csrf, "confirm", expected[:4], "/confirm?page=1")
-        )
+        picks = [*first_named[:4], unnamed[0]]
+        sent = browser.post("/confirm", data=_ticked(csrf, "confirm", picks, "/confirm?page=1"))
         assert sent.status_code == 303
         location = sent.headers["location"]
         assert location.startswith("/confirm?page=1&notice=")
-        deals = len({deal for deal, _ in expected[:3]})
+        deals = len({deal for deal, _ in first_named[:3]})
         notice = browser.get(location).text
         assert f"3 commitments confirmed on {deals} deal" in notice
+        assert "1 still waits: naming no one on the committee" in notice
         assert "1 no longer waited" in notice
-        assert all(_status(engine, *pick) in ("obtained", "kept") for pick in expected[:3])
+        for pick in first_named[:3]:
+            assert _status(engine, *pick) in ("obtained", "kept")
+            assert _person(engine, *pick) == likely_member(*who[pick])  # the member's name
         assert _status(engine, *teammate) == "rejected"
+        assert _status(engine, *unnamed[0]) == "inferred"
 
-        rejected = browser.post("/confirm", data=_ticked(csrf, "reject", expected[4:6]))
+        rejected = browser.post("/confirm", data=_ticked(csrf, "reject", unnamed[:2]))
         assert rejected.status_code == 303
-        assert [_status(engine, *pick) for pick in expected[4:6]] == ["rejected", "rejected"]
-        assert _listed(browser.get("/confirm").text) == expected[6:]
+        assert {_status(engine, *pick) for pick in unnamed[:2]} == {"rejected"}
+        left = [p for p in expected if p not in {*first_named[:4], *unnamed[:2]}]
+        assert _listed(browser.get("/confirm").text) == left
 
         # The queue filtered by owner is where the form returns.
         owner_back = browser.post(
             "/confirm", data=_ticked(csrf, "reject", [], "/confirm?owner=Ann+Lee&page=1")
         )
         assert owner_back.status_code == 422 and "Owner: Ann Lee" in owner_back.text
+
+
+def test_a_row_naming_no_member_offers_the_committee_and_confirms_as_who_is_chosen(
+    engine: Engine,
+) -> None:
+    salesforce(engine)
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    who = _who(engine)
+    (deal, number), (noted, committee) = next(
+        (p, w) for p, w in sorted(who.items()) if w[1] and not likely_member(*w)
+    )
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        queue = browser.get("/confirm").text
+        row = queue[queue.index(f'data-deal="{deal}" data-number="{number}"') :]
+        row = row[: row.index("</tr>")]
+        assert "choose who committed, or the gate will not take it" in row
+        offered = re.findall(r'<option value="([^"]*)"', row[row.index('name="person"') :])
+        assert offered == ["", *committee]  # "who committed?" first, none chosen
+
+        off = browser.post(
+            f"/deals/{deal}/commitments/{number}/confirm",
+            data={"csrf": csrf, "back": "/confirm", "person": "Somebody Else"},
+        )
+        assert off.status_code == 422 and "<code>not_a_stakeholder</code>" in off.text
+        assert _status(engine, deal, number) == "inferred"
+
+        named = browser.post(
+            f"/deals/{deal}/commitments/{number}/confirm",
+            data={"csrf": csrf, "back": "/confirm", "person": committee[0].upper()},
+        )
+        assert named.status_code == 303
+        assert _status(engine, deal, number) in ("obtained", "kept")
+        assert _person(engine, deal, number) == committee[0]  # as the committee spells it
+        page = browser.get(f"/deals/{deal}").text
+        shown = rf'#{number} [^<]*<span class="muted">\([^,)]*, {re.escape(committee[0])}\)'
+        assert re.search(shown, page) is not None  # the ladder names who made it
+    assert noted != committee[0]
 
 
 BAD_TICKS = {
@@ -193,3 +262,26 @@ def test_ticks_on_deals_a_rep_cannot_see_or_a_stale_form_change_nothing(engine: 
         stale = rep.post("/confirm", data=_ticked("not-the-token", "confirm", expected[:2]))
         assert stale.status_code == 403 and stale.json()["errors"][0]["code"] == "csrf_failed"
     assert _waiting(engine) == expected
+
+
+def test_the_deal_page_asks_who_committed_with_the_member_a_first_name_means_chosen(
+    engine: Engine,
+) -> None:
+    salesforce(engine)
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    who = _who(engine)
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        log_in(browser, "carol", "carol-secret")
+        for (deal, number), (noted, committee) in sorted(who.items()):
+            page = browser.get(f"/deals/{deal}").text
+            asks = re.search(
+                rf'<select id="who-{number}" name="person"[^>]*>(.*?)</select>', page, re.S
+            )
+            if not committee:
+                assert asks is None and "add who committed to the committee" in page
+                continue
+            assert asks is not None
+            chosen = re.findall(r'<option value="([^"]*)" selected>', asks[1])
+            assert chosen == (
+                [likely_member(noted, committee)] if likely_member(noted, committee) else []
+            )

@@ -13,7 +13,7 @@ from dealgate.domain.deal import Deal
 from dealgate.domain.errors import DealgateError
 from dealgate.domain.interaction import InteractionKind, Outcome
 from dealgate.domain.ladder import Rung
-from dealgate.domain.stakeholder import Role
+from dealgate.domain.stakeholder import Role, likely_member
 from tests.builders import PROCESS, a_deal, at, buyer_commits
 
 LIFECYCLE = [
@@ -425,6 +425,27 @@ SETTLING = {
         [1],
         ["kept"],
     ),
+    "confirming_at_once_leaves_waiting_a_buyer_commitment_naming_no_stakeholder": (
+        [_inferred, lambda d: _unnamed_redlines(d)],
+        [1, 2],
+        True,
+        [1],
+        ["obtained", "inferred"],
+    ),
+    "confirming_at_once_names_the_one_member_a_first_name_means": (
+        [lambda d: buyer_commits(d, "data_shared", person="raj", status=Status.INFERRED)],
+        [1],
+        True,
+        [1],
+        ["obtained"],
+    ),
+    "rejecting_at_once_takes_one_naming_no_stakeholder_too": (
+        [_inferred, lambda d: _unnamed_redlines(d)],
+        [1, 2],
+        False,
+        [1, 2],
+        ["rejected", "rejected"],
+    ),
     "a_confirmed_seller_promise_is_obtained_not_kept": (
         [_seller_inferred],
         [1],
@@ -459,3 +480,91 @@ def test_a_closed_deals_inferred_commitments_cannot_be_settled() -> None:
         deal.settle_inferred([1], confirm=True, now=at(5), actor="maria")
     assert refused.value.details[0].code == "deal_closed"
     assert deal.commitments[0].status is Status.INFERRED
+
+
+def _unnamed_redlines(deal: Deal) -> None:
+    buyer_commits(deal, "legal_review_started", person=None, status=Status.INFERRED)
+
+
+# Who the note named; who the confirmer names; the person the commitment then carries, or the
+# refusal's code.
+NAMING = {
+    "a_note_naming_no_one_is_confirmed_as_from_a_stakeholder": (None, "Raj Patel", "Raj Patel"),
+    "the_committees_spelling_is_kept": (None, "  raj PATEL ", "Raj Patel"),
+    "naming_no_one_keeps_what_the_note_said": ("Legal", "", "Legal"),
+    "a_name_off_the_committee_is_refused": (None, "Priya Shah", "not_a_stakeholder"),
+}
+
+
+@pytest.mark.parametrize(("noted", "named", "expected"), NAMING.values(), ids=NAMING)
+def test_confirming_names_who_on_the_buyers_side_committed(
+    noted: str | None, named: str, expected: str
+) -> None:
+    deal = a_deal("resolve")
+    buyer_commits(deal, "legal_review_started", person=noted, status=Status.INFERRED)
+    if expected == "not_a_stakeholder":
+        with pytest.raises(DealgateError) as refused:
+            deal.confirm_commitment(1, now=at(2), actor="maria", person=named)
+        assert refused.value.codes == [expected]
+        assert deal.commitments[0].status is Status.INFERRED
+        assert deal.commitments[0].person is None
+        return
+    c = deal.confirm_commitment(1, now=at(2), actor="maria", person=named)
+    assert (c.person, c.status) == (expected, Status.OBTAINED)
+    said = deal.new_events[-1].payload
+    assert said.get("person") == (expected if named.strip() else None)
+
+
+def test_a_commitment_confirmed_from_a_named_stakeholder_opens_the_gate() -> None:
+    deal = a_deal("resolve")
+    _unnamed_redlines(deal)
+    deal.confirm_commitment(1, now=at(2), actor="maria")
+    assert "no_buyer_person" in [v.code for v in deal.gate(PROCESS).violations]
+    other = a_deal("resolve")
+    _unnamed_redlines(other)
+    other.confirm_commitment(1, now=at(2), actor="maria", person="Raj Patel")
+    assert other.gate(PROCESS).allowed
+
+
+def test_our_own_promise_names_no_buyer_when_confirmed() -> None:
+    deal = a_deal()
+    _seller_inferred(deal)
+    with pytest.raises(DealgateError) as refused:
+        deal.confirm_commitment(1, now=at(2), actor="maria", person="Raj Patel")
+    assert refused.value.codes == ["not_a_buyer_commitment"]
+    assert deal.commitments[0].person is None
+
+
+def test_a_first_name_confirmed_at_once_becomes_the_members_full_name() -> None:
+    deal = a_deal()
+    buyer_commits(deal, "data_shared", person="raj", status=Status.INFERRED)
+    deal.settle_inferred([1], confirm=True, now=at(2), actor="maria")
+    assert deal.commitments[0].person == "Raj Patel"
+    assert deal.new_events[-1].payload["person"] == "Raj Patel"
+
+
+# A note's name; the committee; the member it likely means ("" for none).
+LIKELY = {
+    "a_first_name_means_the_only_member_so_called": (
+        "Raj",
+        ["Raj Patel", "Lena Ross"],
+        "Raj Patel",
+    ),
+    "in_any_case": ("raj", ["Raj Patel"], "Raj Patel"),
+    "a_full_name_means_that_member_as_the_committee_spells_it": (
+        " raj patel",
+        ["Raj Patel"],
+        "Raj Patel",
+    ),
+    "two_members_of_that_first_name_mean_neither": ("Raj", ["Raj Patel", "Raj Kumar"], ""),
+    "a_full_name_off_the_committee_means_no_one": ("Raj Singh", ["Raj Patel"], ""),
+    "a_department_means_no_one": ("Legal", ["Priya Shah"], ""),
+    "no_name_means_no_one": (None, ["Priya Shah"], ""),
+}
+
+
+@pytest.mark.parametrize(("name", "committee", "likely"), LIKELY.values(), ids=LIKELY)
+def test_the_member_a_notes_name_likely_means(
+    name: str | None, committee: list[str], likely: str
+) -> None:
+    assert likely_member(name, committee) == likely

@@ -255,7 +255,14 @@ def update_commitment(
 ) -> Any:
     ctx = change_context(engine, now, caller.guard)
     c = svc.update_commitment_status(
-        engine, deal_id, number, body.status, now=now, actor=caller.user.name, ctx=ctx
+        engine,
+        deal_id,
+        number,
+        body.status,
+        now=now,
+        actor=caller.user.name,
+        ctx=ctx,
+        person=body.person,
     )
     return _json(views.commitment_view(c))
 

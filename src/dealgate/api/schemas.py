@@ -88,6 +88,8 @@ class CommitmentCreate(Strict):
 
 class CommitmentUpdate(Strict):
     status: Status
+    # Who on the buyer's side made it (a stakeholder): only as an inferred one is confirmed.
+    person: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 # Dates that notes are read against: far enough from the calendar's ends for "next week".

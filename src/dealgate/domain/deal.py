@@ -14,7 +14,7 @@ from dealgate.domain.events import Event, StageMove
 from dealgate.domain.gate import GateVerdict, check_gate
 from dealgate.domain.interaction import Interaction, InteractionKind, Outcome, outcome_of
 from dealgate.domain.process import CLOSED_STAGES, LOST, WON, Process
-from dealgate.domain.stakeholder import Role, Stakeholder
+from dealgate.domain.stakeholder import Role, Stakeholder, likely_member, on_committee
 
 MAX_TEXT = 2000
 
@@ -300,20 +300,16 @@ class Deal:
     def set_commitment_status(
         self, number: int, status: Status, *, now: datetime, actor: str
     ) -> Commitment:
-        self._must_be_open()
-        commitment = self.commitment(number)
-        before = commitment.status
-        commitment.move_to(status, now)
-        self._record(
-            "commitment.status_changed",
-            now,
-            actor,
-            {"number": number, "from": before.value, "to": status.value},
-        )
-        return commitment
+        return self._change_status(number, status, now, actor)
 
-    def confirm_commitment(self, number: int, *, now: datetime, actor: str) -> Commitment:
-        """A person confirms an inferred commitment: it becomes evidence (kept if it was done)."""
+    def confirm_commitment(
+        self, number: int, *, now: datetime, actor: str, person: str | None = None
+    ) -> Commitment:
+        """A person confirms an inferred commitment: it becomes evidence (kept if it was done).
+        `person`: who on the buyer's side made it, one of the committee, for a note that named
+        no one the gate knows ("Legal will send redlines"): a buyer commitment opens the gate
+        only from a named stakeholder, and what the note said cannot be changed later."""
+        self._must_be_open()
         commitment = self.commitment(number)
         if commitment.status is not Status.INFERRED:
             raise invalid(
@@ -322,24 +318,80 @@ class Deal:
                 "use `dealgate commit set` to change its status.",
                 "status",
             )
+        named: dict[str, str] = {}
+        if person is not None and person.strip():
+            commitment.person = named["person"] = self._committed_by(commitment, person)
         done = commitment.kept_on is not None and commitment.is_buyer
-        return self.set_commitment_status(
-            number, Status.KEPT if done else Status.OBTAINED, now=now, actor=actor
+        return self._change_status(
+            number, Status.KEPT if done else Status.OBTAINED, now, actor, **named
         )
+
+    def unnamed_to_confirm(self) -> dict[int, str]:
+        """The inferred buyer commitments whose note names no one on the committee, each with
+        the member it likely means, or "": confirmed as they are, they cannot open the gate."""
+        committee = [s.name for s in self.stakeholders]
+        return {
+            c.number: likely_member(c.person, committee)
+            for c in self.commitments
+            if c.is_buyer and c.status is Status.INFERRED and not on_committee(c.person, committee)
+        }
+
+    def _committed_by(self, commitment: Commitment, person: str) -> str:
+        """The stakeholder `person` names, as the committee writes them."""
+        if not commitment.is_buyer:
+            raise invalid(
+                "not_a_buyer_commitment",
+                f"Commitment {commitment.number} is our own promise; only a buyer commitment "
+                "names who on the buyer's side made it.",
+                "person",
+            )
+        found = next((s for s in self.stakeholders if s.is_named(person)), None)
+        if found is None:
+            raise invalid(
+                "not_a_stakeholder",
+                f"'{person.strip()[:100]}' is not on this deal's buying committee; add them "
+                "as a stakeholder first, then confirm the commitment naming them.",
+                "person",
+            )
+        return found.name
+
+    def _change_status(
+        self, number: int, status: Status, now: datetime, actor: str, **more: str
+    ) -> Commitment:
+        self._must_be_open()
+        commitment = self.commitment(number)
+        before = commitment.status
+        commitment.move_to(status, now)
+        self._record(
+            "commitment.status_changed",
+            now,
+            actor,
+            {"number": number, "from": before.value, "to": status.value, **more},
+        )
+        return commitment
 
     def settle_inferred(
         self, numbers: Iterable[int], *, confirm: bool, now: datetime, actor: str
     ) -> list[Commitment]:
         """Confirm (or reject) at once those of `numbers` still waiting for a person. The
         others are left as they are: a teammate working the same queue may have settled them
-        since the list was read, and settling them again would undo their choice."""
+        since the list was read, and settling them again would undo their choice.
+        A buyer commitment whose note names a first name is confirmed as made by the one
+        member of the committee it means ("Raj" by Raj Patel); one naming no member is left
+        waiting: so confirmed it could never open the gate, and who made it is named only as
+        it is confirmed, one by one."""
         self._must_be_open()
         waiting = {c.number for c in self.commitments if c.status is Status.INFERRED}
         chosen = sorted(waiting.intersection(numbers))
-        if confirm:
-            return [self.confirm_commitment(n, now=now, actor=actor) for n in chosen]
+        if not confirm:
+            return [
+                self.set_commitment_status(n, Status.REJECTED, now=now, actor=actor) for n in chosen
+            ]
+        unnamed = self.unnamed_to_confirm()
         return [
-            self.set_commitment_status(n, Status.REJECTED, now=now, actor=actor) for n in chosen
+            self.confirm_commitment(n, now=now, actor=actor, person=unnamed.get(n) or None)
+            for n in chosen
+            if unnamed.get(n, True)  # not unnamed, or a member it likely means
         ]
 
     def add_interaction(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -40,3 +41,21 @@ class Stakeholder:
 
     def is_named(self, name: str | None) -> bool:
         return name is not None and name.strip().casefold() == self.name.strip().casefold()
+
+
+def on_committee(name: str | None, committee: Iterable[str]) -> bool:
+    """Whether `name` is one of the committee's names, as the gate reads a person."""
+    wanted = (name or "").strip().casefold()
+    return bool(wanted) and any(wanted == member.strip().casefold() for member in committee)
+
+
+def likely_member(name: str | None, committee: Iterable[str]) -> str:
+    """The member a note's name means, as the committee spells it: the one so called, or the
+    one member of that first name ("Raj" for Raj Patel, the only Raj); "" for none."""
+    wanted = (name or "").strip().casefold()
+    members = list(committee)
+    exact = [m for m in members if m.strip().casefold() == wanted]
+    if exact or not wanted or " " in wanted:
+        return exact[0] if exact else ""
+    found = [m for m in members if m.split() and m.split()[0].casefold() == wanted]
+    return found[0] if len(found) == 1 else ""

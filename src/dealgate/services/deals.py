@@ -13,13 +13,13 @@ from sqlalchemy import Engine
 from dealgate import clock
 from dealgate.domain.commitment import Commitment, Party, Status
 from dealgate.domain.deal import Deal, Note
-from dealgate.domain.errors import DealgateError, conflict
+from dealgate.domain.errors import DealgateError, conflict, invalid
 from dealgate.domain.events import Event, StageMove
 from dealgate.domain.gate import GateVerdict
 from dealgate.domain.interaction import Interaction, InteractionKind, Outcome
 from dealgate.domain.process import Process
 from dealgate.domain.review import review_deal
-from dealgate.domain.stakeholder import Role, Stakeholder
+from dealgate.domain.stakeholder import Role, Stakeholder, likely_member
 from dealgate.extract import extract
 from dealgate.services.outbox import OutboxEvent, queue_deliveries
 from dealgate.store.async_documents import AsyncDocuments
@@ -394,12 +394,7 @@ def _stakeholder_named(deal: Deal, person: str | None) -> str | None:
     """Match "Raj" in a note to the stakeholder "Raj Patel"."""
     if person is None:
         return None
-    wanted = person.casefold()
-    for s in deal.stakeholders:
-        name = s.name.casefold()
-        if name == wanted or name.split()[0] == wanted:
-            return s.name
-    return person
+    return likely_member(person, [s.name for s in deal.stakeholders]) or person
 
 
 def update_commitment_status(
@@ -411,13 +406,22 @@ def update_commitment_status(
     now: datetime,
     actor: str,
     ctx: ChangeContext | None = None,
+    person: str | None = None,
 ) -> Commitment:
-    """A status change from the API: obtaining or keeping an inferred commitment confirms it."""
+    """A status change from the API: obtaining or keeping an inferred commitment confirms it,
+    naming `person` (a stakeholder) as who made it when given."""
 
     def change(deal: Deal, _p: Process) -> Commitment:
         held = status is Status.OBTAINED or status is Status.KEPT
         if held and deal.commitment(number).status is Status.INFERRED:
-            return deal.confirm_commitment(number, now=now, actor=actor)
+            return deal.confirm_commitment(number, now=now, actor=actor, person=person)
+        if person is not None:
+            raise invalid(
+                "person_not_changed",
+                f"Commitment {number} names who made it only as it is confirmed (an inferred "
+                "one set to obtained or kept); send the status alone.",
+                "person",
+            )
         return deal.set_commitment_status(number, status, now=now, actor=actor)
 
     return _change(engine, deal_id, change, ctx=ctx)
@@ -431,11 +435,14 @@ def confirm_commitment(
     now: datetime,
     actor: str,
     ctx: ChangeContext | None = None,
+    person: str | None = None,
 ) -> Commitment:
+    """`person`: who on the buyer's side made it, a stakeholder, when the text named no one
+    the committee holds."""
     return _change(
         engine,
         deal_id,
-        lambda deal, _p: deal.confirm_commitment(number, now=now, actor=actor),
+        lambda deal, _p: deal.confirm_commitment(number, now=now, actor=actor, person=person),
         ctx=ctx,
     )
 
@@ -460,12 +467,13 @@ def reject_commitment(
 @dataclass(frozen=True)
 class Settled:
     """What settling picked commitments did: how many were confirmed (or rejected), on how
-    many deals, and how many were passed over (settled meanwhile, or their deal closed or
-    out of the caller's sight)."""
+    many deals; how many were passed over (settled meanwhile, or their deal closed or out of
+    the caller's sight); and how many wait still for who made them to be named."""
 
     commitments: int
     deals: int
     passed_over: int
+    unnamed: int = 0
 
 
 # Codes that pass a deal's picks over instead of stopping the rest: each deal is settled in
@@ -484,16 +492,17 @@ def settle_inferred(
 ) -> Settled:
     """Confirm (or reject) the picked commitments, deal by deal (`picks`: deal id -> numbers);
     `context` makes each deal's change context (its guard and webhook outbox)."""
-    settled = deals = passed_over = 0
+    settled = deals = passed_over = unnamed = 0
     for deal_id, numbers in sorted(picks.items()):
         done = _settle_one(engine, deal_id, numbers, confirm, now, actor, context)
         if done is None:
             passed_over += len(numbers)
             continue
-        settled += len(done)
-        deals += bool(done)
-        passed_over += len(numbers) - len(done)
-    return Settled(settled, deals, passed_over)
+        settled += len(done[0])
+        deals += bool(done[0])
+        unnamed += done[1]
+        passed_over += len(numbers) - len(done[0]) - done[1]
+    return Settled(settled, deals, passed_over, unnamed)
 
 
 def _settle_one(
@@ -504,18 +513,19 @@ def _settle_one(
     now: datetime,
     actor: str,
     context: Callable[[], ChangeContext],
-) -> list[Commitment] | None:
-    """The commitments settled on one deal; None when the whole deal is passed over."""
+) -> tuple[list[Commitment], int] | None:
+    """The commitments settled on one deal and how many were left for a name; None when the
+    whole deal is passed over."""
+
+    def settle(deal: Deal, _p: Process) -> tuple[list[Commitment], int]:
+        done = deal.settle_inferred(numbers, confirm=confirm, now=now, actor=actor)
+        # Left waiting for a name: picked, still inferred and no member it likely means.
+        unnamed = {n for n, likely in deal.unnamed_to_confirm().items() if not likely}
+        return done, len(numbers & unnamed) if confirm else 0
+
     for attempt in range(3):
         try:
-            return _change(
-                engine,
-                deal_id,
-                lambda deal, _p: deal.settle_inferred(
-                    numbers, confirm=confirm, now=now, actor=actor
-                ),
-                ctx=context(),
-            )
+            return _change(engine, deal_id, settle, ctx=context())
         except DealgateError as e:
             if set(e.codes) & _PASSED_OVER:
                 return None

@@ -3,7 +3,7 @@ interaction's notes, on open deals, the largest deal first."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -28,6 +28,7 @@ class Waiting:
     action: str
     due: date | None
     source: str | None
+    committee: tuple[str, ...] = ()  # the deal's stakeholders, to name who made it
 
 
 def waiting(
@@ -63,5 +64,19 @@ def waiting(
         .order_by(d.c.amount.desc().nulls_last(), d.c.id, c.c.number)
         .limit(limit)
         .offset(offset)
-    )
-    return int(total), [Waiting(*row) for row in rows]
+    ).all()
+    committees = _committees(conn, sorted({row.id for row in rows}))
+    return int(total), [
+        replace(Waiting(*row), committee=committees.get(row.id, ())) for row in rows
+    ]
+
+
+def _committees(conn: Connection, deal_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """The stakeholders of one page's deals, in the order they were added."""
+    s = t.stakeholders
+    found: dict[int, list[str]] = {}
+    if deal_ids:
+        query = select(s.c.deal_id, s.c.name).where(s.c.deal_id.in_(deal_ids))
+        for deal_id, name in conn.execute(query.order_by(s.c.deal_id, s.c.number)):
+            found.setdefault(deal_id, []).append(name)
+    return {deal_id: tuple(names) for deal_id, names in found.items()}

@@ -13,10 +13,11 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
 
 from dealgate.domain.errors import DealgateError, invalid
+from dealgate.domain.stakeholder import likely_member, on_committee
 from dealgate.services import deals as svc
 from dealgate.services import views
 from dealgate.services.webhooks import change_context
-from dealgate.store.confirm_queue import waiting
+from dealgate.store.confirm_queue import Waiting, waiting
 from dealgate.store.unit_of_work import UnitOfWork
 from dealgate.web.routes import (
     Csrf,
@@ -44,7 +45,7 @@ def confirm_queue(
     p: PageDep,
     owner: Annotated[str | None, Query(max_length=100)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    notice: Annotated[str | None, Query(max_length=300)] = None,
+    notice: Annotated[str | None, Query(max_length=600)] = None,
 ) -> HTMLResponse:
     return _queue(request, engine, p, owner or None, page, notice)
 
@@ -116,10 +117,15 @@ def settled_notice(done: svc.Settled, confirm: bool) -> str:
         f"{done.commitments} commitment{'' if done.commitments == 1 else 's'} {verb} "
         f"on {done.deals} deal{'' if done.deals == 1 else 's'}."
     )
+    if done.unnamed:
+        said += (
+            f" {done.unnamed} still wait{'s' if done.unnamed == 1 else ''}: naming no one on "
+            "the committee, the gate could not take it; choose who committed on its row."
+        )
     if done.passed_over:
         said += (
-            f" {done.passed_over} no longer waited (settled by someone else meanwhile, or "
-            "their deal closed) and were left as they were."
+            f" {done.passed_over} no longer waited (settled meanwhile, or the deal closed) "
+            "and were left as they were."
         )
     return said
 
@@ -134,6 +140,14 @@ def _where(back: str) -> tuple[str | None, int]:
 
 def _here(owner: str | None, page: int) -> str:
     return "/confirm?" + urlencode({**({"owner": owner} if owner else {}), "page": page})
+
+
+def _to_name(row: Waiting) -> str | None:
+    """For a buyer commitment naming no one on its deal's committee, the member it likely
+    means ("" for none); None when there is no one to name."""
+    if row.party != "buyer" or on_committee(row.person, row.committee):
+        return None
+    return likely_member(row.person, row.committee)
 
 
 def _queue(
@@ -162,7 +176,7 @@ def _queue(
         {
             "user": p.user,
             "csrf": p.csrf,
-            "rows": [(r, views.money_display(r.amount)) for r in rows],
+            "rows": [(r, views.money_display(r.amount), _to_name(r)) for r in rows],
             "total": total,
             "first": (page - 1) * PER_PAGE + 1,
             "page": page,

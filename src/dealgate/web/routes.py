@@ -499,6 +499,7 @@ def _deal_page(
             "flags": review.flags,
             "rungs": rungs,
             "overdue": overdue,
+            "unnamed": deal.unnamed_to_confirm(),
             "seller": [c for c in deal.commitments if c.party is Party.SELLER],
             "unranked": [
                 c for c in deal.commitments if c.is_buyer and process.rung_of(c.kind) is None
@@ -642,24 +643,27 @@ def confirm_or_reject(
     now: NowDep,
     csrf: Csrf,
     back: Annotated[str, Form(max_length=300)] = "",
+    person: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """`back`: the page of commitments to confirm to return to (the deal page otherwise)."""
+    """`back`: the page of commitments to confirm to return to (the deal page otherwise);
+    `person`: who on the buyer's side made it, chosen from the committee as it is confirmed."""
     p.check(csrf)
     if verb not in ("confirm", "reject"):
         raise invalid("not_found", f"No action '{verb}': use confirm or reject.", "verb", 404)
-    change = svc.confirm_commitment if verb == "confirm" else svc.reject_commitment
+
+    def change(ctx: svc.ChangeContext) -> Any:
+        if verb == "reject":
+            return svc.reject_commitment(engine, deal_id, number, now=now, actor=actor, ctx=ctx)
+        return svc.confirm_commitment(
+            engine, deal_id, number, now=now, actor=actor, ctx=ctx, person=person or None
+        )
+
+    actor = p.user.name
     done = f"Commitment {number} {'confirmed' if verb == 'confirm' else 'rejected'}."
+    if verb == "confirm" and person:
+        done = f"Commitment {number} confirmed, made by {person}."
     queue = back if back.startswith("/confirm") and "//" not in back else None
-    return _after(
-        request,
-        engine,
-        p,
-        now,
-        deal_id,
-        lambda ctx: change(engine, deal_id, number, now=now, actor=p.user.name, ctx=ctx),
-        done,
-        to=queue,
-    )
+    return _after(request, engine, p, now, deal_id, change, done, to=queue)
 
 
 @router.post("/deals/{deal_id}/interactions")
