@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from dealgate.domain.access import UserRole
 from dealgate.domain.stakeholder import likely_member
@@ -285,3 +286,34 @@ def test_the_deal_page_asks_who_committed_with_the_member_a_first_name_means_cho
             assert chosen == (
                 [likely_member(noted, committee)] if likely_member(noted, committee) else []
             )
+
+
+def test_coaching_after_an_import_sends_to_the_notes_waiting_instead_of_blaming_the_reps(
+    engine: Engine,
+) -> None:
+    salesforce(engine)
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    c, d = t.commitments, t.deals
+    with engine.connect() as conn:
+        waiting: dict[str, int] = {
+            owner: n
+            for owner, n in conn.execute(
+                select(d.c.owner, func.count())
+                .select_from(c.join(d, d.c.id == c.c.deal_id))
+                .where(c.c.status == "inferred")
+                .group_by(d.c.owner)
+            )
+        }
+    assert waiting
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        log_in(browser, "carol", "carol-secret")
+        team = browser.get("/coach").text
+        for owner, n in waiting.items():
+            row = team[team.index(f'data-rep="{owner}"') :]
+            row = row[: row.index("</tr>")]
+            assert "unconfirmed" in row and "Asks too rarely" not in row
+            assert f"{n} commitments read from their notes wait" in row
+            assert f'href="/confirm?owner={quote(owner)}"' in row
+        one = next(iter(waiting))
+        page = browser.get(f"/coach/{quote(one)}").text
+        assert "Verdict: unconfirmed" in page and f'href="/confirm?owner={quote(one)}"' in page

@@ -99,6 +99,7 @@ class RepMetrics:
     commitments: int
     continuations: int
     rungs_asked: dict[str, int] = field(default_factory=dict)
+    waiting: int = 0  # read from notes (inferred), not counted above until a person confirms
 
     @property
     def ask_rate(self) -> float:
@@ -130,7 +131,7 @@ NOT_ASKED = frozenset({Status.INFERRED, Status.REJECTED})
 def rep_metrics(
     rep: str, deals: list[Deal], process: Process, since: datetime | None
 ) -> RepMetrics:
-    interactions = asks = obtained = seller = commitments = continuations = 0
+    interactions = asks = obtained = seller = commitments = continuations = waiting = 0
     rungs: Counter[str] = Counter()
     for deal in deals:
         for i in deal.interactions:
@@ -138,7 +139,10 @@ def rep_metrics(
                 interactions += 1
                 continuations += deal.outcome(i).value == "continuation"
         for c in deal.commitments:
-            if (since is not None and c.created_at < since) or c.status in NOT_ASKED:
+            if since is not None and c.created_at < since:
+                continue
+            waiting += c.status is Status.INFERRED
+            if c.status in NOT_ASKED:
                 continue
             commitments += 1
             if c.party is Party.SELLER:
@@ -151,7 +155,7 @@ def rep_metrics(
                 rungs[rung.value] += 1
     ordered = dict(sorted(rungs.items(), key=lambda kv: Rung(kv[0]).level))
     return RepMetrics(
-        rep, interactions, asks, obtained, seller, commitments, continuations, ordered
+        rep, interactions, asks, obtained, seller, commitments, continuations, ordered, waiting
     )
 
 
@@ -159,7 +163,7 @@ def rep_metrics(
 class RepCoaching:
     metrics: RepMetrics
     team_median: dict[str, float]
-    verdict: str  # process | commitment_gaining | neither
+    verdict: str  # process | unconfirmed | commitment_gaining | neither
     reasons: list[str]
 
 
@@ -185,6 +189,19 @@ def coach_rep(rep: RepMetrics, team: list[RepMetrics], findings: list[Finding]) 
     if has_errors(findings):
         errors = [f.message for f in findings if f.severity.value == "error"]
         return RepCoaching(rep, median, "process", errors)
+    if rep.waiting > rep.commitments:
+        # An imported pipeline's notes, not yet confirmed: judging its asks would blame the
+        # rep for what nobody has read yet.
+        return RepCoaching(
+            rep,
+            median,
+            "unconfirmed",
+            [
+                f"{rep.waiting} commitments read from their notes wait for a person to "
+                f"confirm them, against {rep.commitments} recorded or confirmed: confirm or "
+                "reject them first; until then their asks and yield cannot be judged."
+            ],
+        )
     if mine["ask_rate"] < 0.5 or mine["ask_rate"] < 0.75 * median["ask_rate"]:
         reasons.append(
             f"Asks too rarely: {mine['ask_rate']:.2f} buyer asks per interaction "

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, case, func, not_, select, true
 
-from dealgate.domain.coaching import NOT_ASKED, RepMetrics
+from dealgate.domain.coaching import RepMetrics
+from dealgate.domain.commitment import Status
 from dealgate.domain.ladder import Rung
 from dealgate.domain.process import Process
 from dealgate.store import tables as t
@@ -50,18 +51,31 @@ def team_metrics(conn: Connection, process: Process, since: datetime | None) -> 
         )
     }
     counted: dict[str, list[tuple[str, str | None, int, int]]] = defaultdict(list)
-    for owner, party, kind, n, obtained in conn.execute(
-        select(d.c.owner, c.c.party, c.c.kind, func.count(), func.count(c.c.obtained_at))
+    waiting: Counter[str] = Counter()
+    # Inferred ones in the same pass, apart: they wait for a person, nobody asked them.
+    inferred = c.c.status == Status.INFERRED.value
+    for owner, party, kind, is_inferred, n, obtained in conn.execute(
+        select(
+            d.c.owner,
+            c.c.party,
+            c.c.kind,
+            inferred,
+            func.count(),
+            func.count(c.c.obtained_at),
+        )
         .select_from(c.join(d, d.c.id == c.c.deal_id))
         .where(
-            c.c.status.not_in(sorted(s.value for s in NOT_ASKED)),
+            c.c.status != Status.REJECTED.value,
             c.c.created_at >= since if since is not None else true(),
         )
-        .group_by(d.c.owner, c.c.party, c.c.kind)
+        .group_by(d.c.owner, c.c.party, c.c.kind, inferred)
     ):
-        counted[owner].append((party, kind, int(n), int(obtained)))
+        if is_inferred:
+            waiting[owner] += int(n)
+        else:
+            counted[owner].append((party, kind, int(n), int(obtained)))
     return [
-        _metrics(owner, interactions.get(owner, (0, 0)), counted[owner], process)
+        _metrics(owner, interactions.get(owner, (0, 0)), counted[owner], process, waiting[owner])
         for owner in owners
     ]
 
@@ -71,6 +85,7 @@ def _metrics(
     interactions: tuple[int, int],
     counted: list[tuple[str, str | None, int, int]],
     process: Process,
+    waiting: int,
 ) -> RepMetrics:
     asks = obtained = seller = 0
     rungs: Counter[str] = Counter()
@@ -85,5 +100,13 @@ def _metrics(
             rungs[rung.value] += n
     ordered = dict(sorted(rungs.items(), key=lambda kv: Rung(kv[0]).level))
     return RepMetrics(
-        owner, interactions[0], asks, obtained, seller, asks + seller, interactions[1], ordered
+        owner,
+        interactions[0],
+        asks,
+        obtained,
+        seller,
+        asks + seller,
+        interactions[1],
+        ordered,
+        waiting,
     )
