@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import httpx
+from markupsafe import escape
 from sqlalchemy import Engine
 
 from dealgate.api.app import create_app
@@ -55,3 +56,29 @@ def test_a_manager_sees_every_rep_against_the_team_with_shortfalls_first(engine:
         assert followed.status_code == 200 and "Coaching: dana" in followed.text
         assert "The dates your buyers committed to" in followed.text
         assert 'href="/account#calendar-h"' in followed.text
+
+
+def test_a_reps_page_says_what_to_ask_each_buyer_for_next_on_their_largest_deals(
+    engine: Engine,
+) -> None:
+    fill_demo(engine, NOW, deals=40)
+    demo_users(engine, NOW)
+    advice = {deal.id: (deal, said) for deal, said in coaching.next_asks(engine, "dana", 100)}
+    assert advice, "the demo gives dana open deals"
+    largest = sorted(advice.values(), key=lambda pair: (-(pair[0].amount or 0), pair[0].id))
+    app = create_app(engine, clock=lambda: NOW, webhooks=False)
+    with serve(app) as base, httpx.Client(base_url=base) as rep:
+        log_in(rep, "dana", DEMO_PASSWORD)
+        page = rep.get("/coach/dana").text
+        table = page[page.index('id="next-asks"') :]
+        table = table[: table.index("</table>")]
+        shown = [int(n) for n in re.findall(r'<tr data-deal="(\d+)">', table)]
+        assert shown == [deal.id for deal, _ in largest][:25]
+        for deal_id in shown:
+            row = table.split(f'<tr data-deal="{deal_id}">', 1)[1].split("</tr>", 1)[0]
+            deal, said = advice[deal_id]
+            assert deal.stage in row
+            if said.primary is not None:
+                assert str(escape(said.primary.sentence())) in row
+            assert ("may advance now" in row) is said.can_advance_now
+        assert all(deal.owner == "dana" and not deal.is_closed for deal, _ in largest)

@@ -56,3 +56,11 @@ def coach_team(
     findings = audit_process(process)
     coached = [coach_rep(m, team, findings) for m in team if owners is None or m.rep in owners]
     return sorted(coached, key=lambda c: (not c.reasons, c.metrics.ask_rate, c.metrics.rep))
+
+
+def next_asks(engine: Engine, rep: str, limit: int) -> list[tuple[Deal, DealCoaching]]:
+    """What to ask each buyer for next on `rep`'s largest open deals, the largest first."""
+    with UnitOfWork(engine, write=False, snapshot=True) as uow:
+        process = uow.processes.active()
+        deals = uow.deals.largest_open(rep, limit)
+    return [(deal, coach_deal(deal, process)) for deal in deals]

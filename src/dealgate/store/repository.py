@@ -18,6 +18,7 @@ from dealgate.domain.deal import Deal, Note
 from dealgate.domain.errors import conflict, not_found
 from dealgate.domain.events import STAGE_EVENTS, Event, StageMove
 from dealgate.domain.interaction import Interaction, InteractionKind
+from dealgate.domain.process import CLOSED_STAGES
 from dealgate.domain.review import signals_of
 from dealgate.domain.stakeholder import Role, Stakeholder
 from dealgate.store import deal_document as document
@@ -106,6 +107,17 @@ class DealRepository:
             query = query.where(t.deals.c.id.in_(list(ids)))
         if limit is not None:
             query = query.limit(limit)
+        return self._load(query)
+
+    def largest_open(self, owner: str, limit: int) -> list[Deal]:
+        """`owner`'s open deals, the largest amount first (those without one last)."""
+        d = t.deals
+        query = (
+            select(*t.deal_columns)
+            .where(d.c.owner == owner, d.c.stage.not_in(CLOSED_STAGES))
+            .order_by(d.c.amount.desc().nulls_last(), d.c.id)
+            .limit(limit)
+        )
         return self._load(query)
 
     def count(self) -> int:

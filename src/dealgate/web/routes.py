@@ -765,6 +765,10 @@ def coach_page(request: Request, rep: str, engine: EngineDep, p: PageDep) -> HTM
         )
     metrics = _percent_or_ratio(metric_values(coaching.metrics))
     median = _percent_or_ratio(coaching.team_median)
+    asks = [
+        (deal, views.money_display(deal.amount), advice)
+        for deal, advice in coaching_svc.next_asks(engine, rep, NEXT_ASKS)
+    ]
     return render(
         request,
         "coach.html",
@@ -775,8 +779,13 @@ def coach_page(request: Request, rep: str, engine: EngineDep, p: PageDep) -> HTM
             "metrics": metrics,
             "median": median,
             "reps": reps,
+            "asks": asks,
+            "most_asks": NEXT_ASKS,
         },
     )
+
+
+NEXT_ASKS = 25  # deals on a rep's coaching page: the largest, where an ask matters most
 
 
 @router.get("/process")
