@@ -678,6 +678,24 @@ def test_an_admin_changes_a_users_team_and_role_and_removes_one_from_the_cli(cli
     assert [u["name"] for u in cli.json("user", "list")] == ["ada"]
 
 
+def test_coaching_a_rep_right_after_an_import_asks_for_the_notes_to_be_confirmed_first(
+    cli: Cli,
+) -> None:
+    data = Path(__file__).parents[1] / "data"
+    cli.json(
+        "import",
+        "salesforce",
+        str(data / "salesforce"),
+        "--mapping",
+        str(data / "salesforce-mapping.toml"),
+    )
+    alice = cli.json("coach", "--rep", "Alice Morgan")
+    assert alice["verdict"] == "unconfirmed" and alice["waiting"] >= 1
+    assert f"{alice['waiting']} commitments read from their notes wait" in alice["reasons"][0]
+    said = cli("coach", "--rep", "Alice Morgan").stdout
+    assert "Verdict: unconfirmed" in said and "Asks too rarely" not in said
+
+
 def test_a_transfer_gives_an_owners_deals_to_a_user_each_recording_the_change(
     cli: Cli, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -329,6 +329,7 @@ class RepCoachOut(BaseModel):
     interactions: int
     asks: int
     obtained: int
+    waiting: int  # commitments read from notes, waiting for a person to confirm them
     metrics: dict[str, float]
     team_median: dict[str, float]
     rungs_asked: dict[str, int]

@@ -269,6 +269,7 @@ def rep_coaching_view(c: RepCoaching) -> dict[str, Any]:
         "interactions": m.interactions,
         "asks": m.asks,
         "obtained": m.obtained,
+        "waiting": m.waiting,
         "metrics": metric_values(m),
         "team_median": c.team_median,
         "rungs_asked": m.rungs_asked,
