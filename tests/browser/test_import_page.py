@@ -75,7 +75,7 @@ def test_a_manager_ticks_several_commitments_and_confirms_them_at_once(page: Any
     count = page.locator("#waiting-count")
     before = int(count.inner_text().split(" of ")[1].split()[0])
     # Rows whose note names someone the committee holds (or a member's first name).
-    ready = page.locator("#waiting tbody tr").filter(has_not_text="choose who committed")
+    ready = page.locator("#waiting tbody tr").filter(has_not_text="or the gate will not take it")
     for i in (0, 1):
         ready.nth(i).get_by_role("checkbox").check()
     page.get_by_role("button", name="Confirm ticked").click()

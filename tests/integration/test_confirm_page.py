@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from dealgate.domain.access import UserRole
+from dealgate.domain.interaction import InteractionKind
 from dealgate.domain.stakeholder import likely_member
+from dealgate.services import deals as svc
 from dealgate.services.users import add_user
 from dealgate.store import tables as t
 from tests.api_support import running_api
@@ -317,3 +319,33 @@ def test_coaching_after_an_import_sends_to_the_notes_waiting_instead_of_blaming_
         one = next(iter(waiting))
         page = browser.get(f"/coach/{quote(one)}").text
         assert "Verdict: unconfirmed" in page and f'href="/confirm?owner={quote(one)}"' in page
+
+
+def test_a_row_on_a_deal_without_a_committee_sends_to_the_deal_to_add_who_committed(
+    engine: Engine,
+) -> None:
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    deal = svc.open_deal(engine, now=T0, actor="carol", name="Fleet", account="Acme", owner="x")
+    assert deal.id is not None
+    logged = svc.add_interaction(
+        engine,
+        deal.id,
+        now=T0,
+        actor="carol",
+        kind=InteractionKind.CALL,
+        on=T0.date(),
+        summary="Raj will send the usage data by Friday.",
+    )
+    (raj,) = [c for c in logged.proposed if c.person == "Raj"]
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        queue = browser.get("/confirm").text
+        row = queue[queue.index(f'data-deal="{deal.id}" data-number="{raj.number}"') :]
+        row = row[: row.index("</tr>")]
+        assert 'name="person"' not in row  # nobody to choose from
+        assert f'href="/deals/{deal.id}#committee-h"' in row
+        assert "add who committed to the deal's committee" in row
+        sent = browser.post("/confirm", data=_ticked(csrf, "confirm", [(deal.id, raj.number)]))
+        said = browser.get(sent.headers["location"]).text
+        assert "0 commitments confirmed on 0 deals. 1 still waits" in said
+    assert _status(engine, deal.id, raj.number) == "inferred"

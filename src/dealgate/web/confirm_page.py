@@ -120,7 +120,7 @@ def settled_notice(done: svc.Settled, confirm: bool) -> str:
     if done.unnamed:
         said += (
             f" {done.unnamed} still wait{'s' if done.unnamed == 1 else ''}: naming no one on "
-            "the committee, the gate could not take it; choose who committed on its row."
+            "the committee, the gate could not take it; name who committed on its row."
         )
     if done.passed_over:
         said += (
