@@ -407,3 +407,21 @@ def test_a_full_column_shows_its_first_cards_counts_every_deal_and_shows_a_refus
         assert "and 3 more" in _column(flagged, "discover")
         assert _cards(_column(flagged, "prospect")) == []
         assert "(0)" in _column(flagged, "prospect")
+
+
+def test_the_boards_owner_filter_offers_a_rep_no_one_whose_deals_they_cannot_see(
+    engine: Engine,
+) -> None:
+    add_user(engine, "mia", UserRole.MANAGER, T0, "east", "mia-secret-1")
+    add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
+    add_user(engine, "dave", UserRole.REP, T0, "east", "dave-secret1")
+    with running_api(engine) as api:
+        offered = {}
+        for name, password in (("carol", "carol-secret"), ("mia", "mia-secret-1")):
+            with httpx.Client(base_url=api.base) as browser:
+                log_in(browser, name, password)
+                board = browser.get("/").text
+                select = board[board.index('name="owner"') : board.index("</select>")]
+                offered[name] = re.findall(r'<option value="([^"]+)"', select)
+        assert offered["carol"] == ["carol"]
+        assert {"carol", "dave", "mia"} <= set(offered["mia"])  # her team, deals or not

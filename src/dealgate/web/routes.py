@@ -226,7 +226,8 @@ def _board(
             owners=p.visibility.owners,
             deal_ids=None if flag else [row.id for row in rows],
         )
-        members = uow.users.team_members(p.user.team)
+        # A manager may filter by any of the team, deals or not; a rep sees their own alone.
+        members = uow.users.team_members(p.user.team) if p.user.role is not UserRole.REP else set()
         seen = board_model.owner_names(uow.connection, p.visibility.owners)
     codes = {r.deal_id: r.codes for r in reviews}
     evidenced = {r.deal_id for r in reviews if r.evidenced}
