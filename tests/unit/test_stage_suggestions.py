@@ -3,6 +3,9 @@ listed as our pipeline runs so that the list reads as theirs does."""
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 
 from dealgate.io.readers import suggest_stages
@@ -36,3 +39,12 @@ def test_suggested_stages_read_in_the_order_of_our_pipeline(
 ) -> None:
     got = suggest_stages(names, KEYS)
     assert list(got.items()) == list(suggested.items())
+
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+@pytest.mark.parametrize("crm", ["salesforce", "hubspot", "pipedrive"])
+def test_each_crms_default_pipeline_is_suggested_as_its_sample_mapping_maps_it(crm: str) -> None:
+    mapping = tomllib.loads((DATA / f"{crm}-mapping.toml").read_text())["stages"]
+    assert suggest_stages(list(mapping), KEYS) == mapping

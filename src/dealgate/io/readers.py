@@ -836,12 +836,32 @@ def pipedrive(path: Path) -> SourceData:
     return single_file(path, PIPEDRIVE)
 
 
+# HubSpot's and Pipedrive's default pipelines, by label or internal id, land where their
+# sample mappings (tests/data) put them: "Qualified to buy" and "Contact made" are discovery,
+# a presentation or demo booked is designing, the decision maker "bought in" is a proposal.
 _STAGE_HINTS = {
     "prospect": ("prospect", "lead", "new", "qualif", "contact"),
-    "discover": ("discover", "needs", "analysis", "meeting", "demo"),
+    "discover": (
+        "discover",
+        "needs",
+        "analysis",
+        "meeting",
+        "demo",
+        "qualified to buy",
+        "qualifiedtobuy",
+        "contact made",
+    ),
     "change": ("value", "priorit", "pain", "business case"),
-    "design": ("design", "solution", "id. decision", "decision makers", "perception"),
-    "propose": ("propos", "quote", "price", "offer"),
+    "design": (
+        "design",
+        "solution",
+        "id. decision",
+        "decision makers",
+        "perception",
+        "presentation",
+        "demo scheduled",
+    ),
+    "propose": ("propos", "quote", "price", "offer", "bought"),
     "resolve": ("negotiat", "review", "legal", "contract sent"),
     "decide": ("decision", "verbal", "commit", "contract"),
     "won": ("won", "closed won", "closedwon"),
