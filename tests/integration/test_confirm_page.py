@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from dealgate.domain.access import UserRole
 from dealgate.domain.interaction import InteractionKind
-from dealgate.domain.stakeholder import likely_member
+from dealgate.domain.stakeholder import Role, likely_member, on_committee
 from dealgate.services import deals as svc
 from dealgate.services.users import add_user
 from dealgate.store import tables as t
@@ -267,27 +267,59 @@ def test_ticks_on_deals_a_rep_cannot_see_or_a_stale_form_change_nothing(engine: 
     assert _waiting(engine) == expected
 
 
-def test_the_deal_page_asks_who_committed_with_the_member_a_first_name_means_chosen(
+def test_the_deal_page_asks_who_committed_where_the_note_names_no_member_choosing_the_likely_one(
     engine: Engine,
 ) -> None:
-    salesforce(engine)
     add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
-    who = _who(engine)
+    deal = svc.open_deal(engine, now=T0, actor="carol", name="Fleet", account="Acme", owner="x")
+    assert deal.id is not None
+    for note in ("Raj will send the usage data by Friday.", "Legal will send redlines by Friday."):
+        svc.add_interaction(
+            engine,
+            deal.id,
+            now=T0,
+            actor="carol",
+            kind=InteractionKind.NOTE,
+            on=T0.date(),
+            summary=note,
+        )
+    # Raj joins the committee after his note was read: the note still says "Raj".
+    svc.add_stakeholder(
+        engine, deal.id, now=T0, actor="carol", name="Raj Patel", role=Role.CHAMPION
+    )
+    svc.add_stakeholder(engine, deal.id, now=T0, actor="carol", name="Priya Shah", role=Role.LEGAL)
+    waiting = {c.person: c.number for c in svc.load_deal(engine, deal.id)[0].commitments}
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
         log_in(browser, "carol", "carol-secret")
-        for (deal, number), (noted, committee) in sorted(who.items()):
-            page = browser.get(f"/deals/{deal}").text
+        page = browser.get(f"/deals/{deal.id}").text
+        chosen = {}
+        for person, number in waiting.items():
             asks = re.search(
                 rf'<select id="who-{number}" name="person"[^>]*>(.*?)</select>', page, re.S
             )
-            if not committee:
-                assert asks is None and "add who committed to the committee" in page
-                continue
             assert asks is not None
-            chosen = re.findall(r'<option value="([^"]*)" selected>', asks[1])
-            assert chosen == (
-                [likely_member(noted, committee)] if likely_member(noted, committee) else []
-            )
+            assert re.findall(r'<option value="([^"]*)"', asks[1]) == [
+                "",
+                "Raj Patel",
+                "Priya Shah",
+            ]
+            chosen[person] = re.findall(r'<option value="([^"]*)" selected>', asks[1])
+        assert chosen == {"Raj": ["Raj Patel"], None: []}
+
+
+def test_an_imports_notes_name_the_committee_member_a_first_name_means(engine: Engine) -> None:
+    """As a logged interaction does: the sample's "Maria accepted..." is its Maria Lopez's."""
+    salesforce(engine)
+    who = _who(engine)
+    named = {p: noted for p, (noted, committee) in who.items() if noted and committee}
+    assert named
+    assert all(on_committee(noted, who[p][1]) for p, noted in named.items())
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        log_in(browser, "carol", "carol-secret")
+        for deal, number in named:
+            page = browser.get(f"/deals/{deal}").text
+            assert f'id="who-{number}"' not in page  # nobody to ask for: the gate knows them
 
 
 def test_coaching_after_an_import_sends_to_the_notes_waiting_instead_of_blaming_the_reps(

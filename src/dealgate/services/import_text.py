@@ -22,10 +22,12 @@ from sqlalchemy import Connection
 
 from dealgate.domain.commitment import Party
 from dealgate.domain.process import Process
+from dealgate.domain.stakeholder import likely_member
 from dealgate.extract import Extracted, extract_many
 from dealgate.services import worker_processes
 from dealgate.store import bulk
 from dealgate.store import tables as t
+from dealgate.store.committees import names_by_deal
 
 # (source key of the text, the deal's source key, the activity's source key or None, the
 # text, the day it was written)
@@ -123,6 +125,8 @@ def _write(
         return
     activity_keys = [akey for _, _, akey, _, _ in texts if akey is not None]
     linked = bulk.interactions_by_source(conn, activity_keys) if activity_keys else {}
+    # "Raj" in a note is the deal's Raj Patel (its contact roles), as in a logged interaction.
+    committees = names_by_deal(conn, {ledger.deal_ids[deal_key] for _, deal_key, *_ in texts})
     rows = []
     for (_, deal_key, activity_key, said, written), extracted in zip(texts, found, strict=True):
         deal_id = ledger.deal_ids[deal_key]
@@ -137,7 +141,7 @@ def _write(
                     "action": f.action or (said or "")[:200],
                     "kind": kind if f.party is Party.BUYER else None,
                     "rung_level": process.kinds[kind].rung.level if kind else None,
-                    "person": f.person,
+                    "person": likely_member(f.person, committees.get(deal_id, ())) or f.person,
                     "due": f.due,
                     "status": "inferred",
                     "created_at": datetime.combine(written, datetime.min.time(), now.tzinfo),

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, func, select
 
 from dealgate.store import tables as t
+from dealgate.store.committees import names_by_deal
 from dealgate.store.review_sql import Scope
 
 
@@ -65,18 +66,7 @@ def waiting(
         .limit(limit)
         .offset(offset)
     ).all()
-    committees = _committees(conn, sorted({row.id for row in rows}))
+    committees = names_by_deal(conn, [row.id for row in rows])
     return int(total), [
         replace(Waiting(*row), committee=committees.get(row.id, ())) for row in rows
     ]
-
-
-def _committees(conn: Connection, deal_ids: list[int]) -> dict[int, tuple[str, ...]]:
-    """The stakeholders of one page's deals, in the order they were added."""
-    s = t.stakeholders
-    found: dict[int, list[str]] = {}
-    if deal_ids:
-        query = select(s.c.deal_id, s.c.name).where(s.c.deal_id.in_(deal_ids))
-        for deal_id, name in conn.execute(query.order_by(s.c.deal_id, s.c.number)):
-            found.setdefault(deal_id, []).append(name)
-    return {deal_id: tuple(names) for deal_id, names in found.items()}
