@@ -265,7 +265,7 @@ def import_summary(console: Console, s: ImportSummary) -> None:
         )
         if r["unevidenced_stage"]:
             table = Table(title="Deals that only claim their stage", title_justify="left")
-            for column in ("id", "deal", "owner", "claimed", "evidenced"):
+            for column in ("id", "deal", "owner", "claimed", "evidenced", "read from notes"):
                 table.add_column(column)
             for d in r["unevidenced_stage"]:
                 table.add_row(
@@ -274,8 +274,14 @@ def import_summary(console: Console, s: ImportSummary) -> None:
                     escape(d["owner"]),
                     d["stage"],
                     d["evidenced_stage"],
+                    d["read_from_notes"] or "-",
                 )
             console.print(table)
+            console.print(
+                f"Confirming what their notes say would back {r['backed_once_confirmed']} of "
+                f"these {len(r['unevidenced_stage'])}; the rest claim more than even their "
+                "notes show."
+            )
     for warning in s.warnings:
         console.print(f"[yellow]Warning:[/] {escape(warning)}")
     if s.rejected:

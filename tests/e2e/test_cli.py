@@ -696,6 +696,21 @@ def test_coaching_a_rep_right_after_an_import_asks_for_the_notes_to_be_confirmed
     assert "Verdict: unconfirmed" in said and "Asks too rarely" not in said
 
 
+def test_an_imports_audit_says_how_many_claimed_stages_its_notes_would_back(cli: Cli) -> None:
+    data = Path(__file__).parents[1] / "data"
+    sf = ["import", "salesforce", str(data / "salesforce")]
+    mapping = ["--mapping", str(data / "salesforce-mapping.toml")]
+    review = cli.json(*sf, *mapping)["review"]
+    listed = review["unevidenced_stage"]
+    assert listed and all("read_from_notes" in d for d in listed)
+    said = " ".join(cli(*sf, *mapping).stdout.split())  # again: the same audit, as text
+    assert "read from notes" in said
+    assert (
+        f"Confirming what their notes say would back {review['backed_once_confirmed']} of "
+        f"these {len(listed)}"
+    ) in said
+
+
 def test_a_transfer_gives_an_owners_deals_to_a_user_each_recording_the_change(
     cli: Cli, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

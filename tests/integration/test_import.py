@@ -27,9 +27,9 @@ from dealgate.domain.access import UserRole
 from dealgate.domain.errors import DealgateError
 from dealgate.domain.interaction import InteractionKind
 from dealgate.io import readers
-from dealgate.services.deals import add_interaction
+from dealgate.services.deals import add_interaction, confirm_commitment
 from dealgate.services.exporting import export_tables
-from dealgate.services.importing import COMMIT_ROWS, ImportSummary, run_import
+from dealgate.services.importing import COMMIT_ROWS, ImportSummary, import_review, run_import
 from dealgate.services.setup import init_database
 from dealgate.services.users import add_user
 from dealgate.store import bulk
@@ -37,7 +37,7 @@ from dealgate.store import tables as t
 from dealgate.store.db import make_engine
 from dealgate.store.deal_document import forget_documents
 from dealgate.store.unit_of_work import UnitOfWork
-from tests.builders import T0
+from tests.builders import PROCESS, T0
 
 DATA = Path(__file__).parents[1] / "data"
 KEYS = ["prospect", "discover", "change", "design", "propose", "resolve", "decide", "won", "lost"]
@@ -898,3 +898,28 @@ def test_a_hubspot_export_with_day_first_dates_comes_in_on_the_same_days(
     assert {k: v[:1] for k, v in _dates_of(engine).items()} == {
         k: v[:1] for k, v in expected.items()
     }
+
+
+def test_the_audit_says_which_claimed_stages_the_notes_would_back_once_confirmed(
+    engine: Engine,
+) -> None:
+    before = salesforce(engine).review
+    assert before is not None
+    claimed = {d["id"]: d for d in before["unevidenced_stage"]}
+    assert any(d["read_from_notes"] for d in claimed.values())
+    # A person confirms every buyer commitment read from the notes, as the notes say.
+    c = t.commitments
+    with engine.connect() as conn:
+        inferred = conn.execute(
+            select(c.c.deal_id, c.c.number).where(c.c.party == "buyer", c.c.status == "inferred")
+        ).all()
+    for deal_id, number in inferred:
+        confirm_commitment(engine, deal_id, number, now=T0, actor="carol")
+    after = import_review(engine, PROCESS, "salesforce", T0)
+    still = {d["id"]: d for d in after["unevidenced_stage"]}
+    assert len(claimed) - len(still) == before["backed_once_confirmed"] > 0
+    assert set(still) <= set(claimed)
+    for deal_id, left in still.items():  # the notes took it as far as they said, short of its claim
+        was = claimed[deal_id]
+        assert left["evidenced_stage"] == (was["read_from_notes"] or was["evidenced_stage"])
+    assert after["backed_once_confirmed"] == 0

@@ -160,6 +160,9 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
         assert "owned by 2 names that are no dealgate user: Chen Li (3), Dana Kim" in page
         assert 'href="/owners"' in page  # where an admin gives them to users
         assert 'href="/users"' in page and "dealgate deal transfer" not in page  # not the CLI
+        backed = re.search(r'id="backed-once-confirmed">([^<]*)', page)
+        assert backed is not None and "Confirming what their notes say would back" in backed[1]
+        assert '<th scope="col">Read from notes</th>' in page
         assert "<td>Opportunity.csv</td><td>12</td><td>Amount</td>" in page
         assert "<td>Task.csv</td><td>8</td><td>ActivityDate</td>" in page
         assert "<td>Opportunity.csv</td><td>14</td><td>StageName</td>" in page  # left out

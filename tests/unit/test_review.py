@@ -11,7 +11,7 @@ import pytest
 from dealgate.domain.commitment import Party, Status
 from dealgate.domain.deal import Deal
 from dealgate.domain.interaction import InteractionKind
-from dealgate.domain.review import describe, forecast, review_deal
+from dealgate.domain.review import describe, forecast, read_from_notes, review_deal
 from dealgate.domain.stakeholder import Role
 from dealgate.processes import load_process
 from tests.builders import PROCESS, a_deal, at, buyer_commits, seller_promises
@@ -197,3 +197,20 @@ def test_the_forecast_by_evidence_discounts_claimed_stages() -> None:
     result = forecast(PROCESS, reviews)
     assert result.by_stage > result.by_evidence
     assert result.resting_on_claims == result.by_stage - result.by_evidence
+
+
+# What the held commitments evidence; the highest rung read from notes; what confirming the
+# notes would evidence (None: nothing further).
+NOTES = {
+    "a_first_meeting_in_the_notes_evidences_discover_once_confirmed": ("prospect", 1, "discover"),
+    "a_budget_in_the_notes_evidences_as_far_as_its_rung_exits": ("prospect", 6, "resolve"),
+    "notes_on_a_rung_the_held_commitments_already_reach_add_nothing": ("discover", 1, None),
+    "no_commitment_read_from_notes_adds_nothing": ("prospect", None, None),
+}
+
+
+@pytest.mark.parametrize(("evidenced", "rung", "read"), NOTES.values(), ids=NOTES)
+def test_what_a_deals_notes_would_evidence_once_confirmed(
+    evidenced: str, rung: int | None, read: str | None
+) -> None:
+    assert read_from_notes(PROCESS, evidenced, rung) == read

@@ -75,6 +75,16 @@ class DealReview:
         return UNEVIDENCED_STAGE not in self.codes
 
 
+def read_from_notes(process: Process, evidenced: str, notes_rung: int | None) -> str | None:
+    """The stage a deal's commitments read from notes would evidence once a person confirms
+    them (`notes_rung`: the highest of their rungs), when that is further than what its held
+    commitments evidence (`evidenced`); None when the notes add nothing."""
+    if notes_rung is None:
+        return None
+    stage = process.evidenced_stage(Rung.from_level(notes_rung))
+    return stage if process.position(stage) > process.position(evidenced) else None
+
+
 def review_deal(
     deal: Deal, process: Process, as_of: datetime, streak: int = DEFAULT_STREAK
 ) -> DealReview:

@@ -17,9 +17,10 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
 from dealgate.domain.process import CLOSED_STAGES, LOST, Process
+from dealgate.domain.review import read_from_notes
 from dealgate.io.readers import read_as_windows
 from dealgate.io.records import ImportedActivity, ImportedDeal, RowError, SourceData
 from dealgate.services.import_text import Batch, read_texts
@@ -541,12 +542,16 @@ def import_review(engine: Engine, process: Process, source: str, now: datetime) 
                 select(c.c.deal_id).where(c.c.party == "buyer", c.c.status.in_(HELD)).distinct()
             )
         }
-        inferred = {
-            r.deal_id
+        # Deals with buyer commitments read from notes, each with the highest of their rungs.
+        notes_rung: dict[int, int | None] = {
+            r.deal_id: r.rung
             for r in conn.execute(
-                select(c.c.deal_id).where(c.c.party == "buyer", c.c.status == "inferred").distinct()
+                select(c.c.deal_id, func.max(c.c.rung_level).label("rung"))
+                .where(c.c.party == "buyer", c.c.status == "inferred")
+                .group_by(c.c.deal_id)
             )
         }
+        inferred = set(notes_rung)
     per_stage: dict[str, int] = defaultdict(int)
     evidence = {"confirmed": 0, "inferred": 0, "none": 0}
     for deal_id, stage in ids.items():
@@ -573,13 +578,24 @@ def import_review(engine: Engine, process: Process, source: str, now: datetime) 
                 "owner": r.owner,
                 "stage": r.stage,
                 "evidenced_stage": r.evidenced_stage,
+                "read_from_notes": read_from_notes(
+                    process, r.evidenced_stage, notes_rung.get(r.deal_id)
+                ),
             }
             for r in reviews
             if not r.evidenced
         )
+    backed = [
+        d
+        for d in unevidenced
+        if d["read_from_notes"]
+        and process.position(d["read_from_notes"]) >= process.position(d["stage"])
+    ]
     return {
         "deals": len(ids),
         "per_stage": {k: per_stage[k] for k in process.stage_keys if per_stage.get(k)},
         "evidence": evidence,
         "unevidenced_stage": unevidenced,
+        # Of those, the deals whose notes, once confirmed, would back the stage they claim.
+        "backed_once_confirmed": len(backed),
     }
