@@ -35,6 +35,8 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/reps/alice/commitments.ics", None),
     ("POST", "/calendar-key", None),
     ("POST", "/extract", {"text": "Raj will send the data."}),
+    ("GET", "/commitments/waiting", None),
+    ("POST", "/commitments/settle", {"verb": "reject", "picks": [{"deal_id": 1, "number": 1}]}),
     ("GET", "/users", None),
     ("POST", "/users", {"name": "newbie", "role": "rep"}),
     ("POST", "/transfers", {"from": "alice", "to": "bruno"}),

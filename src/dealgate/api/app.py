@@ -19,6 +19,7 @@ from dealgate.api.errors import error_response
 from dealgate.api.hot_reads import HotReads
 from dealgate.api.hot_writes import HotWrites
 from dealgate.api.routes_admin import router as admin_router
+from dealgate.api.routes_confirm import router as waiting_router
 from dealgate.api.routes_deals import router as deals_router
 from dealgate.api.routes_pipeline import router as pipeline_router
 from dealgate.clock import now as wall_clock
@@ -159,6 +160,7 @@ def create_app(
     app.include_router(deals_router)
     app.include_router(pipeline_router)
     app.include_router(admin_router)
+    app.include_router(waiting_router)
     app.include_router(web_router)
     app.include_router(review_router)
     app.include_router(review_changes_router)

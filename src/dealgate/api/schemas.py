@@ -418,3 +418,48 @@ class TransferOut(BaseModel):
     to: str
     deals: int
     closed_kept: int
+
+
+# --- commitments waiting for a person -------------------------------------------------------
+
+
+class WaitingCommitmentOut(BaseModel):
+    deal_id: int
+    deal: str
+    account: str
+    owner: str
+    stage: str
+    amount: str | None
+    number: int
+    party: str
+    kind: str | None
+    person: str | None
+    action: str
+    due: str | None
+    source: str | None
+    committee: list[str]
+    # For a buyer commitment naming no one on the committee: the member it likely means
+    # ("" for none, so name one when confirming); None when it names a member or is ours.
+    likely: str | None
+
+
+class WaitingOut(BaseModel):
+    total: int
+    items: list[WaitingCommitmentOut]
+
+
+class Pick(Strict):
+    deal_id: int = Field(ge=1, le=2**31 - 1)
+    number: int = Field(ge=1, le=2**31 - 1)
+
+
+class SettleRequest(Strict):
+    verb: Literal["confirm", "reject"]
+    picks: list[Pick] = Field(min_length=1, max_length=500)
+
+
+class SettledOut(BaseModel):
+    settled: int  # confirmed or rejected
+    deals: int
+    passed_over: int  # settled meanwhile, or on a deal closed or out of sight
+    unnamed: int  # left waiting: naming no one on the committee, confirm them one by one

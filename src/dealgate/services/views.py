@@ -18,6 +18,7 @@ from dealgate.domain.process import Process
 from dealgate.domain.review import DealReview
 from dealgate.domain.stakeholder import Stakeholder
 from dealgate.services.review import PipelineChanges, PipelineReview
+from dealgate.store.confirm_queue import Waiting
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -275,4 +276,25 @@ def rep_coaching_view(c: RepCoaching) -> dict[str, Any]:
         "rungs_asked": m.rungs_asked,
         "verdict": c.verdict,
         "reasons": c.reasons,
+    }
+
+
+def waiting_view(w: Waiting) -> dict[str, Any]:
+    """A commitment read from text, waiting for a person to confirm or reject it."""
+    return {
+        "deal_id": w.deal_id,
+        "deal": w.deal,
+        "account": w.account,
+        "owner": w.owner,
+        "stage": w.stage,
+        "amount": money(w.amount),
+        "number": w.number,
+        "party": w.party,
+        "kind": w.kind,
+        "person": w.person,
+        "action": w.action,
+        "due": iso(w.due),
+        "source": w.source,
+        "committee": list(w.committee),
+        "likely": w.to_name,
     }

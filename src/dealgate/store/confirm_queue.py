@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, func, select
 
+from dealgate.domain.stakeholder import likely_member, on_committee
 from dealgate.store import tables as t
 from dealgate.store.committees import names_by_deal
 from dealgate.store.review_sql import Scope
@@ -30,6 +31,14 @@ class Waiting:
     due: date | None
     source: str | None
     committee: tuple[str, ...] = ()  # the deal's stakeholders, to name who made it
+
+    @property
+    def to_name(self) -> str | None:
+        """For a buyer commitment naming no one on its deal's committee, the member it
+        likely means ("" for none); None when there is no one to name."""
+        if self.party != "buyer" or on_committee(self.person, self.committee):
+            return None
+        return likely_member(self.person, self.committee)
 
 
 def waiting(

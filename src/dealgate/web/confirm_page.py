@@ -13,11 +13,10 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
 
 from dealgate.domain.errors import DealgateError, invalid
-from dealgate.domain.stakeholder import likely_member, on_committee
 from dealgate.services import deals as svc
 from dealgate.services import views
 from dealgate.services.webhooks import change_context
-from dealgate.store.confirm_queue import Waiting, waiting
+from dealgate.store.confirm_queue import waiting
 from dealgate.store.unit_of_work import UnitOfWork
 from dealgate.web.routes import (
     Csrf,
@@ -142,14 +141,6 @@ def _here(owner: str | None, page: int) -> str:
     return "/confirm?" + urlencode({**({"owner": owner} if owner else {}), "page": page})
 
 
-def _to_name(row: Waiting) -> str | None:
-    """For a buyer commitment naming no one on its deal's committee, the member it likely
-    means ("" for none); None when there is no one to name."""
-    if row.party != "buyer" or on_committee(row.person, row.committee):
-        return None
-    return likely_member(row.person, row.committee)
-
-
 def _queue(
     request: Request,
     engine: Engine,
@@ -176,7 +167,7 @@ def _queue(
         {
             "user": p.user,
             "csrf": p.csrf,
-            "rows": [(r, views.money_display(r.amount), _to_name(r)) for r in rows],
+            "rows": [(r, views.money_display(r.amount), r.to_name) for r in rows],
             "total": total,
             "first": (page - 1) * PER_PAGE + 1,
             "page": page,
