@@ -405,6 +405,27 @@ def commit_confirm(
             _console().print(f"Commitment {c.number} confirmed: {c.status.value}.")
 
 
+@commit_app.command("name")
+def commit_name(
+    deal_id: int,
+    commitment_id: int,
+    who: Annotated[str, typer.Option("--who", help="The stakeholder who made it.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Name who on the buyer's side made a recorded commitment that names no one on the
+    committee: the gate takes only a named stakeholder's commitment."""
+    with errors_as_shape():
+        engine = State.engine()
+        ctx = change_context(engine, now())
+        c = svc.name_who_committed(
+            engine, deal_id, commitment_id, who, now=now(), actor=actor(), ctx=ctx
+        )
+        if as_json:
+            emit_json(views.commitment_view(c))
+        else:
+            _console().print(f"Commitment {c.number} is {c.person}'s.")
+
+
 @commit_app.command("reject")
 def commit_reject(deal_id: int, commitment_id: int, as_json: JsonOpt = False) -> None:
     """Reject an inferred commitment: the note did not mean it."""

@@ -505,6 +505,36 @@ def test_confirming_a_note_that_named_no_one_names_who_on_the_committee_made_it(
     assert cli("advance", deal_id).stdout.strip() == "discover"  # the gate takes it now
 
 
+def test_a_recorded_commitment_naming_no_member_is_given_its_stakeholder(cli: Cli) -> None:
+    deal_id = cli("deal", "add", "A", "--account", "X", "--owner", "alice").stdout.strip()
+    cli("stakeholder", "add", deal_id, "Maria Lopez", "--role", "champion")
+    cli(
+        "commit",
+        "add",
+        deal_id,
+        "--party",
+        "buyer",
+        "--action",
+        "Accepted a first meeting",
+        "--kind",
+        "first_meeting_accepted",
+        "--who",
+        "Their CTO",
+        "--due",
+        "2026-12-03",
+    )
+    refused = cli.error("advance", deal_id)
+    assert codes(refused) == ["no_buyer_person"]
+    assert f"dealgate commit name {deal_id} 1 --who NAME" in refused["errors"][0]["message"]
+    assert codes(cli.error("commit", "name", deal_id, "1", "--who", "Ken")) == ["not_a_stakeholder"]
+    named = cli.json("commit", "name", deal_id, "1", "--who", "maria lopez")
+    assert named["person"] == "Maria Lopez"
+    assert cli("advance", deal_id).stdout.strip() == "discover"
+    assert codes(cli.error("commit", "name", deal_id, "1", "--who", "Maria Lopez")) == [
+        "already_named"
+    ]
+
+
 def test_a_change_made_in_the_cli_is_announced_to_webhooks(cli: Cli, engine: Engine) -> None:
     cli("webhook", "add", "http://127.0.0.1:9/hook", "--events", "deal.advanced")
     deal_id = cli("deal", "add", "Fleet", "--account", "Acme", "--owner", "alice").stdout.strip()

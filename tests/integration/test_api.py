@@ -196,6 +196,30 @@ def test_an_inferred_commitment_confirmed_over_the_api_may_name_who_made_it(api:
     later = alice.patch(one, json={"status": "kept", "person": "Raj Patel"})
     assert later.status_code == 422 and codes(later) == ["person_not_changed"]
     assert alice.get(path).json()["commitments"][0]["status"] == "obtained"
+    assert codes(alice.patch(one, json={})) == ["nothing_to_change"]
+
+
+def test_a_recorded_commitment_naming_no_member_is_given_its_stakeholder(api: Api) -> None:
+    alice = api.client("alice")
+    deal = new_deal(alice)
+    path = f"/deals/{deal['id']}"
+    alice.post(f"{path}/stakeholders", json={"name": "Raj Patel", "role": "champion"})
+    made = alice.post(
+        f"{path}/commitments",
+        json={
+            "party": "buyer",
+            "action": "Accepted a first meeting",
+            "kind": "first_meeting_accepted",
+            "person": "Their CTO",
+            "due": "2026-03-10",
+        },
+    )
+    one = f"{path}/commitments/{made.json()['number']}"
+    assert codes(alice.post(f"{path}/advance", json={})) == ["no_buyer_person"]
+    named = alice.patch(one, json={"person": "raj patel"})
+    assert named.status_code == 200 and named.json()["person"] == "Raj Patel"
+    assert alice.post(f"{path}/advance", json={}).status_code == 200
+    assert codes(alice.patch(one, json={"person": "Raj Patel"})) == ["already_named"]
 
 
 def test_close_won_passes_the_gate_and_lost_needs_a_reason(api: Api) -> None:

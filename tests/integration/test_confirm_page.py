@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from dealgate.domain.access import UserRole
+from dealgate.domain.commitment import Party
 from dealgate.domain.interaction import InteractionKind
 from dealgate.domain.stakeholder import Role, likely_member, on_committee
 from dealgate.services import deals as svc
@@ -381,3 +382,40 @@ def test_a_row_on_a_deal_without_a_committee_sends_to_the_deal_to_add_who_commit
         said = browser.get(sent.headers["location"]).text
         assert "0 commitments confirmed on 0 deals. 1 still waits" in said
     assert _status(engine, deal.id, raj.number) == "inferred"
+
+
+def test_a_recorded_commitment_naming_no_member_is_given_its_stakeholder_on_the_deal_page(
+    engine: Engine,
+) -> None:
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    deal = svc.open_deal(
+        engine, now=T0, actor="carol", name="Fleet", account="Acme", owner="x", stage="resolve"
+    )
+    assert deal.id is not None
+    svc.add_stakeholder(engine, deal.id, now=T0, actor="carol", name="Priya Shah", role=Role.LEGAL)
+    svc.add_commitment(
+        engine,
+        deal.id,
+        now=T0,
+        actor="carol",
+        party=Party.BUYER,
+        action="Will send redlines",
+        kind="legal_review_started",
+        person="Legal",
+        due=T0.date(),
+    )
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        page = browser.get(f"/deals/{deal.id}").text
+        assert f'action="/deals/{deal.id}/commitments/1/name"' in page
+        assert "<code>no_buyer_person</code>" in page and "dealgate commit name" in page
+        path = f"/deals/{deal.id}/commitments/1/name"
+        for person, code in (("", "person_required"), ("Ken Okafor", "not_a_stakeholder")):
+            refused = browser.post(path, data={"csrf": csrf, "person": person})
+            assert refused.status_code == 422 and f"<code>{code}</code>" in refused.text
+        named = browser.post(path, data={"csrf": csrf, "person": "Priya Shah"})
+        assert named.status_code == 303
+        page = browser.get(named.headers["location"]).text
+        assert "may move to <strong>decide</strong>" in page and f'action="{path}"' not in page
+        again = browser.post(path, data={"csrf": csrf, "person": "Priya Shah"})
+        assert again.status_code == 422 and "<code>already_named</code>" in again.text

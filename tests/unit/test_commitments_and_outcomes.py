@@ -568,3 +568,60 @@ def test_the_member_a_notes_name_likely_means(
     name: str | None, committee: list[str], likely: str
 ) -> None:
     assert likely_member(name, committee) == likely
+
+
+def _seller_inferred_confirmed(deal: Deal) -> None:
+    _seller_inferred(deal)
+    deal.confirm_commitment(1, now=at(2), actor="import")
+
+
+def _confirmed_unnamed(deal: Deal) -> None:
+    _unnamed_redlines(deal)
+    deal.confirm_commitment(1, now=at(2), actor="import")
+
+
+# How commitment #1 came to be; who is named; the person it then carries, or the refusal.
+NAMING_LATER = {
+    "a_confirmed_note_that_named_no_one_is_given_its_stakeholder": (
+        _confirmed_unnamed,
+        "raj patel",
+        "Raj Patel",
+    ),
+    "a_commitment_typed_with_someone_off_the_committee_is_given_its_stakeholder": (
+        lambda d: buyer_commits(d, "legal_review_started", person="Legal"),
+        "Raj Patel",
+        "Raj Patel",
+    ),
+    "a_commitment_naming_a_member_keeps_them": (
+        lambda d: buyer_commits(d, "legal_review_started"),
+        "Raj Patel",
+        "already_named",
+    ),
+    "a_note_waiting_for_confirmation_is_named_as_it_is_confirmed": (
+        _unnamed_redlines,
+        "Raj Patel",
+        "not_confirmed",
+    ),
+    "someone_off_the_committee_cannot_be_named": (_confirmed_unnamed, "Ken", "not_a_stakeholder"),
+    "our_own_promise_names_no_buyer": (
+        _seller_inferred_confirmed,
+        "Raj Patel",
+        "not_a_buyer_commitment",
+    ),
+}
+
+
+@pytest.mark.parametrize(("made", "named", "expected"), NAMING_LATER.values(), ids=NAMING_LATER)
+def test_naming_who_made_a_recorded_buyer_commitment(made: Any, named: str, expected: str) -> None:
+    deal = a_deal("resolve")
+    made(deal)
+    before = deal.commitments[0].person
+    if expected[0].islower():  # a refusal's code
+        with pytest.raises(DealgateError) as refused:
+            deal.name_who_committed(1, named, now=at(3), actor="maria")
+        assert refused.value.codes == [expected] and deal.commitments[0].person == before
+        return
+    c = deal.name_who_committed(1, named, now=at(3), actor="maria")
+    assert c.person == expected
+    assert deal.new_events[-1].payload == {"number": 1, "from": before, "to": expected}
+    assert deal.gate(PROCESS).allowed  # the gate takes it now

@@ -87,8 +87,9 @@ class CommitmentCreate(Strict):
 
 
 class CommitmentUpdate(Strict):
-    status: Status
-    # Who on the buyer's side made it (a stakeholder): only as an inferred one is confirmed.
+    status: Status | None = None
+    # Who on the buyer's side made it (a stakeholder): as an inferred one is confirmed, or
+    # alone for a recorded one that names no one on the committee.
     person: str | None = Field(default=None, min_length=1, max_length=200)
 
 

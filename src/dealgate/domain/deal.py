@@ -326,14 +326,52 @@ class Deal:
             number, Status.KEPT if done else Status.OBTAINED, now, actor, **named
         )
 
+    def name_who_committed(
+        self, number: int, person: str, *, now: datetime, actor: str
+    ) -> Commitment:
+        """Name the stakeholder who made a buyer commitment recorded naming no one on the
+        committee (confirmed as a note said it, or typed by hand): without them the gate
+        cannot take it. One that names a member keeps them; this is no way to swap people."""
+        self._must_be_open()
+        commitment = self.commitment(number)
+        if commitment.status is Status.INFERRED:
+            raise invalid(
+                "not_confirmed",
+                f"Commitment {number} waits for confirmation: name who made it as you confirm it.",
+                "status",
+            )
+        committee = [s.name for s in self.stakeholders]
+        if commitment.is_buyer and on_committee(commitment.person, committee):
+            raise invalid(
+                "already_named",
+                f"Commitment {number} already names {commitment.person}, of the committee.",
+                "person",
+            )
+        before, commitment.person = commitment.person, self._committed_by(commitment, person)
+        self._record(
+            "commitment.person_named",
+            now,
+            actor,
+            {"number": number, "from": before, "to": commitment.person},
+        )
+        return commitment
+
     def unnamed_to_confirm(self) -> dict[int, str]:
         """The inferred buyer commitments whose note names no one on the committee, each with
         the member it likely means, or "": confirmed as they are, they cannot open the gate."""
+        return self._unnamed({Status.INFERRED})
+
+    def unnamed_held(self) -> dict[int, str]:
+        """The same for buyer commitments asked for or held: who made them is named with
+        `name_who_committed`."""
+        return self._unnamed({Status.ASKED, Status.OBTAINED, Status.KEPT})
+
+    def _unnamed(self, statuses: set[Status]) -> dict[int, str]:
         committee = [s.name for s in self.stakeholders]
         return {
             c.number: likely_member(c.person, committee)
             for c in self.commitments
-            if c.is_buyer and c.status is Status.INFERRED and not on_committee(c.person, committee)
+            if c.is_buyer and c.status in statuses and not on_committee(c.person, committee)
         }
 
     def _committed_by(self, commitment: Commitment, person: str) -> str:

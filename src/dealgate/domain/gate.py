@@ -181,8 +181,9 @@ def exit_evidence(
                     NO_BUYER_PERSON,
                     stage.key,
                     f"Commitment {c.number} ({c.kind}) {who}; a buyer commitment needs a named "
-                    "person on the buyer side: add them with `dealgate stakeholder add` "
-                    "and name them with `--who`.",
+                    "person on the buyer side: add them with `dealgate stakeholder add`, "
+                    f"then name them with `dealgate commit name {deal.id or 'DEAL'} "
+                    f"{c.number} --who NAME` (or on the deal page).",
                     "person",
                 )
             )

@@ -401,25 +401,30 @@ def update_commitment_status(
     engine: Engine,
     deal_id: int,
     number: int,
-    status: Status,
+    status: Status | None,
     *,
     now: datetime,
     actor: str,
     ctx: ChangeContext | None = None,
     person: str | None = None,
 ) -> Commitment:
-    """A status change from the API: obtaining or keeping an inferred commitment confirms it,
-    naming `person` (a stakeholder) as who made it when given."""
+    """A change from the API: obtaining or keeping an inferred commitment confirms it, naming
+    `person` (a stakeholder) as who made it when given; a person alone names who made a
+    recorded one that names no one on the committee."""
 
     def change(deal: Deal, _p: Process) -> Commitment:
+        if status is None:
+            if person is None:
+                raise invalid("nothing_to_change", "Send a status, a person, or both.", "status")
+            return deal.name_who_committed(number, person, now=now, actor=actor)
         held = status is Status.OBTAINED or status is Status.KEPT
         if held and deal.commitment(number).status is Status.INFERRED:
             return deal.confirm_commitment(number, now=now, actor=actor, person=person)
         if person is not None:
             raise invalid(
                 "person_not_changed",
-                f"Commitment {number} names who made it only as it is confirmed (an inferred "
-                "one set to obtained or kept); send the status alone.",
+                f"Commitment {number} names who made it as it is confirmed, or alone (a "
+                "person without a status); send them apart.",
                 "person",
             )
         return deal.set_commitment_status(number, status, now=now, actor=actor)
@@ -460,6 +465,26 @@ def reject_commitment(
         engine,
         deal_id,
         lambda deal, _p: deal.set_commitment_status(number, Status.REJECTED, now=now, actor=actor),
+        ctx=ctx,
+    )
+
+
+def name_who_committed(
+    engine: Engine,
+    deal_id: int,
+    number: int,
+    person: str,
+    *,
+    now: datetime,
+    actor: str,
+    ctx: ChangeContext | None = None,
+) -> Commitment:
+    """Name the stakeholder who made a buyer commitment recorded naming no one on the
+    committee, so that the gate can take it."""
+    return _change(
+        engine,
+        deal_id,
+        lambda deal, _p: deal.name_who_committed(number, person, now=now, actor=actor),
         ctx=ctx,
     )
 

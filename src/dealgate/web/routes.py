@@ -501,6 +501,7 @@ def _deal_page(
             "rungs": rungs,
             "overdue": overdue,
             "unnamed": deal.unnamed_to_confirm(),
+            "unnamed_held": deal.unnamed_held(),
             "seller": [c for c in deal.commitments if c.party is Party.SELLER],
             "unranked": [
                 c for c in deal.commitments if c.is_buyer and process.rung_of(c.kind) is None
@@ -631,6 +632,43 @@ def _status(text: str) -> Status:
     if text not in ("asked", "obtained", "kept"):
         raise invalid("invalid_status", "A new commitment is asked, obtained or kept.", "status")
     return Status(text)
+
+
+# Before the route of any verb below, which would take "name" for an unknown one.
+@router.post("/deals/{deal_id}/commitments/{number}/name")
+def name_who_committed(
+    request: Request,
+    deal_id: DealId,
+    number: Number,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    person: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Name the stakeholder who made a buyer commitment that names no one on the committee."""
+    p.check(csrf)
+    if not person.strip():
+        return _deal_page(
+            request,
+            engine,
+            p,
+            now,
+            deal_id,
+            [ErrorDetail("person_required", "Choose who on the committee made it.", "person")],
+            status=422,
+        )
+    return _after(
+        request,
+        engine,
+        p,
+        now,
+        deal_id,
+        lambda ctx: svc.name_who_committed(
+            engine, deal_id, number, person, now=now, actor=p.user.name, ctx=ctx
+        ),
+        f"Commitment {number} is now {person.strip()}'s.",
+    )
 
 
 @router.post("/deals/{deal_id}/commitments/{number}/{verb}")
