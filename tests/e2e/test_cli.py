@@ -444,19 +444,22 @@ def test_extract_reads_lines_and_json_lines_from_stdin(cli: Cli) -> None:
     assert bad.exit_code == 1 and json.loads(bad.stderr)["errors"][0]["code"] == "invalid_json"
 
 
-def test_a_logged_note_proposes_inferred_commitments_to_confirm(cli: Cli) -> None:
+def _deal_with_maria(cli: Cli, note: str | None = None) -> tuple[str, dict[str, Any]]:
+    """A deal of alice's whose committee holds Maria Lopez: its id, and `note` logged as a
+    call (its `inferred` commitments and `outcome`)."""
     deal_id = cli("deal", "add", "A", "--account", "X", "--owner", "alice").stdout.strip()
     cli("stakeholder", "add", deal_id, "Maria Lopez", "--role", "champion")
+    if note is None:
+        return deal_id, {}
     logged = cli.json(
-        "interaction",
-        "add",
-        deal_id,
-        "--kind",
-        "call",
-        "--date",
-        "2026-11-27",
-        "--summary",
-        "Maria accepted an intro call for Tuesday; I'll send the deck",
+        "interaction", "add", deal_id, "--kind", "call", "--date", "2026-11-27", "--summary", note
+    )
+    return deal_id, dict(logged)
+
+
+def test_a_logged_note_proposes_inferred_commitments_to_confirm(cli: Cli) -> None:
+    deal_id, logged = _deal_with_maria(
+        cli, "Maria accepted an intro call for Tuesday; I'll send the deck"
     )
     inferred = logged["inferred"]
     assert [(c["party"], c["kind"], c["person"], c["status"]) for c in inferred] == [
@@ -481,19 +484,7 @@ def test_a_logged_note_proposes_inferred_commitments_to_confirm(cli: Cli) -> Non
 def test_confirming_a_note_that_named_no_one_names_who_on_the_committee_made_it(
     cli: Cli,
 ) -> None:
-    deal_id = cli("deal", "add", "A", "--account", "X", "--owner", "alice").stdout.strip()
-    cli("stakeholder", "add", deal_id, "Maria Lopez", "--role", "champion")
-    logged = cli.json(
-        "interaction",
-        "add",
-        deal_id,
-        "--kind",
-        "call",
-        "--date",
-        "2026-11-27",
-        "--summary",
-        "Their ops lead accepted an intro call for Tuesday",
-    )
+    deal_id, logged = _deal_with_maria(cli, "Their ops lead accepted an intro call for Tuesday")
     (found,) = [c for c in logged["inferred"] if c["party"] == "buyer"]
     number = str(found["number"])
     assert found["person"] != "Maria Lopez"
@@ -506,8 +497,7 @@ def test_confirming_a_note_that_named_no_one_names_who_on_the_committee_made_it(
 
 
 def test_a_recorded_commitment_naming_no_member_is_given_its_stakeholder(cli: Cli) -> None:
-    deal_id = cli("deal", "add", "A", "--account", "X", "--owner", "alice").stdout.strip()
-    cli("stakeholder", "add", deal_id, "Maria Lopez", "--role", "champion")
+    deal_id, _ = _deal_with_maria(cli)
     cli(
         "commit",
         "add",

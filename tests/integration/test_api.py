@@ -145,21 +145,23 @@ def test_patch_changes_fields_but_never_the_stage(api: Api) -> None:
     assert sneaky.status_code == 422 and codes(sneaky) == ["unknown_field"]
 
 
-def test_commitment_status_and_inferred_confirmation(api: Api) -> None:
-    alice = api.client("alice")
-    deal = new_deal(alice)
-    path = f"/deals/{deal['id']}"
+def deal_with_raj(alice: httpx.Client, note: str | None = None) -> tuple[str, list[Any]]:
+    """A deal of alice's whose committee holds Raj Patel: its path, and what `note`, logged
+    as a call, proposed."""
+    path = f"/deals/{new_deal(alice)['id']}"
     alice.post(f"{path}/stakeholders", json={"name": "Raj Patel", "role": "champion"})
+    if note is None:
+        return path, []
     logged = alice.post(
-        f"{path}/interactions",
-        json={
-            "kind": "call",
-            "on": "2026-03-02",
-            "summary": "Raj accepted an intro call for Tuesday",
-        },
+        f"{path}/interactions", json={"kind": "call", "on": "2026-03-02", "summary": note}
     )
     assert logged.status_code == 201
-    inferred = logged.json()["inferred"]
+    return path, list(logged.json()["inferred"])
+
+
+def test_commitment_status_and_inferred_confirmation(api: Api) -> None:
+    alice = api.client("alice")
+    path, inferred = deal_with_raj(alice, "Raj accepted an intro call for Tuesday")
     assert [(c["kind"], c["status"], c["person"]) for c in inferred] == [
         ("intro_call_booked", "inferred", "Raj Patel")
     ]
@@ -173,18 +175,8 @@ def test_commitment_status_and_inferred_confirmation(api: Api) -> None:
 
 def test_an_inferred_commitment_confirmed_over_the_api_may_name_who_made_it(api: Api) -> None:
     alice = api.client("alice")
-    deal = new_deal(alice)
-    path = f"/deals/{deal['id']}"
-    alice.post(f"{path}/stakeholders", json={"name": "Raj Patel", "role": "champion"})
-    logged = alice.post(
-        f"{path}/interactions",
-        json={
-            "kind": "call",
-            "on": "2026-03-02",
-            "summary": "Their CTO accepted a demo for Tuesday",
-        },
-    )
-    (found,) = [c for c in logged.json()["inferred"] if c["party"] == "buyer"]
+    path, inferred = deal_with_raj(alice, "Their CTO accepted a demo for Tuesday")
+    (found,) = [c for c in inferred if c["party"] == "buyer"]
     one = f"{path}/commitments/{found['number']}"
     assert found["person"] != "Raj Patel"
     off = alice.patch(one, json={"status": "obtained", "person": "Ken Okafor"})
@@ -201,9 +193,7 @@ def test_an_inferred_commitment_confirmed_over_the_api_may_name_who_made_it(api:
 
 def test_a_recorded_commitment_naming_no_member_is_given_its_stakeholder(api: Api) -> None:
     alice = api.client("alice")
-    deal = new_deal(alice)
-    path = f"/deals/{deal['id']}"
-    alice.post(f"{path}/stakeholders", json={"name": "Raj Patel", "role": "champion"})
+    path, _ = deal_with_raj(alice)
     made = alice.post(
         f"{path}/commitments",
         json={
