@@ -167,9 +167,18 @@ def test_an_admin_imports_a_salesforce_export_from_the_pages_and_sees_what_came_
         assert "<td>Task.csv</td><td>8</td><td>ActivityDate</td>" in page
         assert "<td>Opportunity.csv</td><td>14</td><td>StageName</td>" in page  # left out
         billing = re.search(
-            r">Billing platform</a></td><td>[^<]*</td><td>(\w+)</td><td>(\w+)<", page
+            r'>Billing platform</a></td><td>[^<]*</td><td class="num">([\d,]+)</td>'
+            r"<td>\w+</td><td>(\w+)<",
+            page,
         )
         assert billing is not None and billing.group(2) == "prospect"
+        assert billing.group(1) == "210,000"  # the largest deal that only claims its stage first
+        amounts = re.findall(
+            r'<tr data-deal="\d+"><td><a [^>]*>[^<]*</a></td><td>[^<]*</td>'
+            r'<td class="num">([\d,]*)</td>',
+            page,
+        )
+        assert amounts and amounts == sorted(amounts, key=lambda a: -int(a.replace(",", "") or 0))
         assert not (uploads / token).exists()
         assert not list(uploads.glob("*/*.csv"))  # the export is not kept once imported
 

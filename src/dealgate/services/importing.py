@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from dealgate.domain.review import read_from_notes
 from dealgate.io.readers import read_as_windows
 from dealgate.io.records import ImportedActivity, ImportedDeal, RowError, SourceData
 from dealgate.services.import_text import Batch, read_texts
+from dealgate.services.views import money
 from dealgate.store import bulk
 from dealgate.store import tables as t
 from dealgate.store.deal_document import fill_documents
@@ -577,6 +579,7 @@ def import_review(engine: Engine, process: Process, source: str, now: datetime) 
                 "name": r.name,
                 "owner": r.owner,
                 "stage": r.stage,
+                "amount": money(r.amount),
                 "evidenced_stage": r.evidenced_stage,
                 "read_from_notes": read_from_notes(
                     process, r.evidenced_stage, notes_rung.get(r.deal_id)
@@ -585,6 +588,8 @@ def import_review(engine: Engine, process: Process, source: str, now: datetime) 
             for r in reviews
             if not r.evidenced
         )
+    # The largest first, as the review lists them: where a claim matters most.
+    unevidenced.sort(key=lambda d: (-Decimal(d["amount"] or 0), d["id"]))
     backed = [
         d
         for d in unevidenced
