@@ -425,12 +425,12 @@ SETTLING = {
         [1],
         ["kept"],
     ),
-    "confirming_at_once_leaves_waiting_a_buyer_commitment_naming_no_stakeholder": (
+    "confirming_at_once_takes_one_naming_no_stakeholder_as_it_is_for_naming_later": (
         [_inferred, lambda d: _unnamed_redlines(d)],
         [1, 2],
         True,
-        [1],
-        ["obtained", "inferred"],
+        [1, 2],
+        ["obtained", "obtained"],
     ),
     "confirming_at_once_names_the_one_member_a_first_name_means": (
         [lambda d: buyer_commits(d, "data_shared", person="raj", status=Status.INFERRED)],
@@ -625,3 +625,14 @@ def test_naming_who_made_a_recorded_buyer_commitment(made: Any, named: str, expe
     assert c.person == expected
     assert deal.new_events[-1].payload == {"number": 1, "from": before, "to": expected}
     assert deal.gate(PROCESS).allowed  # the gate takes it now
+
+
+def test_a_member_chosen_for_a_note_naming_no_one_is_named_as_the_ticked_ones_are_confirmed() -> (
+    None
+):
+    deal = a_deal("resolve")
+    _unnamed_redlines(deal)
+    _unnamed_redlines(deal)
+    deal.settle_inferred([1, 2], confirm=True, now=at(5), actor="maria", persons={1: "Raj Patel"})
+    assert [c.person for c in deal.commitments] == ["Raj Patel", None]
+    assert deal.unnamed_held() == {2: ""}  # left for naming later

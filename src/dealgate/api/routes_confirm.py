@@ -43,8 +43,9 @@ def settle_commitments(
     body: SettleRequest, engine: EngineDep, caller: CallerDep, now: NowDep
 ) -> Any:
     """Confirm or reject several waiting commitments at once, deal by deal. Those settled
-    meanwhile (or on a deal closed or out of sight) are passed over; confirming leaves
-    waiting a buyer's that names no one on the committee (`unnamed`)."""
+    meanwhile (or on a deal closed or out of sight) are passed over. A buyer's naming a first
+    name is confirmed as the committee member it means; `unnamed` counts those confirmed
+    naming no one on the committee (`PATCH` them with a `person` for the gate to take them)."""
     picks: dict[int, set[int]] = {}
     for pick in body.picks:
         picks.setdefault(pick.deal_id, set()).add(pick.number)

@@ -463,4 +463,4 @@ class SettledOut(BaseModel):
     settled: int  # confirmed or rejected
     deals: int
     passed_over: int  # settled meanwhile, or on a deal closed or out of sight
-    unnamed: int  # left waiting: naming no one on the committee, confirm them one by one
+    unnamed: int  # of those confirmed, naming no one on the committee: name them for the gate

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -409,15 +409,21 @@ class Deal:
         return commitment
 
     def settle_inferred(
-        self, numbers: Iterable[int], *, confirm: bool, now: datetime, actor: str
+        self,
+        numbers: Iterable[int],
+        *,
+        confirm: bool,
+        now: datetime,
+        actor: str,
+        persons: Mapping[int, str] | None = None,
     ) -> list[Commitment]:
         """Confirm (or reject) at once those of `numbers` still waiting for a person. The
         others are left as they are: a teammate working the same queue may have settled them
         since the list was read, and settling them again would undo their choice.
-        A buyer commitment whose note names a first name is confirmed as made by the one
-        member of the committee it means ("Raj" by Raj Patel); one naming no member is left
-        waiting: so confirmed it could never open the gate, and who made it is named only as
-        it is confirmed, one by one."""
+        A buyer commitment whose note names no one on the committee is confirmed as made by
+        the member chosen for it in `persons`, else by the one member a first name means
+        ("Raj" by Raj Patel), else naming no one (`name_who_committed` names them later: the
+        gate takes it only then)."""
         self._must_be_open()
         waiting = {c.number for c in self.commitments if c.status is Status.INFERRED}
         chosen = sorted(waiting.intersection(numbers))
@@ -426,10 +432,10 @@ class Deal:
                 self.set_commitment_status(n, Status.REJECTED, now=now, actor=actor) for n in chosen
             ]
         unnamed = self.unnamed_to_confirm()
+        named = {n: (persons or {}).get(n) or unnamed[n] for n in unnamed}
         return [
-            self.confirm_commitment(n, now=now, actor=actor, person=unnamed.get(n) or None)
+            self.confirm_commitment(n, now=now, actor=actor, person=named.get(n) or None)
             for n in chosen
-            if unnamed.get(n, True)  # not unnamed, or a member it likely means
         ]
 
     def add_interaction(

@@ -493,12 +493,12 @@ def name_who_committed(
 class Settled:
     """What settling picked commitments did: how many were confirmed (or rejected), on how
     many deals; how many were passed over (settled meanwhile, or their deal closed or out of
-    the caller's sight); and how many wait still for who made them to be named."""
+    the caller's sight); and how many of those confirmed name no one on the committee."""
 
     commitments: int
     deals: int
     passed_over: int
-    unnamed: int = 0
+    unnamed: int = 0  # of those confirmed, naming no one on the committee
 
 
 # Codes that pass a deal's picks over instead of stopping the rest: each deal is settled in
@@ -514,19 +514,22 @@ def settle_inferred(
     now: datetime,
     actor: str,
     context: Callable[[], ChangeContext],
+    persons: dict[tuple[int, int], str] | None = None,
 ) -> Settled:
     """Confirm (or reject) the picked commitments, deal by deal (`picks`: deal id -> numbers);
-    `context` makes each deal's change context (its guard and webhook outbox)."""
+    `context` makes each deal's change context (its guard and webhook outbox); `persons`: who
+    made a commitment, chosen for a note naming no one on the committee, by (deal, number)."""
     settled = deals = passed_over = unnamed = 0
     for deal_id, numbers in sorted(picks.items()):
-        done = _settle_one(engine, deal_id, numbers, confirm, now, actor, context)
+        chosen = {n: who for (d, n), who in (persons or {}).items() if d == deal_id}
+        done = _settle_one(engine, deal_id, numbers, confirm, now, actor, context, chosen)
         if done is None:
             passed_over += len(numbers)
             continue
         settled += len(done[0])
         deals += bool(done[0])
         unnamed += done[1]
-        passed_over += len(numbers) - len(done[0]) - done[1]
+        passed_over += len(numbers) - len(done[0])
     return Settled(settled, deals, passed_over, unnamed)
 
 
@@ -538,15 +541,16 @@ def _settle_one(
     now: datetime,
     actor: str,
     context: Callable[[], ChangeContext],
+    persons: dict[int, str],
 ) -> tuple[list[Commitment], int] | None:
-    """The commitments settled on one deal and how many were left for a name; None when the
-    whole deal is passed over."""
+    """The commitments settled on one deal and how many of them name no one on the
+    committee; None when the whole deal is passed over."""
 
     def settle(deal: Deal, _p: Process) -> tuple[list[Commitment], int]:
-        done = deal.settle_inferred(numbers, confirm=confirm, now=now, actor=actor)
-        # Left waiting for a name: picked, still inferred and no member it likely means.
-        unnamed = {n for n, likely in deal.unnamed_to_confirm().items() if not likely}
-        return done, len(numbers & unnamed) if confirm else 0
+        done = deal.settle_inferred(numbers, confirm=confirm, now=now, actor=actor, persons=persons)
+        # Confirmed naming no one on the committee: the gate takes them once someone is named.
+        unnamed = set(deal.unnamed_held()) & {c.number for c in done}
+        return done, len(unnamed) if confirm else 0
 
     for attempt in range(3):
         try:

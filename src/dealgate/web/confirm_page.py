@@ -57,17 +57,28 @@ def settle_picked(
     now: NowDep,
     csrf: Csrf,
     verb: Annotated[str, Form(max_length=20)] = "",
+    one: Annotated[str, Form(max_length=60)] = "",
     pick: Annotated[list[str] | None, Form()] = None,
+    row: Annotated[list[str] | None, Form()] = None,
+    person: Annotated[list[str] | None, Form()] = None,
     back: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
-    """Confirm or reject every ticked commitment, deal by deal; then the queue again, saying
-    how many were settled and how many a teammate had settled first."""
+    """The queue is one form: a row's button (`one`: "confirm 12-3") settles that row, the
+    buttons above it (`verb`) every ticked one (`pick`), deal by deal; each row's `row` and
+    `person` (who committed, chosen for a note naming no one on the committee) go in page
+    order. Then the queue again, saying what was settled and what was not, and why."""
     p.check(csrf)
     owner, page = _where(back)
+    single = ""
     try:
-        picks = parse_picks(pick or [])
+        if one:
+            verb, _, single = one.partition(" ")
+            picks = parse_picks([single])
+        else:
+            picks = parse_picks(pick or [])
         if verb not in ("confirm", "reject"):
             raise invalid("invalid_verb", f"No action '{verb}': use confirm or reject.", "verb")
+        persons = chosen_persons(row or [], person or [])
     except DealgateError as e:
         return _queue(request, engine, p, owner, page, None, e, 422)
     confirm = verb == "confirm"
@@ -78,8 +89,45 @@ def settle_picked(
         now=now,
         actor=p.user.name,
         context=lambda: change_context(engine, now, p.guard),
+        persons=persons,
     )
-    return redirect(f"{_here(owner, page)}&notice={quote(settled_notice(done, confirm))}")
+    said = one_notice(done, confirm, single, persons) if one else settled_notice(done, confirm)
+    return redirect(f"{_here(owner, page)}&notice={quote(said)}")
+
+
+def chosen_persons(rows: list[str], persons: list[str]) -> dict[tuple[int, int], str]:
+    """Who was chosen on each row, by (deal, number): the rows' and choices' values pair up
+    in page order."""
+    if len(rows) != len(persons) or len(rows) > MOST_PICKS:
+        raise invalid(
+            "invalid_form",
+            "The rows and their choices of who committed do not pair up; reload the page and "
+            "try again.",
+            "person",
+        )
+    return {
+        _pick(value): who.strip()[:200]
+        for value, who in zip(rows, persons, strict=True)
+        if who.strip()
+    }
+
+
+def one_notice(
+    done: svc.Settled, confirm: bool, single: str, persons: dict[tuple[int, int], str]
+) -> str:
+    """What pressing one row's button did, said of that commitment."""
+    deal_id, number = _pick(single)
+    if done.commitments:
+        who = persons.get((deal_id, number))
+        made = f", made by {who}" if confirm and who else ""
+        unnamed = (
+            " It names no one on the committee: the gate takes it once who committed is "
+            "named on the deal's page."
+            if done.unnamed
+            else ""
+        )
+        return f"Commitment {number} {'confirmed' if confirm else 'rejected'}{made}.{unnamed}"
+    return f"Commitment {number} no longer waited (settled meanwhile, or the deal closed)."
 
 
 def parse_picks(values: list[str]) -> dict[int, set[int]]:
@@ -98,16 +146,22 @@ def parse_picks(values: list[str]) -> dict[int, set[int]]:
         )
     picks: dict[int, set[int]] = {}
     for value in values:
-        matched = PICK.fullmatch(value)
-        if matched is None:
-            raise invalid(
-                "invalid_pick",
-                f"'{value[:40]}' names no commitment (a deal and its number, as 12-3); "
-                "reload the page and tick again.",
-                "pick",
-            )
-        picks.setdefault(int(matched[1]), set()).add(int(matched[2]))
+        deal_id, number = _pick(value)
+        picks.setdefault(deal_id, set()).add(number)
     return picks
+
+
+def _pick(value: str) -> tuple[int, int]:
+    """A ticked box's or a row's value, "12-3": deal 12's commitment 3."""
+    matched = PICK.fullmatch(value)
+    if matched is None:
+        raise invalid(
+            "invalid_pick",
+            f"'{value[:40]}' names no commitment (a deal and its number, as 12-3); "
+            "reload the page and tick again.",
+            "pick",
+        )
+    return int(matched[1]), int(matched[2])
 
 
 def settled_notice(done: svc.Settled, confirm: bool) -> str:
@@ -118,8 +172,8 @@ def settled_notice(done: svc.Settled, confirm: bool) -> str:
     )
     if done.unnamed:
         said += (
-            f" {done.unnamed} still wait{'s' if done.unnamed == 1 else ''}: naming no one on "
-            "the committee, the gate could not take it; name who committed on its row."
+            f" {done.unnamed} of them name{'s' if done.unnamed == 1 else ''} no one on the "
+            "committee: the gate takes one once who committed is named on its deal's page."
         )
     if done.passed_over:
         said += (
