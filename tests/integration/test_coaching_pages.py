@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -10,8 +11,12 @@ from markupsafe import escape
 from sqlalchemy import Engine
 
 from dealgate.api.app import create_app
+from dealgate.domain.commitment import Status
+from dealgate.domain.review import review_deal
 from dealgate.services import coaching
 from dealgate.services.demo import DEMO_PASSWORD, demo_users, fill_demo
+from dealgate.store.confirm_queue import waiting
+from dealgate.store.unit_of_work import UnitOfWork
 from tests.api_support import serve
 from tests.builders import T0
 from tests.pages_support import log_in
@@ -82,3 +87,27 @@ def test_a_reps_page_says_what_to_ask_each_buyer_for_next_on_their_largest_deals
                 assert str(escape(said.primary.sentence())) in row
             assert ("may advance now" in row) is said.can_advance_now
         assert all(deal.owner == "dana" and not deal.is_closed for deal, _ in largest)
+
+
+def test_the_demo_leaves_commitments_read_from_notes_to_confirm_changing_no_flag(
+    engine: Engine,
+) -> None:
+    """A new user's first look at 'To confirm' is not empty, and what waits there counts for
+    nothing until confirmed: the review is the one without those notes."""
+    fill_demo(engine, NOW)
+    demo_users(engine, NOW)
+    with UnitOfWork(engine, write=False) as uow:
+        total, rows = waiting(uow.connection, None, None, 50, 0)
+        deals = {d.id: d for d in uow.deals.find()}
+        process = uow.processes.active()
+    assert total >= 5 and {r.party for r in rows} == {"buyer", "seller"}
+    for deal_id in {r.deal_id for r in rows}:
+        deal = deals[deal_id]
+        without = replace(
+            deal, commitments=[c for c in deal.commitments if c.status is not Status.INFERRED]
+        )
+        assert review_deal(deal, process, NOW).codes == review_deal(without, process, NOW).codes
+    app = create_app(engine, clock=lambda: NOW, webhooks=False)
+    with serve(app) as base, httpx.Client(base_url=base) as browser:
+        log_in(browser, "maria", DEMO_PASSWORD)
+        assert f"of {total} waiting." in browser.get("/confirm").text

@@ -12,7 +12,9 @@ from dealgate.domain.commitment import Party, Status
 from dealgate.domain.deal import Deal
 from dealgate.domain.interaction import InteractionKind
 from dealgate.domain.process import Process
+from dealgate.domain.review import review_deal
 from dealgate.domain.stakeholder import Role
+from dealgate.services.deals import propose_inferred
 from dealgate.store.unit_of_work import UnitOfWork
 
 REPS = ("alice", "bruno", "chen", "dana")
@@ -104,8 +106,43 @@ def fill_demo(engine: Engine, now: datetime, seed: int = 7, deals: int = 64) -> 
         )
         for deal in made:
             uow.deals.add(deal)
+        for deal in _notes_to_confirm(made, process, now):
+            uow.deals.save(deal)
         uow.commit()
     return deals
+
+
+# Next steps as a CRM holds them: what the page "To confirm" shows until a person says.
+NEXT_STEPS = (
+    "{first} agreed to a discovery session next week.",
+    "{first} will share last quarter's churn data by Friday; I'll send the references.",
+    "Legal will send redlines by the 30th.",
+    "{first} will bring the steering committee to review our proposal on the 15th.",
+    "Finance confirmed a budget of $80k.",
+    "{first} will set up a meeting with the CFO next Tuesday.",
+)
+
+
+def _notes_to_confirm(made: list[Deal], process: Process, now: datetime) -> list[Deal]:
+    """Read a next step into inferred commitments on the first open deals the buyer is
+    committing on, as an import's text pass would. Deals flagged seller-only are left out (a
+    buyer commitment read from notes would clear the flag the coaching story needs); no random
+    draws: the rest of the demo stays as it was."""
+    chosen = [
+        d
+        for d in made
+        if not d.is_closed
+        and d.stakeholders
+        and any(c.is_buyer and c.is_held for c in d.commitments)
+        and "seller_only" not in review_deal(d, process, now).codes
+    ]
+    for deal, step in zip(chosen, NEXT_STEPS, strict=False):
+        first = deal.stakeholders[0].name.split()[0]
+        written = (now - timedelta(days=2)).date()
+        propose_inferred(
+            deal, process, step.format(first=first), "seller", written, now, deal.owner
+        )
+    return chosen[: len(NEXT_STEPS)]
 
 
 def _demo_deal(process: Process, rng: random.Random, now: datetime, n: int) -> Deal:
