@@ -19,7 +19,7 @@ from dealgate.services import deals as svc
 from dealgate.services.users import add_user
 from dealgate.store import tables as t
 from tests.api_support import running_api
-from tests.builders import T0
+from tests.builders import PROCESS, T0
 from tests.integration.test_import import salesforce
 from tests.pages_support import log_in
 
@@ -491,3 +491,24 @@ def test_the_queue_is_one_form_a_rows_button_and_the_ticked_ones_take_who_was_ch
         )
         assert broken.status_code == 422 and "<code>invalid_form</code>" in broken.text
         assert _waiting(engine) == before
+
+
+def test_a_deal_page_says_what_its_notes_would_evidence_once_confirmed(engine: Engine) -> None:
+    review = salesforce(engine).review
+    assert review is not None
+    claimed = review["unevidenced_stage"]
+    assert any(d["read_from_notes"] for d in claimed) and any(
+        not d["read_from_notes"] for d in claimed
+    )
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        log_in(browser, "carol", "carol-secret")
+        for d in claimed:
+            page = browser.get(f"/deals/{d['id']}").text
+            said = re.search(r'<p id="notes-stage" class="muted">(.*?)</p>', page, re.S)
+            if not d["read_from_notes"]:
+                assert said is None
+                continue
+            assert said is not None and f"<strong>{d['read_from_notes']}</strong>" in said[1]
+            backs = PROCESS.position(d["read_from_notes"]) >= PROCESS.position(d["stage"])
+            assert ("enough for the" in said[1]) is backs

@@ -636,3 +636,14 @@ def test_a_member_chosen_for_a_note_naming_no_one_is_named_as_the_ticked_ones_ar
     deal.settle_inferred([1, 2], confirm=True, now=at(5), actor="maria", persons={1: "Raj Patel"})
     assert [c.person for c in deal.commitments] == ["Raj Patel", None]
     assert deal.unnamed_held() == {2: ""}  # left for naming later
+
+
+def test_the_highest_rung_in_the_notes_counts_only_buyer_commitments_still_waiting() -> None:
+    deal = a_deal()
+    assert deal.highest_rung_in_notes is None
+    buyer_commits(deal, "budget_confirmed")  # held: evidence already, not a note waiting
+    buyer_commits(deal, "discovery_session_booked", status=Status.INFERRED)
+    buyer_commits(deal, "contract_signed", status=Status.INFERRED)
+    deal.set_commitment_status(3, Status.REJECTED, now=at(2), actor="maria")
+    _seller_inferred(deal)
+    assert deal.highest_rung_in_notes == 2  # explore: the contract was rejected

@@ -182,6 +182,16 @@ class Deal:
         return max(known) if known else None
 
     @property
+    def highest_rung_in_notes(self) -> int | None:
+        """The highest rung of the buyer commitments read from text that wait for a person."""
+        levels = [
+            c.rung_level
+            for c in self.commitments
+            if c.is_buyer and c.status is Status.INFERRED and c.rung_level is not None
+        ]
+        return max(levels, default=None)
+
+    @property
     def rests_only_on_inferred_evidence(self) -> bool:
         """Open, with buyer commitments read from text and none a person obtained or kept:
         the review counts these apart, as evidence waiting to be confirmed."""

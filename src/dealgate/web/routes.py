@@ -26,7 +26,7 @@ from dealgate.domain.deal import Deal
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.domain.interaction import parse_interaction_kind
 from dealgate.domain.ladder import Rung
-from dealgate.domain.review import FLAG_CODES, review_deal
+from dealgate.domain.review import FLAG_CODES, read_from_notes, review_deal
 from dealgate.domain.stakeholder import Role, parse_role
 from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
@@ -486,6 +486,7 @@ def _deal_page(
         {**views.move_view(m, deal, process), "at": m.at.strftime("%Y-%m-%d %H:%M")}
         for m in deal.history
     ]
+    notes_stage = read_from_notes(process, review.evidenced_stage, deal.highest_rung_in_notes)
     return render(
         request,
         "deal.html",
@@ -501,6 +502,11 @@ def _deal_page(
             "rungs": rungs,
             "overdue": overdue,
             "unnamed": deal.unnamed_to_confirm(),
+            # The stage its notes would evidence once confirmed, when further than now.
+            "notes_stage": notes_stage,
+            "notes_backs": notes_stage is not None
+            and not deal.is_closed
+            and process.position(notes_stage) >= process.position(deal.stage),
             "unnamed_held": deal.unnamed_held(),
             "seller": [c for c in deal.commitments if c.party is Party.SELLER],
             "unranked": [
