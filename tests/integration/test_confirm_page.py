@@ -4,6 +4,7 @@ read from text, in one queue, confirmed or rejected without opening each deal.""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -512,3 +513,25 @@ def test_a_deal_page_says_what_its_notes_would_evidence_once_confirmed(engine: E
             assert said is not None and f"<strong>{d['read_from_notes']}</strong>" in said[1]
             backs = PROCESS.position(d["read_from_notes"]) >= PROCESS.position(d["stage"])
             assert ("enough for the" in said[1]) is backs
+
+
+def test_the_reviews_unevidenced_deals_say_what_their_notes_would_evidence(
+    engine: Engine,
+) -> None:
+    review = salesforce(engine).review
+    assert review is not None
+    noted = {d["id"]: d["read_from_notes"] for d in review["unevidenced_stage"]}
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        log_in(browser, "carol", "carol-secret")
+        page = browser.get("/review", params={"flag": "unevidenced_stage"}).text
+        shown = {}
+        for deal_id in noted:
+            row = page[page.index(f'<tr data-deal="{deal_id}">') :]
+            row = row[: row.index("</tr>")]
+            said = re.search(r"Its notes would evidence '(\w+)'", row)
+            shown[deal_id] = said[1] if said else None
+        assert shown == noted and any(noted.values())
+        past = (T0.date() - timedelta(days=1)).isoformat()
+        earlier = browser.get("/review", params={"flag": "unevidenced_stage", "as_of": past})
+        assert "Its notes would evidence" not in earlier.text  # not rewound: today's only

@@ -18,7 +18,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, select, text
 
 from dealgate.domain.process import CLOSED_STAGES, LOST, Process
 from dealgate.domain.review import read_from_notes
@@ -28,6 +28,7 @@ from dealgate.services.import_text import Batch, read_texts
 from dealgate.services.views import money
 from dealgate.store import bulk
 from dealgate.store import tables as t
+from dealgate.store.confirm_queue import highest_rungs_in_notes
 from dealgate.store.deal_document import fill_documents
 from dealgate.store.review_sql import HELD, review_pipeline
 from dealgate.store.signals_sql import refresh_signals
@@ -545,14 +546,7 @@ def import_review(engine: Engine, process: Process, source: str, now: datetime) 
             )
         }
         # Deals with buyer commitments read from notes, each with the highest of their rungs.
-        notes_rung: dict[int, int | None] = {
-            r.deal_id: r.rung
-            for r in conn.execute(
-                select(c.c.deal_id, func.max(c.c.rung_level).label("rung"))
-                .where(c.c.party == "buyer", c.c.status == "inferred")
-                .group_by(c.c.deal_id)
-            )
-        }
+        notes_rung = highest_rungs_in_notes(conn, None)
         inferred = set(notes_rung)
     per_stage: dict[str, int] = defaultdict(int)
     evidence = {"confirmed": 0, "inferred": 0, "none": 0}

@@ -79,3 +79,19 @@ def waiting(
     return int(total), [
         replace(Waiting(*row), committee=committees.get(row.id, ())) for row in rows
     ]
+
+
+def highest_rungs_in_notes(conn: Connection, deal_ids: list[int] | None) -> dict[int, int | None]:
+    """For each deal with buyer commitments read from text still waiting (among `deal_ids`;
+    None: all), the highest of their rungs (None when none has a rung)."""
+    c = t.commitments
+    query = (
+        select(c.c.deal_id, func.max(c.c.rung_level))
+        .where(c.c.party == "buyer", c.c.status == "inferred")
+        .group_by(c.c.deal_id)
+    )
+    if deal_ids is not None:
+        if not deal_ids:
+            return {}
+        query = query.where(c.c.deal_id.in_(deal_ids))
+    return {deal_id: rung for deal_id, rung in conn.execute(query)}

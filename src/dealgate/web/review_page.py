@@ -16,10 +16,12 @@ from sqlalchemy import Engine
 from dealgate.cli_support import parse_date
 from dealgate.clock import end_of_day
 from dealgate.domain.errors import DealgateError, ErrorDetail
-from dealgate.domain.review import FLAG_CODES, DealReview
+from dealgate.domain.review import FLAG_CODES, DealReview, read_from_notes
 from dealgate.services import views
 from dealgate.services.review import PipelineReview
 from dealgate.services.review import review as run_review
+from dealgate.store.confirm_queue import highest_rungs_in_notes
+from dealgate.store.unit_of_work import UnitOfWork
 from dealgate.web.csv_download import csv_download, spreadsheet_safe
 from dealgate.web.routes import EngineDep, NowDep, Page, PageDep, render, storable_input
 from dealgate.web.stage_total import StageTotal
@@ -94,6 +96,8 @@ def review_page(
         query = {k: v for k, v in {**kept, **change}.items() if v}
         return "/review?" + urlencode(query) + "#flagged"
 
+    listed = flagged[(page - 1) * PER_PAGE : page * PER_PAGE]
+
     return render(
         request,
         "review.html",
@@ -103,9 +107,9 @@ def review_page(
             "as_of": day.isoformat(),
             "past": day < now.date(),
             "summary": summary,
-            "deals": [
-                views.deal_review_view(d) for d in flagged[(page - 1) * PER_PAGE : page * PER_PAGE]
-            ],
+            "deals": [views.deal_review_view(d) for d in listed],
+            # Today's review only: what a past day's notes said is not rewound.
+            "notes": {} if day < now.date() else _notes(engine, result, listed),
             "flagged_total": len(flagged),
             "first": (page - 1) * PER_PAGE + 1,
             "page": page,
@@ -134,6 +138,19 @@ def review_page(
         },
         422 if errors else 200,
     )
+
+
+def _notes(engine: Engine, result: PipelineReview, listed: list[DealReview]) -> dict[int, str]:
+    """For each listed deal that only claims its stage, what its notes would evidence once
+    confirmed, when further than its commitments evidence now."""
+    claimed = [d for d in listed if not d.evidenced]
+    with UnitOfWork(engine, write=False) as uow:
+        rungs = highest_rungs_in_notes(uow.connection, [d.deal_id for d in claimed])
+    found = {
+        d.deal_id: read_from_notes(result.process, d.evidenced_stage, rungs.get(d.deal_id))
+        for d in claimed
+    }
+    return {deal_id: stage for deal_id, stage in found.items() if stage}
 
 
 @router.get("/review.csv")
