@@ -30,4 +30,6 @@ with sync_playwright() as p:
     page.screenshot(path="docs/screenshots/deal.png", full_page=True)
     page.goto(f"{BASE}/review")
     page.screenshot(path="docs/screenshots/review.png")
+    page.goto(f"{BASE}/confirm")
+    page.screenshot(path="docs/screenshots/confirm.png")
     b.close()
