@@ -11,7 +11,13 @@ import pytest
 from dealgate.domain.commitment import Party, Status
 from dealgate.domain.deal import Deal
 from dealgate.domain.interaction import InteractionKind
-from dealgate.domain.review import describe, forecast, read_from_notes, review_deal
+from dealgate.domain.review import (
+    describe,
+    forecast,
+    notes_back_claim,
+    read_from_notes,
+    review_deal,
+)
 from dealgate.domain.stakeholder import Role
 from dealgate.processes import load_process
 from tests.builders import PROCESS, a_deal, at, buyer_commits, seller_promises
@@ -214,3 +220,18 @@ def test_what_a_deals_notes_would_evidence_once_confirmed(
     evidenced: str, rung: int | None, read: str | None
 ) -> None:
     assert read_from_notes(PROCESS, evidenced, rung) == read
+
+
+# The stage a deal claims; the highest rung read from its notes; whether, confirmed, they back it.
+NOTES_BACK = {
+    "a_budget_in_the_notes_backs_a_proposal": ("propose", 6, True),
+    "a_discovery_session_in_the_notes_does_not_back_a_negotiation": ("resolve", 2, False),
+    "no_commitment_read_from_notes_backs_nothing_beyond_the_start": ("discover", None, False),
+}
+
+
+@pytest.mark.parametrize(("claimed", "rung", "backs"), NOTES_BACK.values(), ids=NOTES_BACK)
+def test_whether_a_deals_notes_once_confirmed_back_the_stage_it_claims(
+    claimed: str, rung: int | None, backs: bool
+) -> None:
+    assert notes_back_claim(PROCESS, claimed, rung) is backs

@@ -85,6 +85,12 @@ def read_from_notes(process: Process, evidenced: str, notes_rung: int | None) ->
     return stage if process.position(stage) > process.position(evidenced) else None
 
 
+def notes_back_claim(process: Process, claimed: str, notes_rung: int | None) -> bool:
+    """Whether a deal's commitments read from notes (their highest rung), once a person
+    confirms them, back the stage it claims."""
+    return notes_rung is not None and process.backs(claimed, Rung.from_level(notes_rung))
+
+
 def review_deal(
     deal: Deal, process: Process, as_of: datetime, streak: int = DEFAULT_STREAK
 ) -> DealReview:

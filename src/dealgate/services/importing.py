@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, select, text
 
 from dealgate.domain.process import CLOSED_STAGES, LOST, Process
-from dealgate.domain.review import read_from_notes
+from dealgate.domain.review import notes_back_claim, read_from_notes
 from dealgate.io.readers import read_as_windows
 from dealgate.io.records import ImportedActivity, ImportedDeal, RowError, SourceData
 from dealgate.services.import_text import Batch, read_texts
@@ -558,8 +558,9 @@ def import_review(engine: Engine, process: Process, source: str, now: datetime) 
             evidence["inferred"] += 1
         else:
             evidence["none"] += 1
-    unevidenced: list[dict[str, Any]] = []
+    claims: list[tuple[Decimal, int, dict[str, Any]]] = []
     imported = sorted(ids)
+    backed = 0
     # In slices, so that the summary's memory does not grow with the pipeline (reviewing
     # 100,000 deals at once holds ~150 MB of reviews to keep a few of them).
     for start in range(0, len(imported), 5000):
@@ -567,34 +568,29 @@ def import_review(engine: Engine, process: Process, source: str, now: datetime) 
             reviews = review_pipeline(
                 uow.connection, process, now, deal_ids=imported[start : start + 5000]
             )
-        unevidenced.extend(
-            {
+        for r in reviews:
+            if r.evidenced:
+                continue
+            rung = notes_rung.get(r.deal_id)
+            noted = read_from_notes(process, r.evidenced_stage, rung)
+            backed += noted is not None and notes_back_claim(process, r.stage, rung)
+            claim = {
                 "id": r.deal_id,
                 "name": r.name,
                 "owner": r.owner,
                 "stage": r.stage,
                 "amount": money(r.amount),
                 "evidenced_stage": r.evidenced_stage,
-                "read_from_notes": read_from_notes(
-                    process, r.evidenced_stage, notes_rung.get(r.deal_id)
-                ),
+                "read_from_notes": noted,
             }
-            for r in reviews
-            if not r.evidenced
-        )
+            claims.append((-(r.amount or Decimal(0)), r.deal_id, claim))
     # The largest first, as the review lists them: where a claim matters most.
-    unevidenced.sort(key=lambda d: (-Decimal(d["amount"] or 0), d["id"]))
-    backed = [
-        d
-        for d in unevidenced
-        if d["read_from_notes"]
-        and process.position(d["read_from_notes"]) >= process.position(d["stage"])
-    ]
+    unevidenced = [claim for *_, claim in sorted(claims, key=lambda c: c[:2])]
     return {
         "deals": len(ids),
         "per_stage": {k: per_stage[k] for k in process.stage_keys if per_stage.get(k)},
         "evidence": evidence,
         "unevidenced_stage": unevidenced,
         # Of those, the deals whose notes, once confirmed, would back the stage they claim.
-        "backed_once_confirmed": len(backed),
+        "backed_once_confirmed": backed,
     }

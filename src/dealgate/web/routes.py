@@ -26,7 +26,7 @@ from dealgate.domain.deal import Deal
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.domain.interaction import parse_interaction_kind
 from dealgate.domain.ladder import Rung
-from dealgate.domain.review import FLAG_CODES, read_from_notes, review_deal
+from dealgate.domain.review import FLAG_CODES, notes_back_claim, read_from_notes, review_deal
 from dealgate.domain.stakeholder import Role, parse_role
 from dealgate.services import coaching as coaching_svc
 from dealgate.services import deals as svc
@@ -506,7 +506,7 @@ def _deal_page(
             "notes_stage": notes_stage,
             "notes_backs": notes_stage is not None
             and not deal.is_closed
-            and process.position(notes_stage) >= process.position(deal.stage),
+            and notes_back_claim(process, deal.stage, deal.highest_rung_in_notes),
             "unnamed_held": deal.unnamed_held(),
             "seller": [c for c in deal.commitments if c.party is Party.SELLER],
             "unranked": [
