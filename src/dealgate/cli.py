@@ -546,7 +546,7 @@ def advance(
     as_json: JsonOpt = False,
 ) -> None:
     """Move a deal forward when the buyer's commitment allows it; prints the new stage."""
-    with errors_as_shape():
+    with errors_as_shape(deal_id):
         if override is not None and not as_user:
             raise invalid(
                 "override_needs_manager",
@@ -579,7 +579,7 @@ def close(
     as_json: JsonOpt = False,
 ) -> None:
     """Close a deal as won or lost."""
-    with errors_as_shape():
+    with errors_as_shape(deal_id):
         if won == lost:
             raise invalid("won_or_lost", "Give exactly one of --won and --lost.", "won")
         engine = State.engine()

@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from dealgate.cli_remedies import with_commands
 from dealgate.clock import end_of_day, now
 from dealgate.domain.errors import DealgateError, invalid
 from dealgate.io.parsing import number_text
@@ -25,12 +26,13 @@ __all__ = ["now"]  # the commands read the clock through here
 
 
 @contextmanager
-def errors_as_shape() -> Iterator[None]:
-    """Print any error in the one error shape on stderr and exit 1."""
+def errors_as_shape(deal_id: int | None = None) -> Iterator[None]:
+    """Print any error in the one error shape on stderr and exit 1; a refusal of deal
+    `deal_id` names the commands that fix it."""
     try:
         yield
     except DealgateError as e:
-        fail(e)
+        fail(e if deal_id is None else with_commands(e, deal_id))
     except OperationalError as e:
         fail(
             invalid(

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from dealgate.cli_remedies import told_how
 from dealgate.domain.audit import Finding
 from dealgate.domain.coaching import DealCoaching, RepCoaching, metric_values
 from dealgate.domain.deal import Deal
@@ -130,7 +131,8 @@ def deal_detail(console: Console, detail: DealDetail, now: datetime) -> None:
     else:
         console.print(f"[yellow]Gate: cannot leave {d.stage} yet.[/]")
         for v in verdict.violations:
-            console.print(f"  - [bold]{v.code}[/]: {escape(v.message)}")
+            told = told_how(v.message, v.code, v.field, d.id or 0, v.commitment)
+            console.print(f"  - [bold]{v.code}[/]: {escape(told)}")
 
 
 def review(console: Console, r: PipelineReview) -> None:

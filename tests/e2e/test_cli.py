@@ -457,6 +457,27 @@ def _deal_with_maria(cli: Cli, note: str | None = None) -> tuple[str, dict[str, 
     return deal_id, dict(logged)
 
 
+def test_a_refused_advance_names_the_commands_that_fix_it(cli: Cli) -> None:
+    deal_id = cli(
+        "deal", "add", "A", "--account", "X", "--owner", "alice", "--stage", "change"
+    ).stdout.strip()
+    cli("commit", "add", deal_id, "--party", "seller", "--action", "Send references")
+    refused = cli.error("advance", deal_id)
+    told = {e["code"]: e["message"] for e in refused["errors"]}
+    assert set(told) == {"only_seller_commitments", "prerequisite_missing"}
+    assert told["prerequisite_missing"].endswith(
+        f"Run `dealgate deal note {deal_id} --dissatisfaction TEXT`."
+    )
+    assert (
+        f"`dealgate commit add {deal_id} --party buyer --kind KIND"
+        in told["only_seller_commitments"]
+    )
+    shown = " ".join(cli("deal", "show", deal_id).stdout.split())  # as Rich wrapped it
+    assert f"Run `dealgate deal note {deal_id} --dissatisfaction TEXT`." in shown
+    cli("deal", "note", deal_id, "--dissatisfaction", "Month-end close takes nine days")
+    assert codes(cli.error("advance", deal_id)) == ["only_seller_commitments"]
+
+
 def test_a_logged_note_proposes_inferred_commitments_to_confirm(cli: Cli) -> None:
     deal_id, logged = _deal_with_maria(
         cli, "Maria accepted an intro call for Tuesday; I'll send the deck"

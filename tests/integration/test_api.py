@@ -212,6 +212,41 @@ def test_a_recorded_commitment_naming_no_member_is_given_its_stakeholder(api: Ap
     assert codes(alice.patch(one, json={"person": "Raj Patel"})) == ["already_named"]
 
 
+def test_the_buyers_dissatisfaction_is_documented_over_the_api_and_lets_the_deal_leave_change(
+    api: Api,
+) -> None:
+    alice = api.client("alice")
+    path = f"/deals/{new_deal(alice, stage='change')['id']}"
+    gate = alice.get(f"{path}/gate").json()
+    assert "prerequisite_missing" in [v["code"] for v in gate["violations"]]
+    for body, code in (
+        ({"dissatisfaction": ""}, "invalid_value"),
+        ({"dissatisfaction": "   "}, "required"),
+        ({"dissatisfaction": "x" * 2001}, "invalid_value"),
+        ({"dissatisfaction": "Slow", "by": "bob"}, "unknown_field"),
+        ({}, "required"),
+    ):
+        refused = alice.post(f"{path}/dissatisfaction", json=body)
+        assert codes(refused) == [code], body
+        assert refused.json()["errors"][0]["field"] in ("dissatisfaction", "by"), body
+    assert alice.get(path).json()["dissatisfaction"] == []
+    said = alice.post(
+        f"{path}/dissatisfaction", json={"dissatisfaction": "Month-end close takes 9 days"}
+    )
+    assert said.status_code == 201
+    assert said.json() == {
+        "text": "Month-end close takes 9 days",
+        "at": T0.isoformat(),
+        "actor": "alice",
+    }
+    assert [n["text"] for n in alice.get(path).json()["dissatisfaction"]] == [
+        "Month-end close takes 9 days"
+    ]
+    gate = alice.get(f"{path}/gate").json()
+    assert "prerequisite_missing" not in [v["code"] for v in gate["violations"]]
+    assert all("dealgate " not in v["message"] for v in gate["violations"])
+
+
 def test_close_won_passes_the_gate_and_lost_needs_a_reason(api: Api) -> None:
     alice = api.client("alice")
     deal = new_deal(alice)

@@ -410,7 +410,9 @@ def test_a_recorded_commitment_naming_no_member_is_given_its_stakeholder_on_the_
         csrf = log_in(browser, "carol", "carol-secret")
         page = browser.get(f"/deals/{deal.id}").text
         assert f'action="/deals/{deal.id}/commitments/1/name"' in page
-        assert "<code>no_buyer_person</code>" in page and "dealgate commit name" in page
+        assert "<code>no_buyer_person</code>" in page and "dealgate commit" not in page
+        assert f'href="/deals/{deal.id}#commitment-1">Name who made #1</a>' in page
+        assert 'id="commitment-1"' in page
         path = f"/deals/{deal.id}/commitments/1/name"
         for person, code in (("", "person_required"), ("Ken Okafor", "not_a_stakeholder")):
             refused = browser.post(path, data={"csrf": csrf, "person": person})

@@ -37,6 +37,33 @@ def test_commitment_lifecycle(before: Status, after: Status, allowed: bool) -> N
     assert can_transition(before, after) is allowed
 
 
+NEXT = [
+    # rule, the statuses it went through, what a person is offered next
+    ("an asked commitment is obtained or declined", [Status.ASKED], ("obtained", "declined")),
+    (
+        "an obtained commitment is kept, broken or withdrawn",
+        [Status.OBTAINED],
+        ("kept", "broken", "withdrawn"),
+    ),
+    ("a kept commitment is done with", [Status.KEPT], ()),
+    ("a broken commitment is done with", [Status.OBTAINED, Status.BROKEN], ()),
+    ("a declined commitment is done with", [Status.ASKED, Status.DECLINED], ()),
+    ("an inferred commitment is confirmed or rejected instead", [Status.INFERRED], ()),
+]
+
+
+@pytest.mark.parametrize(("rule", "path", "offered"), NEXT, ids=[n[0] for n in NEXT])
+def test_where_a_person_may_move_a_commitment_next(
+    rule: str, path: list[Status], offered: tuple[str, ...]
+) -> None:
+    deal = a_deal()
+    c = buyer_commits(deal, "first_meeting_accepted", status=path[0])
+    for status in path[1:]:
+        deal.set_commitment_status(c.number, status, now=at(2), actor="alice")
+    assert tuple(s.value for s in c.next_statuses) == offered, rule
+    assert all(can_transition(c.status, s) for s in c.next_statuses)
+
+
 def test_an_illegal_status_change_is_refused_and_names_the_allowed_ones() -> None:
     deal = a_deal()
     c = buyer_commits(deal, "first_meeting_accepted", status=Status.ASKED)

@@ -23,11 +23,13 @@ from dealgate.api.schemas import (
     DealOut,
     DealPage,
     DealUpdate,
+    DissatisfactionCreate,
     ErrorOut,
     GateOut,
     HistoryOut,
     InteractionCreate,
     InteractionOut,
+    NoteOut,
     StakeholderCreate,
     StakeholderOut,
 )
@@ -209,6 +211,27 @@ def add_stakeholder(
         ctx=ctx,
     )
     return _json(views.stakeholder_view(person), 201)
+
+
+@router.post(
+    "/deals/{deal_id}/dissatisfaction",
+    response_model=NoteOut,
+    status_code=201,
+    tags=["deals"],
+)
+def document_dissatisfaction(
+    deal_id: DealId,
+    body: DissatisfactionCreate,
+    engine: EngineDep,
+    caller: CallerDep,
+    now: NowDep,
+) -> Any:
+    """The buyer's dissatisfaction with today, in their words: leaving `change` requires it."""
+    ctx = change_context(engine, now, caller.guard)
+    note = svc.document_dissatisfaction(
+        engine, deal_id, body.dissatisfaction, now=now, actor=caller.user.name, ctx=ctx
+    )
+    return _json(views.note_view(note), 201)
 
 
 @router.post(

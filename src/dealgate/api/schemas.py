@@ -76,6 +76,11 @@ class StakeholderCreate(Strict):
     notes: str | None = Field(default=None, max_length=2000)
 
 
+class DissatisfactionCreate(Strict):
+    # Named as the CLI's option and the deal's list are: what the buyer is dissatisfied with.
+    dissatisfaction: str = Field(min_length=1, max_length=2000)
+
+
 class CommitmentCreate(Strict):
     party: Party
     action: str = Field(min_length=1, max_length=500)

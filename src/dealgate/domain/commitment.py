@@ -104,6 +104,14 @@ class Commitment:
     def evidence_date(self) -> date | None:
         return self.kept_on or self.due
 
+    @property
+    def next_statuses(self) -> tuple[Status, ...]:
+        """Where a person may move it next, in lifecycle order. An inferred one is settled by
+        confirming or rejecting it instead."""
+        if self.status is Status.INFERRED:
+            return ()
+        return tuple(s for s in Status if s in TRANSITIONS[self.status])
+
     def move_to(self, new: Status, now: datetime) -> None:
         if not can_transition(self.status, new):
             allowed = ", ".join(sorted(s.value for s in TRANSITIONS[self.status])) or "none"

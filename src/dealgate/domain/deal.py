@@ -170,7 +170,7 @@ class Deal:
         for i in self.interactions:
             if i.number == number:
                 return i
-        raise not_found("interaction", number, "List them with `dealgate deal show`.")
+        raise not_found("interaction", number, "The deal lists its interactions.")
 
     def outcome(self, interaction: Interaction) -> Outcome:
         produced = [c for c in self.commitments if c.interaction == interaction.number]
@@ -260,7 +260,7 @@ class Deal:
                 ErrorDetail(
                     "kind_on_seller_commitment",
                     "Only buyer commitments have a kind; a seller promise never advances a "
-                    "deal. Drop `--kind` or record it as `--party buyer`.",
+                    "deal. Record it without a kind, or as the buyer's (party buyer).",
                     "kind",
                 )
             )
@@ -325,7 +325,7 @@ class Deal:
             raise invalid(
                 "not_inferred",
                 f"Commitment {number} is {commitment.status.value}, not inferred; "
-                "use `dealgate commit set` to change its status.",
+                "change its status instead.",
                 "status",
             )
         named: dict[str, str] = {}
@@ -545,7 +545,7 @@ class Deal:
             raise DealgateError(
                 f"The deal cannot leave '{self.stage}': "
                 + "; ".join(v.message for v in verdict.violations),
-                [ErrorDetail(v.code, v.message, v.field) for v in verdict.violations],
+                [ErrorDetail(v.code, v.message, v.field, v.commitment) for v in verdict.violations],
             )
         reason = None
         if override_reason is not None:
@@ -578,7 +578,7 @@ class Deal:
         if not text:
             raise invalid(
                 "reason_required",
-                "Closing a deal as lost needs a reason: `--reason TEXT`.",
+                "Closing a deal as lost needs a reason: say why it was lost.",
                 "reason",
             )
         payload = {"from": self.stage, "to": LOST, "reason": _required_text(text, "reason")}

@@ -11,6 +11,9 @@ class ErrorDetail:
     code: str
     message: str
     field: str | None = None
+    # The commitment a gate refusal is about: front ends name the fix in their own terms
+    # (a command, a form). Not part of the error shape.
+    commitment: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "field": self.field, "message": self.message}

@@ -37,6 +37,7 @@ class Violation:
     stage: str
     message: str
     field: str = "commitments"
+    commitment: int | None = None  # the commitment at fault, when one is
 
 
 @dataclass(frozen=True)
@@ -169,9 +170,10 @@ def exit_evidence(
                 Violation(
                     COMMITMENT_UNDATED,
                     stage.key,
-                    f"Commitment {c.number} ({c.kind}) has no date; give it a due date "
-                    "(`--due`) or the date it was kept.",
+                    f"Commitment {c.number} ({c.kind}) has no date; the gate takes a dated "
+                    "commitment: record it with its due date, or mark it kept once done.",
                     "due",
+                    c.number,
                 )
             )
         if not any(s.is_named(c.person) for s in deal.stakeholders):
@@ -181,10 +183,10 @@ def exit_evidence(
                     NO_BUYER_PERSON,
                     stage.key,
                     f"Commitment {c.number} ({c.kind}) {who}; a buyer commitment needs a named "
-                    "person on the buyer side: add them with `dealgate stakeholder add`, "
-                    f"then name them with `dealgate commit name {deal.id or 'DEAL'} "
-                    f"{c.number} --who NAME` (or on the deal page).",
+                    "person on the buyer side: add them to the buying committee, then name "
+                    "them as who made it.",
                     "person",
+                    c.number,
                 )
             )
         return out

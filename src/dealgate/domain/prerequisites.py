@@ -37,13 +37,13 @@ PREREQUISITES: dict[str, Prerequisite] = {
         Prerequisite(
             "dissatisfaction_documented",
             "the buyer's dissatisfaction with today is documented on the deal",
-            "record it with `dealgate deal note DEAL --dissatisfaction TEXT`",
+            "document it on the deal, in the buyer's words",
             _dissatisfaction_documented,
         ),
         Prerequisite(
             "buying_committee_mapped",
-            "the buying committee is mapped: an economic buyer is among the stakeholders",
-            "add them with `dealgate stakeholder add DEAL NAME --role economic_buyer`",
+            "the buying committee is mapped (an economic buyer among the stakeholders)",
+            "add the economic buyer to the buying committee",
             _buying_committee_mapped,
         ),
     )

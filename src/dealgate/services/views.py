@@ -9,7 +9,7 @@ from typing import Any
 from dealgate.domain.audit import Finding
 from dealgate.domain.coaching import Ask, DealCoaching, RepCoaching, metric_values
 from dealgate.domain.commitment import Commitment
-from dealgate.domain.deal import Deal
+from dealgate.domain.deal import Deal, Note
 from dealgate.domain.events import Event, StageMove
 from dealgate.domain.gate import GateVerdict
 from dealgate.domain.interaction import Interaction, Outcome
@@ -133,15 +133,17 @@ def event_view(e: Event) -> dict[str, Any]:
     return {"at": iso(e.at), "actor": e.actor, "type": e.type, "payload": e.payload}
 
 
+def note_view(n: Note) -> dict[str, Any]:
+    return {"text": n.text, "at": iso(n.at), "actor": n.actor}
+
+
 def deal_detail(deal: Deal, process: Process, verdict: GateVerdict) -> dict[str, Any]:
     return {
         **deal_summary(deal),
         "stakeholders": [stakeholder_view(s) for s in deal.stakeholders],
         "commitments": [commitment_view(c) for c in deal.commitments],
         "interactions": [interaction_view(i, deal.outcome(i)) for i in deal.interactions],
-        "dissatisfaction": [
-            {"text": n.text, "at": iso(n.at), "actor": n.actor} for n in deal.dissatisfaction
-        ],
+        "dissatisfaction": [note_view(n) for n in deal.dissatisfaction],
         "stage_history": [move_view(m, deal, process) for m in deal.history],
         "gate": verdict_view(verdict, process),
         "overridden": deal.overridden,

@@ -21,7 +21,7 @@ from dealgate.cli_support import parse_amount, parse_date
 from dealgate.domain.access import User, UserRole, Visibility, require_may_own
 from dealgate.domain.audit import audit_process
 from dealgate.domain.coaching import coach_deal, metric_values
-from dealgate.domain.commitment import Party, Status
+from dealgate.domain.commitment import Party, Status, parse_status
 from dealgate.domain.deal import Deal
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.domain.interaction import parse_interaction_kind
@@ -37,9 +37,11 @@ from dealgate.store import board as board_model
 from dealgate.store.review_sql import review_pipeline
 from dealgate.store.unit_of_work import UnitOfWork
 from dealgate.web import sessions
+from dealgate.web.remedies import remedies
 from dealgate.web.stage_total import StageTotal
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+templates.env.globals["remedies"] = remedies
 # An amount as the API writes it ("217000.00") as people read it ("217,000").
 templates.env.filters["money"] = lambda text: (
     views.money_display(Decimal(text)) if text is not None else ""
@@ -508,6 +510,10 @@ def _deal_page(
             and not deal.is_closed
             and notes_back_claim(process, deal.stage, deal.highest_rung_in_notes),
             "unnamed_held": deal.unnamed_held(),
+            "lifecycle": {c.number: [s.value for s in c.next_statuses] for c in deal.commitments},
+            "dissatisfaction_needed": [
+                s.key for s in process.stages if "dissatisfaction_documented" in s.requires
+            ],
             "seller": [c for c in deal.commitments if c.party is Party.SELLER],
             "unranked": [
                 c for c in deal.commitments if c.is_buyer and process.rung_of(c.kind) is None
@@ -638,6 +644,58 @@ def _status(text: str) -> Status:
     if text not in ("asked", "obtained", "kept"):
         raise invalid("invalid_status", "A new commitment is asked, obtained or kept.", "status")
     return Status(text)
+
+
+@router.post("/deals/{deal_id}/dissatisfaction")
+def document_dissatisfaction(
+    request: Request,
+    deal_id: DealId,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    dissatisfaction: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The buyer's dissatisfaction with today, in their words: leaving `change` requires it."""
+    p.check(csrf)
+    return _after(
+        request,
+        engine,
+        p,
+        now,
+        deal_id,
+        lambda ctx: svc.document_dissatisfaction(
+            engine, deal_id, dissatisfaction, now=now, actor=p.user.name, ctx=ctx
+        ),
+        "Dissatisfaction documented.",
+    )
+
+
+# Before the route of any verb below, which would take "status" for an unknown one.
+@router.post("/deals/{deal_id}/commitments/{number}/status")
+def move_commitment(
+    request: Request,
+    deal_id: DealId,
+    number: Number,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    status: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Move a commitment along its lifecycle: obtained, declined, kept, broken, withdrawn."""
+    p.check(csrf)
+    return _after(
+        request,
+        engine,
+        p,
+        now,
+        deal_id,
+        lambda ctx: svc.set_commitment_status(
+            engine, deal_id, number, parse_status(status), now=now, actor=p.user.name, ctx=ctx
+        ),
+        f"Commitment {number} is now {status}.",
+    )
 
 
 # Before the route of any verb below, which would take "name" for an unknown one.
