@@ -177,3 +177,34 @@ def test_a_card_dropped_on_lost_asks_why_before_closing_the_deal(page: Any) -> N
     page.get_by_role("status").filter(has_text="Closed as lost.").wait_for()
     page.goto("/")
     assert card(page, deal_id).count() == 0
+
+
+def test_a_refused_card_links_to_the_form_that_fixes_it_and_the_fix_opens_the_gate(
+    page: Any,
+) -> None:
+    log_in(page)
+    deal_id = create_deal(page, "Undated fleet")
+    page.get_by_label("Name", exact=True).fill("Maria Lopez")
+    page.get_by_label("Role").select_option("champion")
+    page.get_by_role("button", name="Add stakeholder").click()
+    page.get_by_role("status").filter(has_text="added to the committee").wait_for()
+    page.get_by_label("Kind (buyer)").select_option("first_meeting_accepted")
+    page.get_by_label("Person").select_option("Maria Lopez")
+    page.get_by_label("Action", exact=True).fill("Took the first meeting")
+    page.get_by_role("button", name="Record commitment").click()  # no due date
+    page.get_by_role("status").filter(has_text="Commitment recorded.").wait_for()
+
+    drag(page, deal_id, "discover")
+    refusal = card(page, deal_id).locator(".refusal")
+    refusal.wait_for()
+    assert "commitment_undated" in refusal.inner_text()
+    assert "dealgate commit" not in refusal.inner_text()
+    refusal.get_by_role("link", name="Mark #1 kept once done").click()
+    page.wait_for_url(f"**/deals/{deal_id}#commitment-1")
+    page.get_by_role("button", name="Mark commitment 1 kept").click()
+    page.get_by_role("status").filter(has_text="Commitment 1 is now kept.").wait_for()
+    page.screenshot(path=str(OUTPUT / "commitment-kept.png"), full_page=True)
+
+    drag(page, deal_id, "discover")
+    page.get_by_role("status").wait_for()
+    assert card(page, deal_id).get_attribute("data-stage") == "discover"
