@@ -224,6 +224,9 @@ def deal_coaching(console: Console, deal: Deal, c: DealCoaching) -> None:
         console.print(f"Primary: {escape(c.primary.sentence())} (exits {c.primary.stage})")
     if c.fallback:
         console.print(f"Fallback: {escape(c.fallback.sentence())} (exits {c.fallback.stage})")
+    for v in c.prerequisites_missing:
+        told = told_how(v.message, v.code, v.field, deal.id or 0, v.commitment)
+        console.print(f"[yellow]Also:[/] {escape(told)}")
     if c.primary is None:
         console.print("The deal is closed; nothing to ask for.")
 

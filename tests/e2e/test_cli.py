@@ -399,7 +399,13 @@ def test_coach_a_deal_names_the_next_ask_and_who_to_ask(cli: Cli) -> None:
     assert advice["fallback"]["exits_stage"] == "discover"
     assert advice["fallback"]["rung"] == "explore"
     assert advice["fallback"]["ask"]["name"] == "Ken Okafor"
-    assert "Ask Lena Ross" in cli("coach", deal_id).stdout
+    assert [(p["stage"], p["requires"]) for p in advice["prerequisites_missing"]] == [
+        ("change", "dissatisfaction_documented")
+    ]
+    said = " ".join(cli("coach", deal_id).stdout.split())
+    assert "Ask Lena Ross" in said
+    assert "Also: Leaving 'change' requires that the buyer's dissatisfaction" in said
+    assert f"Run `dealgate deal note {deal_id} --dissatisfaction TEXT`." in said
 
 
 def test_coach_a_rep_compares_to_the_team_and_gives_a_verdict(cli: Cli) -> None:

@@ -269,6 +269,9 @@ def test_process_audit_review_coaching_and_extraction(api: Api) -> None:
     assert {f["code"] for f in review["deals"][0]["flags"]} >= {"stalled", "unevidenced_stage"}
     coach = admin.get(f"/deals/{deal['id']}/coach").json()
     assert coach["primary"]["exits_stage"] == "propose"
+    assert [(p["stage"], p["requires"]) for p in coach["prerequisites_missing"]] == [
+        ("design", "buying_committee_mapped")
+    ]
     rep = admin.get("/reps/alice/coach").json()
     assert rep["rep"] == "alice" and rep["verdict"] in ("neither", "commitment_gaining")
     found = admin.post("/extract", json={"text": "EB mtg set 3/14", "date": "2026-03-02"}).json()

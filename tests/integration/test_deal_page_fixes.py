@@ -45,6 +45,15 @@ def test_a_rep_takes_a_deal_out_of_change_from_its_page_alone(engine: Engine) ->
             assert f'href="/deals/{deal_id}#{anchor}">{words}</a>' in page
             assert f'id="{anchor}"' in page
         assert "Not documented yet: leaving change requires it." in page
+        also = page[page.index("<strong>Also:</strong>") :]
+        assert also.startswith(
+            "<strong>Also:</strong> Leaving &#39;change&#39; requires that the buyer&#39;s "
+            "dissatisfaction"
+        )
+        assert f'<a href="/deals/{deal_id}#dissatisfaction">' in also[: also.index("</p>")]
+        coaching = browser.get("/coach/carol").text
+        row = coaching[coaching.index(f'data-deal="{deal_id}"') :]
+        assert "Also: Leaving &#39;change&#39; requires" in row[: row.index("</tr>")]
 
         path = f"/deals/{deal_id}/dissatisfaction"
         refused = browser.post(path, data={"csrf": csrf, "dissatisfaction": "   "})
@@ -56,7 +65,9 @@ def test_a_rep_takes_a_deal_out_of_change_from_its_page_alone(engine: Engine) ->
         assert documented.status_code == 303
         page = browser.get(documented.headers["location"]).text
         assert "Dissatisfaction documented." in page and f"{said} <span" in page
-        assert "<code>prerequisite_missing</code>" not in page
+        assert (
+            "<code>prerequisite_missing</code>" not in page and "dissatisfaction with" not in page
+        )
 
         browser.post(
             f"/deals/{deal_id}/stakeholders",

@@ -322,12 +322,19 @@ class AskOut(BaseModel):
     sentence: str
 
 
+class PrerequisiteOut(BaseModel):
+    requires: str
+    stage: str
+    message: str
+
+
 class DealCoachOut(BaseModel):
     deal: int
     stage: str
     can_advance_now: bool
     primary: AskOut | None
     fallback: AskOut | None
+    prerequisites_missing: list[PrerequisiteOut]
 
 
 class RepCoachOut(BaseModel):

@@ -10,6 +10,7 @@ from datetime import datetime
 from dealgate.domain.audit import Finding, has_errors
 from dealgate.domain.commitment import Party, Status
 from dealgate.domain.deal import Deal
+from dealgate.domain.gate import Violation, missing_prerequisites
 from dealgate.domain.ladder import Rung
 from dealgate.domain.process import CLOSED_STAGES, CommitmentKind, Process
 from dealgate.domain.stakeholder import Role, Stakeholder
@@ -48,6 +49,9 @@ class DealCoaching:
     can_advance_now: bool
     primary: Ask | None  # the highest the deal can realistically reach: the next stage's exit
     fallback: Ask | None  # the least that still exits the current stage
+    # What the deal itself still lacks to leave the stages these asks exit (an economic buyer
+    # on the committee, the buyer's dissatisfaction): no commitment makes up for it.
+    prerequisites_missing: tuple[Violation, ...] = ()
 
 
 def coach_deal(deal: Deal, process: Process) -> DealCoaching:
@@ -78,7 +82,11 @@ def coach_deal(deal: Deal, process: Process) -> DealCoaching:
         fallback = Ask(kind, current.key, best_placed(deal, kind.rung))
     if primary is None:  # in the last stage, the exit is the primary ask
         primary, fallback = fallback, None
-    return DealCoaching(deal.id, deal.stage, verdict.allowed, primary, fallback)
+    exited = [current] + [
+        process.stage(a.stage) for a in (primary,) if a is not None and a.stage != current.key
+    ]
+    missing = tuple(v for stage in exited for v in missing_prerequisites(deal, stage))
+    return DealCoaching(deal.id, deal.stage, verdict.allowed, primary, fallback, missing)
 
 
 def best_placed(deal: Deal, rung: Rung) -> Stakeholder | None:

@@ -262,6 +262,10 @@ def deal_coaching_view(c: DealCoaching) -> dict[str, Any]:
         "can_advance_now": c.can_advance_now,
         "primary": ask_view(c.primary),
         "fallback": ask_view(c.fallback),
+        "prerequisites_missing": [
+            {"requires": v.field.removeprefix("requires."), "stage": v.stage, "message": v.message}
+            for v in c.prerequisites_missing
+        ],
     }
 
 
