@@ -425,3 +425,18 @@ def test_the_boards_owner_filter_offers_a_rep_no_one_whose_deals_they_cannot_see
                 offered[name] = re.findall(r'<option value="([^"]+)"', select)
         assert offered["carol"] == ["carol"]
         assert {"carol", "dave", "mia"} <= set(offered["mia"])  # her team, deals or not
+
+
+def test_owners_are_offered_in_the_order_people_read_names(engine: Engine) -> None:
+    add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
+    for owner in ("Rep 10", "rep 2", "Rep 1", "bruno", "Ada"):
+        svc.open_deal(engine, now=T0, actor="carol", name="D", account="A", owner=owner)
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        log_in(browser, "carol", "carol-secret")
+        for page in ("/", "/review"):
+            text = browser.get(page).text
+            select = text[text.index('name="owner"') :]
+            select = select[: select.index("</select>")]
+            offered = re.findall(r'<option value="([^"]+)"', select)
+            named = [o for o in offered if o in ("Rep 10", "rep 2", "Rep 1", "bruno", "Ada")]
+            assert named == ["Ada", "bruno", "Rep 1", "rep 2", "Rep 10"], page

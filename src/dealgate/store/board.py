@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import BigInteger, Connection, cast, func, select
 
+from dealgate.domain.ordering import by_name
 from dealgate.store import tables as t
 from dealgate.store.review_sql import Scope
 
@@ -88,4 +89,4 @@ def owner_names(conn: Connection, owners: frozenset[str] | None) -> list[str]:
     query = select(t.deals.c.owner).distinct()
     if owners is not None:
         query = query.where(t.deals.c.owner.in_(sorted(owners)))
-    return sorted(conn.execute(query).scalars())
+    return by_name(conn.execute(query).scalars())

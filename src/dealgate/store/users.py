@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dealgate.domain.access import User, UserRole
 from dealgate.domain.errors import invalid, not_found
+from dealgate.domain.ordering import by_name
 from dealgate.store import tables as t
 
 
@@ -143,7 +144,7 @@ class UserRepository:
         return [(User(r.name, UserRole(r.role), r.team), r.password_hash is not None) for r in rows]
 
     def names(self) -> list[str]:
-        return sorted(self.conn.execute(select(t.users.c.name)).scalars())
+        return by_name(self.conn.execute(select(t.users.c.name)).scalars())
 
     def deals_owned_by(self, owner: str) -> int:
         query = select(func.count()).select_from(t.deals).where(t.deals.c.owner == owner)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from dealgate.domain.access import require_may_transfer
 from dealgate.domain.errors import DealgateError, ErrorDetail
+from dealgate.domain.ordering import by_name
 from dealgate.io.readers import suggest_owners
 from dealgate.services.transfer import transfer_deals
 from dealgate.store.unit_of_work import UnitOfWork
@@ -90,7 +91,7 @@ def _page(
             if p.visibility.owners is None:
                 unseen = uow.users.owners_without_user()
             else:
-                team = sorted(p.visibility.owners)
+                team = by_name(p.visibility.owners)
     return render(
         request,
         "owners.html",

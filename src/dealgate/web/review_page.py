@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from dealgate.cli_support import parse_date
 from dealgate.clock import end_of_day
 from dealgate.domain.errors import DealgateError, ErrorDetail
+from dealgate.domain.ordering import by_name
 from dealgate.domain.review import FLAG_CODES, DealReview, read_from_notes
 from dealgate.services import views
 from dealgate.services.review import PipelineReview
@@ -118,7 +119,7 @@ def review_page(
             "next": link(page=page + 1) if page < pages else None,
             "filter": kept,
             "link": link,
-            "owners": sorted({d.owner for d in result.deals}),
+            "owners": by_name({d.owner for d in result.deals}),
             "stages": [s.key for s in result.process.stages],
             "flag_codes": FLAG_CODES,
             "funnel": _funnel(result),

@@ -26,6 +26,7 @@ from dealgate.domain.deal import Deal
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.domain.interaction import parse_interaction_kind
 from dealgate.domain.ladder import Rung
+from dealgate.domain.ordering import by_name
 from dealgate.domain.review import FLAG_CODES, notes_back_claim, read_from_notes, review_deal
 from dealgate.domain.stakeholder import Role, parse_role
 from dealgate.services import coaching as coaching_svc
@@ -259,7 +260,7 @@ def _board(
             }
         )
     hidden = {key: totals[key].deals - len(columns[key]) for key in keys}
-    owners = sorted(set(seen) | {p.user.name} | set(members))
+    owners = by_name(set(seen) | {p.user.name} | set(members))
     return render(
         request,
         "board.html",
@@ -406,7 +407,7 @@ def _owner_choices(engine: Engine, p: Page) -> list[str]:
     if p.user.role is UserRole.REP:
         return [p.user.name]
     with UnitOfWork(engine, write=False) as uow:
-        return sorted(uow.users.team_members(p.user.team) | {p.user.name})
+        return by_name(uow.users.team_members(p.user.team) | {p.user.name})
 
 
 def _new_context(engine: Engine, p: Page, form: dict[str, Any]) -> dict[str, Any]:
@@ -499,7 +500,7 @@ def _deal_page(
             "amount": views.money_display(deal.amount),
             "verdict": detail.verdict,
             "later_stages": process.later_stages(deal.stage),
-            "owners": sorted({*_owner_choices(engine, p), deal.owner}),
+            "owners": by_name({*_owner_choices(engine, p), deal.owner}),
             "flags": review.flags,
             "rungs": rungs,
             "overdue": overdue,
@@ -862,7 +863,7 @@ def coach_page(request: Request, rep: str, engine: EngineDep, p: PageDep) -> HTM
         )
     with UnitOfWork(engine, write=False) as uow:
         reps = (
-            sorted(uow.users.team_members(p.user.team) | {p.user.name})
+            by_name(uow.users.team_members(p.user.team) | {p.user.name})
             if p.user.role is not UserRole.REP
             else [p.user.name]
         )
