@@ -322,6 +322,42 @@ def stakeholder_add(
             typer.echo(person.number)
 
 
+@stakeholder_app.command("set")
+def stakeholder_set(
+    deal_id: int,
+    number: int,
+    name: Annotated[
+        str | None, typer.Option(help="The name as it should be spelled; commitments follow.")
+    ] = None,
+    role: Annotated[str | None, typer.Option(help="economic_buyer, champion, ...")] = None,
+    title: Annotated[str | None, typer.Option(help='Job title ("" clears it).')] = None,
+    notes: Annotated[str | None, typer.Option(help='Preferences ("" clears them).')] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Correct a stakeholder as you learn the committee: role, title, notes or name."""
+    with errors_as_shape():
+        if name is None and role is None and title is None and notes is None:
+            raise invalid("nothing_to_change", "Give --name, --role, --title or --notes.", "name")
+        engine = State.engine()
+        ctx = change_context(engine, now())
+        person = svc.change_stakeholder(
+            engine,
+            deal_id,
+            number,
+            now=now(),
+            actor=actor(),
+            name=name,
+            role=parse_role(role) if role is not None else None,
+            title=title,
+            notes=notes,
+            ctx=ctx,
+        )
+        if as_json:
+            emit_json(views.stakeholder_view(person))
+        else:
+            _console().print(f"Stakeholder {person.number}: {person.name} ({person.role.value}).")
+
+
 @commit_app.command("add")
 def commit_add(
     deal_id: int,

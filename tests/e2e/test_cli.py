@@ -484,6 +484,26 @@ def test_a_refused_advance_names_the_commands_that_fix_it(cli: Cli) -> None:
     assert codes(cli.error("advance", deal_id)) == ["only_seller_commitments"]
 
 
+def test_a_stakeholder_is_corrected_and_the_commitments_they_made_follow(cli: Cli) -> None:
+    deal_id, _ = _deal_with_maria(cli)
+    cli(
+        "commit", "add", deal_id, "--party", "buyer", "--action", "Took a first meeting",
+        "--kind", "first_meeting_accepted", "--who", "Maria Lopez", "--due", "2026-12-03",
+    )  # fmt: skip
+    assert codes(cli.error("stakeholder", "set", deal_id, "1")) == ["nothing_to_change"]
+    assert codes(cli.error("stakeholder", "set", deal_id, "1", "--role", "boss")) == [
+        "invalid_role"
+    ]
+    assert codes(cli.error("stakeholder", "set", deal_id, "2", "--title", "CFO")) == ["not_found"]
+    maria = cli.json(
+        "stakeholder", "set", deal_id, "1", "--name", "María López", "--role", "economic_buyer"
+    )
+    assert (maria["name"], maria["role"]) == ("María López", "economic_buyer")
+    shown = cli.json("deal", "show", deal_id)
+    assert [c["person"] for c in shown["commitments"]] == ["María López"]
+    assert cli("advance", deal_id).stdout.strip() == "discover"
+
+
 def test_a_logged_note_proposes_inferred_commitments_to_confirm(cli: Cli) -> None:
     deal_id, logged = _deal_with_maria(
         cli, "Maria accepted an intro call for Tuesday; I'll send the deck"

@@ -247,6 +247,44 @@ def test_the_buyers_dissatisfaction_is_documented_over_the_api_and_lets_the_deal
     assert all("dealgate " not in v["message"] for v in gate["violations"])
 
 
+def test_a_stakeholder_is_corrected_over_the_api_and_their_commitments_follow(api: Api) -> None:
+    alice = api.client("alice")
+    path, _ = deal_with_raj(alice)
+    alice.post(f"{path}/stakeholders", json={"name": "Maria Lopez", "role": "user"})
+    alice.post(
+        f"{path}/commitments",
+        json={
+            "party": "buyer",
+            "action": "Accepted a first meeting",
+            "kind": "first_meeting_accepted",
+            "person": "Raj Patel",
+            "due": "2026-03-10",
+        },
+    )
+    raj = f"{path}/stakeholders/1"
+    for body, code in (
+        ({}, "nothing_to_change"),
+        ({"name": "Maria Lopez"}, "duplicate_stakeholder"),
+        ({"role": "boss"}, "invalid_value"),
+        ({"team": "x"}, "unknown_field"),
+    ):
+        assert codes(alice.patch(raj, json=body)) == [code], body
+    assert codes(alice.patch(f"{path}/stakeholders/9", json={"title": "CFO"})) == ["not_found"]
+    changed = alice.patch(raj, json={"name": "Rajesh Patel", "title": "CFO"})
+    assert changed.status_code == 200
+    assert changed.json() == {
+        "number": 1,
+        "name": "Rajesh Patel",
+        "role": "champion",
+        "title": "CFO",
+        "notes": None,
+    }
+    deal = alice.get(path).json()
+    assert [c["person"] for c in deal["commitments"]] == ["Rajesh Patel"]
+    assert alice.patch(raj, json={"title": ""}).json()["title"] is None
+    assert alice.post(f"{path}/advance", json={}).status_code == 200
+
+
 def test_close_won_passes_the_gate_and_lost_needs_a_reason(api: Api) -> None:
     alice = api.client("alice")
     deal = new_deal(alice)

@@ -19,6 +19,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/deals/{id}", None),
     ("PATCH", "/deals/{id}", {"name": "Z"}),
     ("POST", "/deals/{id}/stakeholders", {"name": "Ken", "role": "user"}),
+    ("PATCH", "/deals/{id}/stakeholders/1", {"title": "CFO"}),
     ("POST", "/deals/{id}/dissatisfaction", {"dissatisfaction": "Month-end close takes nine days"}),
     ("POST", "/deals/{id}/commitments", {"party": "seller", "action": "Send deck"}),
     ("PATCH", "/deals/{id}/commitments/1", {"status": "kept"}),

@@ -152,8 +152,58 @@ def test_another_reps_deal_cannot_be_changed_from_a_page(engine: Engine) -> None
         for path, data in (
             (f"/deals/{deal_id}/dissatisfaction", {"dissatisfaction": "Slow"}),
             (f"/deals/{deal_id}/commitments/1/status", {"status": "kept"}),
+            (f"/deals/{deal_id}/stakeholders/1", {"name": "X", "role": "champion"}),
         ):
             refused = browser.post(path, data={"csrf": csrf, **data})
             assert refused.status_code == 404, path
     deal = svc.get_deal(engine, deal_id).deal
     assert deal.dissatisfaction == [] and deal.commitment(1).status is Status.OBTAINED
+
+
+def test_a_stakeholder_is_corrected_on_the_deal_page_and_their_commitments_follow(
+    engine: Engine,
+) -> None:
+    add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
+    deal = svc.open_deal(
+        engine, now=T0, actor="carol", name="Fleet", account="Acme", owner="carol", stage="design"
+    )
+    assert deal.id is not None
+    for name in ("Raj Patel", "Maria Lopez"):
+        svc.add_stakeholder(engine, deal.id, now=T0, actor="carol", name=name, role=Role.CHAMPION)
+    svc.add_commitment(
+        engine,
+        deal.id,
+        now=T0,
+        actor="carol",
+        party=Party.BUYER,
+        action="Meets the CFO",
+        kind="economic_buyer_meeting",
+        person="Raj Patel",
+        due=T0.date(),
+    )
+    path = f"/deals/{deal.id}/stakeholders/1"
+    form = {"name": "Raj Patel", "role": "champion", "title": "", "notes": ""}
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        page = browser.get(f"/deals/{deal.id}").text
+        assert f'action="{path}"' in page and 'value="Raj Patel"' in page
+        for change, code in (
+            ({"name": "maria lopez"}, "duplicate_stakeholder"),
+            ({"name": " "}, "required"),
+            ({"role": "boss"}, "invalid_role"),
+        ):
+            refused = browser.post(path, data={"csrf": csrf, **form, **change})
+            assert refused.status_code == 422 and f"<code>{code}</code>" in refused.text, code
+        saved = browser.post(
+            path,
+            data={"csrf": csrf, **form, "name": "Rajesh Patel", "role": "economic_buyer"},
+        )
+        assert saved.status_code == 303
+        page = browser.get(saved.headers["location"]).text
+        assert "Rajesh Patel saved." in page and "may move to <strong>propose</strong>" in page
+    after = svc.get_deal(engine, deal.id).deal
+    assert [(s.name, s.role.value) for s in after.stakeholders] == [
+        ("Rajesh Patel", "economic_buyer"),
+        ("Maria Lopez", "champion"),
+    ]
+    assert after.commitment(1).person == "Rajesh Patel"

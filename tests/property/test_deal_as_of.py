@@ -16,7 +16,8 @@ from dealgate.domain.as_of import deal_as_of
 from dealgate.domain.deal import Deal
 from dealgate.domain.errors import DealgateError
 from dealgate.domain.review import review_deal
-from tests.property.test_review_equivalence import PROCESS, apply, build, op, step
+from dealgate.domain.stakeholder import Role
+from tests.property.test_review_equivalence import PEOPLE, PROCESS, apply, build, op, step
 
 # Besides what the review equivalence draws: the deal's own fields change, and deals close.
 later_op = st.one_of(
@@ -30,6 +31,14 @@ later_op = st.one_of(
         st.one_of(st.none(), st.integers(min_value=0, max_value=200)),
     ),
     st.tuples(st.just("lose")),
+    # A stakeholder corrected: renamed (their commitments follow), a new role, a title.
+    st.tuples(
+        st.just("correct"),
+        st.integers(min_value=1, max_value=3),
+        st.sampled_from([None, "Raj Patel-Shah", "raj patel", *PEOPLE]),
+        st.sampled_from([None, *Role]),
+        st.sampled_from([None, "", "CFO"]),
+    ),
 )
 
 
@@ -48,6 +57,11 @@ def go_on(deal: Deal, ops: list[tuple[int, Any]], now: datetime) -> None:
                     close_date=date(2027, 1, 1) + timedelta(days=close_in)
                     if close_in is not None
                     else None,
+                )
+            elif name == "correct":
+                number, rename, role, title = args
+                deal.change_stakeholder(
+                    number, now=now, actor="manager", name=rename, role=role, title=title
                 )
             else:
                 apply(deal, name, args, now)

@@ -32,6 +32,7 @@ from dealgate.api.schemas import (
     NoteOut,
     StakeholderCreate,
     StakeholderOut,
+    StakeholderUpdate,
 )
 from dealgate.domain.access import require_may_own
 from dealgate.domain.commitment import Status
@@ -211,6 +212,40 @@ def add_stakeholder(
         ctx=ctx,
     )
     return _json(views.stakeholder_view(person), 201)
+
+
+@router.patch(
+    "/deals/{deal_id}/stakeholders/{number}", response_model=StakeholderOut, tags=["deals"]
+)
+def change_stakeholder(
+    deal_id: DealId,
+    number: Number,
+    body: StakeholderUpdate,
+    engine: EngineDep,
+    caller: CallerDep,
+    now: NowDep,
+) -> Any:
+    """Correct a stakeholder: role, title, notes, or the spelling of their name."""
+    if not body.model_fields_set:
+        raise invalid(
+            "nothing_to_change",
+            "Send at least one of name, role, title and notes.",
+            None,
+        )
+    ctx = change_context(engine, now, caller.guard)
+    person = svc.change_stakeholder(
+        engine,
+        deal_id,
+        number,
+        now=now,
+        actor=caller.user.name,
+        name=body.name,
+        role=body.role,
+        title=body.title,
+        notes=body.notes,
+        ctx=ctx,
+    )
+    return _json(views.stakeholder_view(person))
 
 
 @router.post(

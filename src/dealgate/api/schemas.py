@@ -76,6 +76,16 @@ class StakeholderCreate(Strict):
     notes: str | None = Field(default=None, max_length=2000)
 
 
+class StakeholderUpdate(Strict):
+    """Corrections as the rep learns the committee; "" clears a title or notes. Their
+    commitments follow a new spelling of the name."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    title: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None, max_length=2000)
+
+
 class DissatisfactionCreate(Strict):
     # Named as the CLI's option and the deal's list are: what the buyer is dissatisfied with.
     dissatisfaction: str = Field(min_length=1, max_length=2000)

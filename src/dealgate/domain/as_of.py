@@ -4,7 +4,7 @@ A review "as of" a past day must judge each deal by what was recorded by then, n
 today's statuses (DESIGN.md §4: "as of" views are derived from events). Rows carry when they
 were made: commitments and interactions their `created_at`, stage moves and notes their time.
 What changed in place since (a commitment's status, the deal's name, owner, amount or close
-date, a stakeholder added) is undone with the events recorded after the moment.
+date, a stakeholder added or corrected) is undone with the events recorded after the moment.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dealgate.domain.commitment import Commitment, Status
 from dealgate.domain.deal import Deal
 from dealgate.domain.events import Event
 from dealgate.domain.process import CLOSED_STAGES
+from dealgate.domain.stakeholder import Role, Stakeholder
 
 # The deal's own fields an event may set, and how its payload writes each.
 FIELDS: dict[str, Any] = {
@@ -31,7 +32,13 @@ FIELDS: dict[str, Any] = {
 
 
 # The events that say what changed in place; stage moves are in the deal's `history`.
-REWINDING = ("commitment.status_changed", "stakeholder.added", "deal.opened", "deal.updated")
+REWINDING = (
+    "commitment.status_changed",
+    "stakeholder.added",
+    "stakeholder.changed",
+    "deal.opened",
+    "deal.updated",
+)
 
 
 def deal_as_of(deal: Deal, moment: datetime, events: Sequence[Event]) -> Deal | None:
@@ -47,6 +54,8 @@ def deal_as_of(deal: Deal, moment: datetime, events: Sequence[Event]) -> Deal | 
     was: dict[int, Status] = {}  # the status each commitment changed from first after it
     kept: dict[int, date] = {}  # the day each became kept after it
     added_later: set[int] = set()
+    person_was: dict[int, dict[str, Any]] = {}  # a stakeholder's fields before corrections
+    named_was: dict[int, str | None] = {}  # who a commitment named before a renaming
     for event in reversed(later):  # newest first: the last one seen is the first change
         if event.type == "commitment.status_changed":
             number = int(event.payload["number"])
@@ -55,17 +64,29 @@ def deal_as_of(deal: Deal, moment: datetime, events: Sequence[Event]) -> Deal | 
                 kept[number] = event.at.date()
         elif event.type == "stakeholder.added":
             added_later.add(int(event.payload["number"]))
+        elif event.type == "stakeholder.changed":
+            person_was.setdefault(int(event.payload["number"]), {}).update(event.payload["from"])
+            for number, named in event.payload["commitments"]:
+                named_was[int(number)] = named
     commitments = [
         _commitment_as_of(c, moment, was.get(c.number), kept.get(c.number))
         for c in deal.commitments
         if c.created_at <= moment
+    ]
+    commitments = [
+        replace(c, person=named_was[c.number]) if c.number in named_was else c for c in commitments
+    ]
+    stakeholders = [
+        _stakeholder_as_of(s, person_was.get(s.number))
+        for s in deal.stakeholders
+        if s.number not in added_later
     ]
     return replace(
         deal,
         stage=stage,
         stage_entered_at=entered,
         close_reason=deal.close_reason if stage in CLOSED_STAGES else None,
-        stakeholders=[s for s in deal.stakeholders if s.number not in added_later],
+        stakeholders=stakeholders,
         commitments=commitments,
         interactions=[i for i in deal.interactions if i.created_at <= moment],
         dissatisfaction=[n for n in deal.dissatisfaction if n.at <= moment],
@@ -73,6 +94,14 @@ def deal_as_of(deal: Deal, moment: datetime, events: Sequence[Event]) -> Deal | 
         new_events=[],
         **_fields_as_of(events, later, moment),
     )
+
+
+def _stakeholder_as_of(s: Stakeholder, was: dict[str, Any] | None) -> Stakeholder:
+    """As they were listed before the corrections made since (a copy: nothing mutates)."""
+    if not was:
+        return s
+    fields = {**was, "role": Role(was["role"])} if "role" in was else was
+    return replace(s, **fields)
 
 
 def _commitment_as_of(

@@ -482,6 +482,72 @@ class Deal:
         )
         return interaction
 
+    def change_stakeholder(
+        self,
+        number: int,
+        *,
+        now: datetime,
+        actor: str,
+        name: str | None = None,
+        role: Role | None = None,
+        title: str | None = None,
+        notes: str | None = None,
+    ) -> Stakeholder:
+        """Correct what the committee says of someone as the rep learns it: their role (the
+        champion turns out to hold the budget), title, notes, or the spelling of their name,
+        which the commitments they made follow. A value equal to the present one is no change
+        (a form sends every field back); "" clears a title or notes."""
+        self._must_be_open()
+        person = self.stakeholder(number)
+        was = {"name": person.name, "role": person.role.value, "title": person.title}
+        was["notes"] = person.notes
+        wanted: dict[str, str | None] = {}
+        if name is not None and (clean := _required_text(name, "name", 200)) != person.name:
+            if any(s.is_named(clean) and s is not person for s in self.stakeholders):
+                raise invalid(
+                    "duplicate_stakeholder",
+                    f"'{clean}' is already a stakeholder of this deal; use another name.",
+                    "name",
+                )
+            wanted["name"] = clean
+        if role is not None and role.value != person.role.value:
+            wanted["role"] = role.value
+        for key, value, limit in (("title", title, 200), ("notes", notes, MAX_TEXT)):
+            if value is not None and (value.strip() or None) != was[key]:
+                # An empty value clears it; anything else is text as any other field.
+                wanted[key] = _required_text(value, key, limit) if value.strip() else None
+        if not wanted:
+            return person
+        renamed: list[tuple[int, str | None]] = []  # each commitment that follows, as it named
+        if "name" in wanted:
+            for c in self.commitments:
+                if person.is_named(c.person):
+                    renamed.append((c.number, c.person))
+                    c.person = wanted["name"]
+            person.name = str(wanted["name"])
+        if "role" in wanted:
+            person.role = Role(str(wanted["role"]))
+        person.title = wanted.get("title", person.title)
+        person.notes = wanted.get("notes", person.notes)
+        self._record(
+            "stakeholder.changed",
+            now,
+            actor,
+            {
+                "number": number,
+                "from": {key: was[key] for key in wanted},
+                "to": wanted,
+                "commitments": renamed,
+            },
+        )
+        return person
+
+    def stakeholder(self, number: int) -> Stakeholder:
+        for s in self.stakeholders:
+            if s.number == number:
+                return s
+        raise not_found("stakeholder", number, "The deal lists its buying committee.")
+
     def document_dissatisfaction(self, text: str, *, now: datetime, actor: str) -> Note:
         self._must_be_open()
         note = Note(_required_text(text, "dissatisfaction"), now, actor)

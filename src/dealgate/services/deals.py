@@ -275,6 +275,29 @@ def add_stakeholder(
     )
 
 
+def change_stakeholder(
+    engine: Engine,
+    deal_id: int,
+    number: int,
+    *,
+    now: datetime,
+    actor: str,
+    name: str | None = None,
+    role: Role | None = None,
+    title: str | None = None,
+    notes: str | None = None,
+    ctx: ChangeContext | None = None,
+) -> Stakeholder:
+    return _change(
+        engine,
+        deal_id,
+        lambda deal, _p: deal.change_stakeholder(
+            number, name=name, role=role, title=title, notes=notes, now=now, actor=actor
+        ),
+        ctx=ctx,
+    )
+
+
 def add_commitment(
     engine: Engine,
     deal_id: int,

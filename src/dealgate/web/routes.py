@@ -605,6 +605,44 @@ def add_stakeholder(
     )
 
 
+@router.post("/deals/{deal_id}/stakeholders/{number}")
+def change_stakeholder(
+    request: Request,
+    deal_id: DealId,
+    number: Number,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    name: Annotated[str, Form(max_length=200)],
+    role: Annotated[str, Form(max_length=40)],
+    title: Annotated[str, Form(max_length=200)] = "",
+    notes: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The committee row's own form sends every field back: only what differs changes."""
+    p.check(csrf)
+    return _after(
+        request,
+        engine,
+        p,
+        now,
+        deal_id,
+        lambda ctx: svc.change_stakeholder(
+            engine,
+            deal_id,
+            number,
+            now=now,
+            actor=p.user.name,
+            name=name,
+            role=parse_role(role),
+            title=title,
+            notes=notes,
+            ctx=ctx,
+        ),
+        f"{name.strip()} saved.",
+    )
+
+
 @router.post("/deals/{deal_id}/commitments")
 def add_commitment(
     request: Request,
