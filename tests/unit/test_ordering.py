@@ -16,6 +16,11 @@ ORDERS = [
     ("names differing only in case keep a stable order", ["ada", "Ada"], ["Ada", "ada"]),
     ("a name starting with a number comes first", ["Team B", "2nd shift"], ["2nd shift", "Team B"]),
     ("leading zeros compare by value", ["Rep 010", "Rep 9"], ["Rep 9", "Rep 010"]),
+    (
+        "a superscript or other script's digit is text",
+        ["Rep ²", "Rep ٣", "Rep 2"],
+        ["Rep 2", "Rep ²", "Rep ٣"],
+    ),
 ]
 
 
