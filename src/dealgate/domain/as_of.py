@@ -3,8 +3,9 @@
 A review "as of" a past day must judge each deal by what was recorded by then, not by
 today's statuses (DESIGN.md §4: "as of" views are derived from events). Rows carry when they
 were made: commitments and interactions their `created_at`, stage moves and notes their time.
-What changed in place since (a commitment's status, the deal's name, owner, amount or close
-date, a stakeholder added or corrected) is undone with the events recorded after the moment.
+What changed in place since (a commitment's status and who made it, the deal's name, owner,
+amount or close date, a stakeholder added or corrected) is undone with the events recorded
+after the moment.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ FIELDS: dict[str, Any] = {
 # The events that say what changed in place; stage moves are in the deal's `history`.
 REWINDING = (
     "commitment.status_changed",
+    "commitment.person_named",
     "stakeholder.added",
     "stakeholder.changed",
     "deal.opened",
@@ -55,13 +57,17 @@ def deal_as_of(deal: Deal, moment: datetime, events: Sequence[Event]) -> Deal | 
     kept: dict[int, date] = {}  # the day each became kept after it
     added_later: set[int] = set()
     person_was: dict[int, dict[str, Any]] = {}  # a stakeholder's fields before corrections
-    named_was: dict[int, str | None] = {}  # who a commitment named before a renaming
+    named_was: dict[int, str | None] = {}  # who a commitment named before it was named anew
     for event in reversed(later):  # newest first: the last one seen is the first change
         if event.type == "commitment.status_changed":
             number = int(event.payload["number"])
             was[number] = Status(event.payload["from"])
             if event.payload["to"] == Status.KEPT:
                 kept[number] = event.at.date()
+            if "person_was" in event.payload:  # confirmed naming who made it
+                named_was[number] = event.payload["person_was"]
+        elif event.type == "commitment.person_named":
+            named_was[int(event.payload["number"])] = event.payload["from"]
         elif event.type == "stakeholder.added":
             added_later.add(int(event.payload["number"]))
         elif event.type == "stakeholder.changed":

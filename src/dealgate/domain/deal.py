@@ -328,8 +328,10 @@ class Deal:
                 "change its status instead.",
                 "status",
             )
-        named: dict[str, str] = {}
+        named: dict[str, str | None] = {}
         if person is not None and person.strip():
+            # Who the note named before, so the review as of an earlier day shows it.
+            named["person_was"] = commitment.person
             commitment.person = named["person"] = self._committed_by(commitment, person)
         done = commitment.kept_on is not None and commitment.is_buyer
         return self._change_status(
@@ -404,7 +406,7 @@ class Deal:
         return found.name
 
     def _change_status(
-        self, number: int, status: Status, now: datetime, actor: str, **more: str
+        self, number: int, status: Status, now: datetime, actor: str, **more: str | None
     ) -> Commitment:
         self._must_be_open()
         commitment = self.commitment(number)
