@@ -207,3 +207,45 @@ def test_a_stakeholder_is_corrected_on_the_deal_page_and_their_commitments_follo
         ("Maria Lopez", "champion"),
     ]
     assert after.commitment(1).person == "Rajesh Patel"
+
+
+def test_an_interaction_logged_on_the_page_says_what_came_of_it(engine: Engine) -> None:
+    deal_id = _deal_in_change(engine)
+    svc.add_stakeholder(
+        engine, deal_id, now=T0, actor="carol", name="Lena Ross", role=Role.CHAMPION
+    )
+    path = f"/deals/{deal_id}/interactions"
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        csrf = log_in(browser, "carol", "carol-secret")
+        meeting = {"csrf": csrf, "kind": "meeting", "on": "2026-03-02"}
+        for bad, code in (
+            ({"on": "02/30/2026"}, "invalid_date"),
+            ({"author": "robot"}, "invalid_author"),
+            ({"kind": "fax"}, "invalid_interaction_kind"),
+        ):
+            refused = browser.post(path, data={**meeting, "summary": "Met", **bad})
+            assert refused.status_code == 422 and f"<code>{code}</code>" in refused.text, bad
+        assert svc.get_deal(engine, deal_id).deal.interactions == []
+
+        declined = browser.post(
+            path,
+            data={**meeting, "summary": "They will not go on this year.", "client_declined": "yes"},
+        )
+        said = browser.get(declined.headers["location"]).text
+        assert "Interaction logged (no_sale); its note names no commitment." in said
+
+        email = browser.post(
+            path,
+            data={
+                **meeting,
+                "kind": "email",
+                "author": "buyer",
+                "summary": "We will share our usage data with you by Friday. Lena",
+            },
+        )
+        said = browser.get(email.headers["location"]).text
+        assert "Interaction logged (continuation); 1 commitment read from it wait below" in said
+    deal = svc.get_deal(engine, deal_id).deal
+    assert [i.client_declined for i in deal.interactions] == [True, False]
+    read = [c for c in deal.commitments if c.status is Status.INFERRED]
+    assert [(c.party, c.kind) for c in read] == [(Party.BUYER, "data_shared")]

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 
 from dealgate.api.deps import DealId, Number, get_engine, get_now
-from dealgate.cli_support import parse_amount, parse_date
+from dealgate.cli_support import parse_amount, parse_author, parse_date
 from dealgate.domain.access import User, UserRole, Visibility, require_may_own
 from dealgate.domain.audit import audit_process
 from dealgate.domain.coaching import coach_deal, metric_values
@@ -554,7 +554,7 @@ def _after(
     now: datetime,
     deal_id: DealId,
     change: Any,
-    done: str,
+    done: str | Callable[[Any], str],
     to: str | None = None,
     guard: Callable[[Deal], None] | None = None,
 ) -> Response:
@@ -563,9 +563,11 @@ def _after(
     the user sees it)."""
     try:
         ctx = change_context(engine, now, guard or p.guard)
-        change(ctx)
+        result = change(ctx)
     except DealgateError as e:
         return _deal_page(request, engine, p, now, deal_id, e.details, status=e.status)
+    if not isinstance(done, str):  # said of what the change made
+        done = done(result)
     target = to or f"/deals/{deal_id}"
     return redirect(f"{target}{'&' if '?' in target else '?'}notice={quote(done)}")
 
@@ -819,10 +821,14 @@ def add_interaction(
     kind: Annotated[str, Form(max_length=20)],
     on: Annotated[str, Form(max_length=10)],
     summary: Annotated[str, Form(max_length=2000)],
+    author: Annotated[str, Form(max_length=10)] = "seller",
+    client_declined: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
+    """`author`: who wrote the summary (a buyer's email says "we" for the buyer);
+    `client_declined`: ticked when the buyer said no to going on."""
     p.check(csrf)
 
-    def change(ctx: svc.ChangeContext) -> Any:
+    def change(ctx: svc.ChangeContext) -> svc.LoggedInteraction:
         when = _date(on, "on")
         if when is None:
             raise invalid("required", "Give the date of the interaction.", "on")
@@ -834,18 +840,21 @@ def add_interaction(
             kind=parse_interaction_kind(kind),
             on=when,
             summary=summary,
+            author=parse_author(author),
+            client_declined=bool(client_declined),
             ctx=ctx,
         )
 
-    return _after(
-        request,
-        engine,
-        p,
-        now,
-        deal_id,
-        change,
-        "Interaction logged; confirm the commitments it names below.",
-    )
+    def logged(done: svc.LoggedInteraction) -> str:
+        read = len(done.proposed)
+        if not read:
+            return f"Interaction logged ({done.outcome.value}); its note names no commitment."
+        return (
+            f"Interaction logged ({done.outcome.value}); {read} commitment"
+            f"{'s' if read > 1 else ''} read from it wait below for you to confirm."
+        )
+
+    return _after(request, engine, p, now, deal_id, change, logged)
 
 
 # --- review, coaching, process --------------------------------------------------------------
