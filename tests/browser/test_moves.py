@@ -13,18 +13,21 @@ def column(page: Any, stage: str) -> Any:
     return page.locator(f".column[data-stage='{stage}']")
 
 
-def record_buyer_commitment(page: Any, kind: str, person: str = "Maria Lopez") -> None:
+def record_buyer_commitment(
+    page: Any, kind: str, person: str = "Maria Lopez", due: str | None = "2026-03-10"
+) -> None:
     """On the deal page: the person joins the committee if new, then commits to `kind`."""
     if page.get_by_label("Person").locator("option", has_text=person).count() == 0:
         page.get_by_label("Name", exact=True).fill(person)
-        page.get_by_label("Role").select_option("champion")
+        page.get_by_label("Role", exact=True).select_option("champion")
         page.get_by_role("button", name="Add stakeholder").click()
         page.get_by_role("status").filter(has_text="added to the committee").wait_for()
     page.get_by_label("Who committed").select_option("buyer")
     page.get_by_label("Kind (buyer)").select_option(kind)
     page.get_by_label("Person").select_option(person)
     page.get_by_label("Action", exact=True).fill(f"Committed: {kind}")
-    page.get_by_label("Due").fill("2026-03-10")
+    if due is not None:
+        page.get_by_label("Due").fill(due)
     page.get_by_role("button", name="Record commitment").click()
     page.get_by_role("status").filter(has_text="Commitment recorded.").wait_for()
 
@@ -184,15 +187,7 @@ def test_a_refused_card_links_to_the_form_that_fixes_it_and_the_fix_opens_the_ga
 ) -> None:
     log_in(page)
     deal_id = create_deal(page, "Undated fleet")
-    page.get_by_label("Name", exact=True).fill("Maria Lopez")
-    page.get_by_label("Role").select_option("champion")
-    page.get_by_role("button", name="Add stakeholder").click()
-    page.get_by_role("status").filter(has_text="added to the committee").wait_for()
-    page.get_by_label("Kind (buyer)").select_option("first_meeting_accepted")
-    page.get_by_label("Person").select_option("Maria Lopez")
-    page.get_by_label("Action", exact=True).fill("Took the first meeting")
-    page.get_by_role("button", name="Record commitment").click()  # no due date
-    page.get_by_role("status").filter(has_text="Commitment recorded.").wait_for()
+    record_buyer_commitment(page, "first_meeting_accepted", due=None)
 
     drag(page, deal_id, "discover")
     refusal = card(page, deal_id).locator(".refusal")

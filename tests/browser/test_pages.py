@@ -58,7 +58,7 @@ def test_the_board_moves_a_card_only_on_the_buyers_commitment(page: Any) -> None
     # Record the buyer's commitment from the link the refusal offers.
     refusal.get_by_role("link", name="Record the buyer's commitment").click()
     page.get_by_label("Name", exact=True).fill("Maria Lopez")
-    page.get_by_label("Role").select_option("champion")
+    page.get_by_label("Role", exact=True).select_option("champion")
     page.get_by_role("button", name="Add stakeholder").click()
     page.get_by_role("status").filter(has_text="added to the committee").wait_for()
     page.get_by_label("Who committed").select_option("buyer")

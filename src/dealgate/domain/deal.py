@@ -501,8 +501,12 @@ class Deal:
         (a form sends every field back); "" clears a title or notes."""
         self._must_be_open()
         person = self.stakeholder(number)
-        was = {"name": person.name, "role": person.role.value, "title": person.title}
-        was["notes"] = person.notes
+        was: dict[str, str | None] = {
+            "name": person.name,
+            "role": person.role.value,
+            "title": person.title,
+            "notes": person.notes,
+        }
         wanted: dict[str, str | None] = {}
         if name is not None and (clean := _required_text(name, "name", 200)) != person.name:
             if any(s.is_named(clean) and s is not person for s in self.stakeholders):
