@@ -450,6 +450,14 @@ def test_extract_reads_lines_and_json_lines_from_stdin(cli: Cli) -> None:
     assert bad.exit_code == 1 and json.loads(bad.stderr)["errors"][0]["code"] == "invalid_json"
 
 
+def _first_meeting(cli: Cli, deal_id: str, who: str) -> None:
+    """`who` accepted a first meeting on the deal, dated: the prospect stage's exit."""
+    cli(
+        "commit", "add", deal_id, "--party", "buyer", "--action", "Accepted a first meeting",
+        "--kind", "first_meeting_accepted", "--who", who, "--due", "2026-12-03",
+    )  # fmt: skip
+
+
 def _deal_with_maria(cli: Cli, note: str | None = None) -> tuple[str, dict[str, Any]]:
     """A deal of alice's whose committee holds Maria Lopez: its id, and `note` logged as a
     call (its `inferred` commitments and `outcome`)."""
@@ -486,10 +494,7 @@ def test_a_refused_advance_names_the_commands_that_fix_it(cli: Cli) -> None:
 
 def test_a_stakeholder_is_corrected_and_the_commitments_they_made_follow(cli: Cli) -> None:
     deal_id, _ = _deal_with_maria(cli)
-    cli(
-        "commit", "add", deal_id, "--party", "buyer", "--action", "Took a first meeting",
-        "--kind", "first_meeting_accepted", "--who", "Maria Lopez", "--due", "2026-12-03",
-    )  # fmt: skip
+    _first_meeting(cli, deal_id, "Maria Lopez")
     assert codes(cli.error("stakeholder", "set", deal_id, "1")) == ["nothing_to_change"]
     assert codes(cli.error("stakeholder", "set", deal_id, "1", "--role", "boss")) == [
         "invalid_role"
@@ -545,21 +550,7 @@ def test_confirming_a_note_that_named_no_one_names_who_on_the_committee_made_it(
 
 def test_a_recorded_commitment_naming_no_member_is_given_its_stakeholder(cli: Cli) -> None:
     deal_id, _ = _deal_with_maria(cli)
-    cli(
-        "commit",
-        "add",
-        deal_id,
-        "--party",
-        "buyer",
-        "--action",
-        "Accepted a first meeting",
-        "--kind",
-        "first_meeting_accepted",
-        "--who",
-        "Their CTO",
-        "--due",
-        "2026-12-03",
-    )
+    _first_meeting(cli, deal_id, "Their CTO")
     refused = cli.error("advance", deal_id)
     assert codes(refused) == ["no_buyer_person"]
     assert f"dealgate commit name {deal_id} 1 --who NAME" in refused["errors"][0]["message"]

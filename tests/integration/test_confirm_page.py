@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from dealgate.domain.access import UserRole
-from dealgate.domain.commitment import Party
 from dealgate.domain.interaction import InteractionKind
 from dealgate.domain.stakeholder import Role, likely_member, on_committee
 from dealgate.services import deals as svc
@@ -22,7 +21,7 @@ from dealgate.store import tables as t
 from tests.api_support import running_api
 from tests.builders import PROCESS, T0
 from tests.integration.test_import import salesforce
-from tests.pages_support import log_in
+from tests.pages_support import deal_with_commitment, log_in
 
 
 def _waiting(engine: Engine) -> list[tuple[int, int]]:
@@ -390,30 +389,23 @@ def test_a_recorded_commitment_naming_no_member_is_given_its_stakeholder_on_the_
     engine: Engine,
 ) -> None:
     add_user(engine, "carol", UserRole.ADMIN, T0, None, "carol-secret")
-    deal = svc.open_deal(
-        engine, now=T0, actor="carol", name="Fleet", account="Acme", owner="x", stage="resolve"
-    )
-    assert deal.id is not None
-    svc.add_stakeholder(engine, deal.id, now=T0, actor="carol", name="Priya Shah", role=Role.LEGAL)
-    svc.add_commitment(
+    deal_id = deal_with_commitment(
         engine,
-        deal.id,
-        now=T0,
-        actor="carol",
-        party=Party.BUYER,
-        action="Will send redlines",
+        owner="x",
+        stage="resolve",
+        committee={"Priya Shah": Role.LEGAL},
         kind="legal_review_started",
         person="Legal",
-        due=T0.date(),
+        action="Will send redlines",
     )
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
         csrf = log_in(browser, "carol", "carol-secret")
-        page = browser.get(f"/deals/{deal.id}").text
-        assert f'action="/deals/{deal.id}/commitments/1/name"' in page
+        page = browser.get(f"/deals/{deal_id}").text
+        assert f'action="/deals/{deal_id}/commitments/1/name"' in page
         assert "<code>no_buyer_person</code>" in page and "dealgate commit" not in page
-        assert f'href="/deals/{deal.id}#commitment-1">Name who made #1</a>' in page
+        assert f'href="/deals/{deal_id}#commitment-1">Name who made #1</a>' in page
         assert 'id="commitment-1"' in page
-        path = f"/deals/{deal.id}/commitments/1/name"
+        path = f"/deals/{deal_id}/commitments/1/name"
         for person, code in (("", "person_required"), ("Ken Okafor", "not_a_stakeholder")):
             refused = browser.post(path, data={"csrf": csrf, "person": person})
             assert refused.status_code == 422 and f"<code>{code}</code>" in refused.text

@@ -15,7 +15,7 @@ from dealgate.services import deals as svc
 from dealgate.services.users import add_user
 from tests.api_support import running_api
 from tests.builders import T0
-from tests.pages_support import log_in
+from tests.pages_support import deal_with_commitment, log_in
 
 CLI_WORDS = re.compile(r"dealgate (deal|commit|stakeholder|close)\b|--[a-z]")
 
@@ -164,28 +164,20 @@ def test_a_stakeholder_is_corrected_on_the_deal_page_and_their_commitments_follo
     engine: Engine,
 ) -> None:
     add_user(engine, "carol", UserRole.REP, T0, "east", "carol-secret")
-    deal = svc.open_deal(
-        engine, now=T0, actor="carol", name="Fleet", account="Acme", owner="carol", stage="design"
-    )
-    assert deal.id is not None
-    for name in ("Raj Patel", "Maria Lopez"):
-        svc.add_stakeholder(engine, deal.id, now=T0, actor="carol", name=name, role=Role.CHAMPION)
-    svc.add_commitment(
+    deal_id = deal_with_commitment(
         engine,
-        deal.id,
-        now=T0,
-        actor="carol",
-        party=Party.BUYER,
-        action="Meets the CFO",
+        owner="carol",
+        stage="design",
+        committee={"Raj Patel": Role.CHAMPION, "Maria Lopez": Role.CHAMPION},
         kind="economic_buyer_meeting",
         person="Raj Patel",
-        due=T0.date(),
+        action="Meets the CFO",
     )
-    path = f"/deals/{deal.id}/stakeholders/1"
+    path = f"/deals/{deal_id}/stakeholders/1"
     form = {"name": "Raj Patel", "role": "champion", "title": "", "notes": ""}
     with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
         csrf = log_in(browser, "carol", "carol-secret")
-        page = browser.get(f"/deals/{deal.id}").text
+        page = browser.get(f"/deals/{deal_id}").text
         assert f'action="{path}"' in page and 'value="Raj Patel"' in page
         for change, code in (
             ({"name": "maria lopez"}, "duplicate_stakeholder"),
@@ -201,7 +193,7 @@ def test_a_stakeholder_is_corrected_on_the_deal_page_and_their_commitments_follo
         assert saved.status_code == 303
         page = browser.get(saved.headers["location"]).text
         assert "Rajesh Patel saved." in page and "may move to <strong>propose</strong>" in page
-    after = svc.get_deal(engine, deal.id).deal
+    after = svc.get_deal(engine, deal_id).deal
     assert [(s.name, s.role.value) for s in after.stakeholders] == [
         ("Rajesh Patel", "economic_buyer"),
         ("Maria Lopez", "champion"),
