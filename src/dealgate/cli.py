@@ -10,9 +10,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 
 from dealgate import render
+from dealgate.cli_remedies import with_move_options
 from dealgate.cli_support import (
     actor,
     emit_json,
@@ -27,8 +29,9 @@ from dealgate.cli_support import (
 from dealgate.domain.access import parse_user_role
 from dealgate.domain.audit import has_errors
 from dealgate.domain.commitment import parse_party, parse_status
-from dealgate.domain.errors import invalid
+from dealgate.domain.errors import DealgateError, invalid
 from dealgate.domain.interaction import parse_interaction_kind
+from dealgate.domain.process_change import parse_moves
 from dealgate.domain.stakeholder import parse_role
 from dealgate.extract import extract
 from dealgate.io import readers
@@ -120,24 +123,47 @@ def init(
     process: Annotated[
         Path | None, typer.Option("--process", help="A process TOML file (default: shipped).")
     ] = None,
+    move: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--move",
+            help="OLD=NEW: the open deals of a stage the process leaves out go to NEW "
+            "(repeat for each such stage deals stand in).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create or upgrade the schema and load the process."""
     with errors_as_shape():
-        result = init_database(State.engine(), now(), process)
+        try:
+            result = init_database(State.engine(), now(), process, parse_moves(move or []), actor())
+        except DealgateError as e:
+            raise with_move_options(e, str(process) if process else None) from None
         for warning in result.warnings:
             typer.echo(f"warning: {warning}", err=True)
+        change = result.change
         if as_json:
             emit_json(
                 {
                     "process": result.process.name,
                     "loaded": result.loaded,
                     "warnings": result.warnings,
+                    "moves": change.moves,
+                    "deals_moved": change.moving,
                 }
             )
-        else:
-            state = "loaded" if result.loaded else "already active"
-            _console().print(f"Database ready; process [bold]{result.process.name}[/] {state}.")
+            return
+        state = "loaded" if result.loaded else "already active"
+        out = _console()
+        out.print(f"Database ready; process [bold]{result.process.name}[/] {state}.")
+        for stage, to in change.moves.items():
+            count = change.moving.get(stage, 0)
+            done = (
+                f"{count} open deal{'s' if count != 1 else ''} moved to '{to}'"
+                if count
+                else f"no open deal stood in it; its past reads as '{to}'"
+            )
+            out.print(escape(f"Stage '{stage}' left out: {done}."))
 
 
 @app.command()

@@ -57,3 +57,19 @@ def with_commands(error: DealgateError, deal_id: int) -> DealgateError:
         for d in error.details
     ]
     return DealgateError(error.error, details, error.status)
+
+
+def with_move_options(error: DealgateError, process_file: str | None) -> DealgateError:
+    """A process refused for the deals standing in a stage it leaves out says which option
+    names where they go."""
+    init = "dealgate init" + (f" --process {process_file}" if process_file else "")
+    details = [
+        replace(
+            d,
+            message=f"{d.message} Run `{init} --move {d.field.removeprefix('move.')}=STAGE`.",
+        )
+        if d.code == "stage_in_use" and d.field and d.field.startswith("move.")
+        else d
+        for d in error.details
+    ]
+    return DealgateError(error.error, details, error.status)

@@ -18,7 +18,7 @@ from typing import Any
 
 from dealgate.domain.commitment import Commitment, Status
 from dealgate.domain.deal import Deal
-from dealgate.domain.events import Event
+from dealgate.domain.events import Event, StageMove
 from dealgate.domain.process import CLOSED_STAGES
 from dealgate.domain.stakeholder import Role, Stakeholder
 
@@ -50,9 +50,9 @@ def deal_as_of(deal: Deal, moment: datetime, events: Sequence[Event]) -> Deal | 
         return None
     later = [e for e in events if e.at > moment]
     history = [m for m in deal.history if m.at <= moment]
-    stage, entered = (
-        (history[-1].to_stage, history[-1].at) if history else (deal.stage, deal.stage_entered_at)
-    )
+    stage, entered = deal.stage, deal.stage_entered_at
+    if history:
+        stage, entered = history[-1].to_stage, _entered(history)
     was: dict[int, Status] = {}  # the status each commitment changed from first after it
     kept: dict[int, date] = {}  # the day each became kept after it
     added_later: set[int] = set()
@@ -100,6 +100,13 @@ def deal_as_of(deal: Deal, moment: datetime, events: Sequence[Event]) -> Deal | 
         new_events=[],
         **_fields_as_of(events, later, moment),
     )
+
+
+def _entered(history: Sequence[StageMove]) -> datetime:
+    """When the deal entered the stage it stood in after `history`: a process's move keeps the
+    time it entered the stage that process left out (`Deal.restage`)."""
+    moved = [m for m in history if not m.restaged]
+    return moved[-1].at if moved else history[0].at
 
 
 def _stakeholder_as_of(s: Stakeholder, was: dict[str, Any] | None) -> Stakeholder:

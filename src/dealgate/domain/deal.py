@@ -10,7 +10,7 @@ from typing import Any
 
 from dealgate.domain.commitment import INITIAL_STATUSES, Commitment, Party, Status
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid, not_found
-from dealgate.domain.events import Event, StageMove
+from dealgate.domain.events import RESTAGED, Event, StageMove
 from dealgate.domain.gate import GateVerdict, check_gate
 from dealgate.domain.interaction import Interaction, InteractionKind, Outcome, outcome_of
 from dealgate.domain.process import CLOSED_STAGES, LOST, WON, Process
@@ -655,6 +655,22 @@ class Deal:
             )
         payload = {"from": self.stage, "to": LOST, "reason": _required_text(text, "reason")}
         return self._move("deal.closed", now, actor, payload)
+
+    def restage(self, to: str, process: Process, *, now: datetime, actor: str) -> StageMove:
+        """The process loaded (`process`) leaves out the deal's stage: the deal stands in `to`,
+        named by whoever loaded it. Not an advance: no buyer commitment is claimed, and the
+        stall clock keeps running from when the deal entered the stage left out."""
+        self._must_be_open()
+        process.stage(to)  # an open stage of the process: raises the helpful error otherwise
+        payload = {
+            "from": self.stage,
+            "to": to,
+            "reason": f"Process '{process.name}' left out stage '{self.stage}'.",
+        }
+        move = StageMove.from_event(self._record(RESTAGED, now, actor, payload))
+        self.stage = to
+        self.history.append(move)
+        return move
 
     # --- internals ----------------------------------------------------------------------------
 

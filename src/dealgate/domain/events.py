@@ -6,8 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# A process loaded left out the deal's stage and moved it (not an advance: no buyer evidence).
+RESTAGED = "deal.restaged"
 # Event types that change the stage; their payloads carry `from` and `to`.
-STAGE_EVENTS = frozenset({"deal.opened", "deal.advanced", "deal.closed", "deal.imported_stage"})
+STAGE_EVENTS = frozenset(
+    {"deal.opened", "deal.advanced", "deal.closed", "deal.imported_stage", RESTAGED}
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class StageMove:
     reason: str | None = None
     skipped: tuple[str, ...] = ()
     exits: tuple[tuple[str, int], ...] = ()  # each stage left and the commitment that exited it
+    restaged: bool = False  # moved by a process that left its stage out, not by the deal
 
     @property
     def overridden(self) -> bool:
@@ -49,6 +54,7 @@ class StageMove:
             reason=p.get("reason"),
             skipped=tuple(p.get("skipped", ())),
             exits=tuple((str(stage), int(number)) for stage, number in p.get("exits", ())),
+            restaged=event.type == RESTAGED,
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -15,6 +15,7 @@ from dealgate.domain.as_of import REWINDING, deal_as_of
 from dealgate.domain.deal import Deal
 from dealgate.domain.errors import invalid
 from dealgate.domain.process import Process
+from dealgate.domain.process_change import stage_now
 from dealgate.domain.review import FLAG_CODES, DealReview, Forecast, forecast, review_deal
 from dealgate.domain.review_changes import ReviewChange, flag_moves, review_changes
 from dealgate.store.review_sql import (
@@ -111,7 +112,8 @@ def _review_in(
     )
     pending = inferred_only(uow.connection, Scope(owner, None, owners, past))
     if past is not None:
-        then = [d for d in _rewound(uow, past, owner, owners) if _in_view(d, owner, owners)]
+        rewound = _rewound(uow, process, past, owner, owners)
+        then = [d for d in rewound if _in_view(d, owner, owners)]
         deals = sorted(
             [*deals, *(review_deal(d, process, past) for d in then)], key=lambda r: r.deal_id
         )
@@ -120,19 +122,28 @@ def _review_in(
 
 
 def _rewound(
-    uow: UnitOfWork, moment: datetime, owner: str | None, owners: frozenset[str] | None
+    uow: UnitOfWork,
+    process: Process,
+    moment: datetime,
+    owner: str | None,
+    owners: frozenset[str] | None,
 ) -> Iterator[Deal]:
     """The deals changed since `moment` that may have been in view then, as they were then
     (open or closed, whoever's)."""
     changed = changed_deals(uow.connection, moment, owner, owners)
+    former: dict[str, str] | None = None
     for start in range(0, len(changed), 1000):
         ids = changed[start : start + 1000]
         events = uow.deals.events_of(ids, REWINDING)
         for deal_id in ids:
             # One by one through the deal's stored document: a third of the table reads' time.
             then = deal_as_of(uow.deals.get(deal_id), moment, events.get(deal_id, []))
-            if then is not None:
-                yield then
+            if then is None:
+                continue
+            if not process.has_stage(then.stage):  # one a process loaded since left out
+                former = uow.processes.former_stages() if former is None else former
+                then = replace(then, stage=stage_now(process, former, then.stage))
+            yield then
 
 
 def _in_view(deal: Deal, owner: str | None, owners: frozenset[str] | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from dealgate.domain.process import Process
+from dealgate.domain.process_change import ProcessChange, plan_process_change
 from dealgate.processes import DEFAULT_PROCESS_PATH, load_process
 from dealgate.store.db import upgrade
 from dealgate.store.deal_document import fill_documents
@@ -21,9 +23,18 @@ class InitResult:
     process: Process
     loaded: bool  # false when the same process was already active
     warnings: list[str] = field(default_factory=list)
+    change: ProcessChange = field(default_factory=lambda: ProcessChange({}, {}))
 
 
-def init_database(engine: Engine, now: datetime, process_file: Path | None = None) -> InitResult:
+def init_database(
+    engine: Engine,
+    now: datetime,
+    process_file: Path | None = None,
+    moves: Mapping[str, str] | None = None,
+    actor: str = "dealgate",
+) -> InitResult:
+    """`moves`: for each stage the process loaded leaves out, the stage its open deals go to
+    (needed only for stages deals stand in). Refused with nothing changed when one is missing."""
     path = process_file or DEFAULT_PROCESS_PATH
     process = load_process(path)  # validate before touching the database
     source = path.read_text(encoding="utf-8")
@@ -34,12 +45,25 @@ def init_database(engine: Engine, now: datetime, process_file: Path | None = Non
         if not s.exit
     ]
     with UnitOfWork(engine) as uow:
-        loaded = False
-        if uow.processes.active_digest() != digest_of(source):
-            uow.processes.load(process, source, now)
-            loaded = True
+        active = uow.processes.active_digest()
+        old = uow.processes.by_digest(active) if active is not None else None
+        standing = uow.deals.per_stage()
+        asked = dict(moves or {})
+        if active == digest_of(source):
+            # The same command run again: the moves it made have nothing left to move.
+            asked = {k: v for k, v in asked.items() if not process.has_stage(k) and k in standing}
+        change = plan_process_change(old, process, standing, asked)
+        # The same process again loads nothing, unless deals stand where it has no stage.
+        loaded = active != digest_of(source) or bool(change.moving)
+        if loaded:
+            uow.processes.load(process, source, now, change.moves)
+            for stage, to in change.moves.items():
+                if change.moving.get(stage):
+                    for deal in uow.deals.find(stage=stage):
+                        deal.restage(to, process, now=now, actor=actor)
+                        uow.deals.save(deal)
         # Deals stored before documents existed (or whose bulk writes were interrupted)
         # get theirs, so that their reads are one row too.
         fill_documents(uow.connection)
         uow.commit()
-    return InitResult(process, loaded, warnings)
+    return InitResult(process, loaded, warnings, change)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, insert, select
 
 from dealgate.domain.errors import DealgateError, invalid
 from dealgate.domain.process import Process
+from dealgate.domain.process_change import compose
 from dealgate.processes import parse_process
 from dealgate.store import tables as t
 
@@ -78,17 +80,35 @@ class ProcessStore:
             raise not_initialized()
         return parsed(row.name, row.source, digest)
 
+    def former_stages(self) -> dict[str, str]:
+        """Every stage an earlier process had and a later one left out -> the stage of today's
+        process it stands for."""
+        former: dict[str, str] = {}
+        query = select(t.processes.c.moves).order_by(t.processes.c.id)
+        for (moves,) in self.conn.execute(query):
+            former = compose(former, moves or {})
+        return former
+
     def active_digest(self) -> str | None:
         """The digest of the active process's source (None before `dealgate init`)."""
         found = self.conn.execute(_SELECT_ACTIVE_DIGEST).scalar()
         return None if found is None else str(found)
 
-    def load(self, process: Process, source: str, now: datetime) -> int:
-        """Make `process` the active one; its stages and kinds are written for set-based SQL."""
+    def load(
+        self, process: Process, source: str, now: datetime, moves: Mapping[str, str] | None = None
+    ) -> int:
+        """Make `process` the active one; its stages and kinds are written for set-based SQL.
+        `moves`: where each stage the process before it had and it leaves out went."""
         process_id = int(
             self.conn.execute(
                 insert(t.processes)
-                .values(name=process.name, source=source, loaded_at=now, digest=digest_of(source))
+                .values(
+                    name=process.name,
+                    source=source,
+                    loaded_at=now,
+                    digest=digest_of(source),
+                    moves=dict(moves) if moves else None,
+                )
                 .returning(t.processes.c.id)
             ).scalar_one()
         )

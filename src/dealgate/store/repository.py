@@ -10,7 +10,18 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from dealgate.domain.commitment import Commitment, Party, Status
@@ -122,6 +133,11 @@ class DealRepository:
 
     def count(self) -> int:
         return len(self.conn.execute(select(t.deals.c.id).limit(1)).all())
+
+    def per_stage(self) -> dict[str, int]:
+        """How many deals stand in each stage (closed ones too)."""
+        query = select(t.deals.c.stage, func.count()).group_by(t.deals.c.stage)
+        return {str(stage): int(n) for stage, n in self.conn.execute(query)}
 
     def events(self, deal_id: int) -> list[Event]:
         rows = self.conn.execute(

@@ -33,6 +33,8 @@ processes = Table(
     Column("loaded_at", UTCDateTime, nullable=False),
     # SHA-256 of the source: what a deal's read carries to name its process (migration 0007).
     Column("digest", String(64), nullable=True),
+    # Each stage of the process before that this one left out -> the stage it went to (0012).
+    Column("moves", JSON, nullable=True),
 )
 
 stages = Table(
