@@ -30,6 +30,7 @@ from dealgate.services.users import authenticate
 from dealgate.store import tables as t
 from dealgate.store.db import alembic_config, make_engine
 from dealgate.web.sessions import check_password
+from tests.integration.test_process_change import process_without
 
 runner = CliRunner()
 
@@ -280,6 +281,32 @@ def test_init_is_idempotent_and_loads_a_process_file(cli: Cli, tmp_path: Path) -
     assert json.loads(result.stdout)["loaded"] is True
     assert "empty exit menu" in result.stderr
     assert cli.json("process", "show")["name"] == "Team"
+
+
+def test_a_process_leaving_out_a_stage_with_deals_says_which_move_loads_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    deal_id = cli(
+        "deal", "add", "Fleet", "--account", "Acme", "--owner", "alice", "--stage", "resolve"
+    ).stdout.strip()
+    path = process_without(tmp_path, "resolve")
+    body = cli.error("init", "--process", str(path))
+    assert codes(body) == ["stage_in_use"]
+    assert body["errors"][0]["message"].endswith(
+        f"Run `dealgate init --process {path} --move resolve=STAGE`."
+    )
+    assert codes(cli.error("init", "--process", str(path), "--move", "resolve")) == ["invalid_move"]
+    assert cli.json("deal", "show", deal_id)["stage"] == "resolve"
+
+    loaded = cli.json("init", "--process", str(path), "--move", "resolve=decide")
+    assert (loaded["moves"], loaded["deals_moved"]) == ({"resolve": "decide"}, {"resolve": 1})
+    moved = cli.json("deal", "show", deal_id)
+    assert moved["stage"] == "decide"
+    assert moved["stage_history"][-1]["reason"] == "Process 'Default' left out stage 'resolve'."
+    said = cli("init", "--process", str(path), "--move", "resolve=decide").stdout
+    assert "already active" in said
+    assert cli.json("init")["moves"] == {}  # the shipped process brings the stage back
+    assert cli.json("deal", "show", deal_id)["stage"] == "decide"
 
 
 def test_a_wrong_process_file_is_refused_with_file_and_key(cli: Cli, tmp_path: Path) -> None:

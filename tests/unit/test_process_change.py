@@ -140,9 +140,12 @@ def test_a_stage_moved_to_one_a_later_process_left_out_stands_where_that_one_wen
 
 def test_a_stage_brought_back_later_is_itself_again() -> None:
     former = compose({"resolve": "decide"}, {})
-    assert stage_now(PROCESS, former, "resolve") == "decide"
-    assert stage_now(PROCESS, {}, "resolve") == "resolve"
-    assert stage_now(NO_RESOLVE, {}, "resolve") == "prospect"  # left out before moves were kept
+    assert stage_now(NO_RESOLVE, former, "resolve") == "decide"
+    assert stage_now(PROCESS, former, "resolve") == "resolve"
+
+
+def test_a_stage_left_out_before_loads_kept_their_moves_reads_as_the_first_stage() -> None:
+    assert stage_now(NO_RESOLVE, {}, "resolve") == "prospect"
 
 
 def test_a_deal_moved_by_a_process_change_keeps_its_stall_clock_and_claims_no_commitment() -> None:

@@ -131,5 +131,7 @@ def compose(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, st
 def stage_now(process: Process, former: Mapping[str, str], stage: str) -> str:
     """The stage of today's `process` that `stage`, perhaps left out since, stands for. A stage
     left out by a load that kept no moves (made before they were kept) reads as the first."""
+    if process.has_stage(stage):  # perhaps left out once and brought back since
+        return stage
     found = former.get(stage, stage)
     return found if process.has_stage(found) else process.stages[0].key
