@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from dealgate.api.app import create_app
+from dealgate.processes import DEFAULT_PROCESS_PATH
 from tests.api_support import Api, running_api
 
 # Every endpoint, with a body that is valid for it. {id} is a deal of alice's.
@@ -29,6 +30,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/deals/{id}/close", {"outcome": "lost", "reason": "No budget"}),
     ("GET", "/deals/{id}/history", None),
     ("GET", "/process", None),
+    ("PUT", "/process", {"source": DEFAULT_PROCESS_PATH.read_text(encoding="utf-8")}),
     ("GET", "/process/audit", None),
     ("GET", "/review", None),
     ("GET", "/review/changes", None),
@@ -46,7 +48,11 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("DELETE", "/users/alice", None),
 ]
 DEAL_SCOPED = [e for e in ENDPOINTS if "{id}" in e[1]]
-ADMIN_ONLY = [e for e in ENDPOINTS if e[1].startswith(("/users", "/transfers"))]
+ADMIN_ONLY = [
+    e
+    for e in ENDPOINTS
+    if e[1].startswith(("/users", "/transfers")) or e[0:2] == ("PUT", "/process")
+]
 
 
 @pytest.fixture
@@ -126,7 +132,7 @@ def test_another_reps_deal_is_404_and_unchanged(
 @pytest.mark.parametrize(
     ("method", "path", "body"), ADMIN_ONLY, ids=[f"{m} {p}" for m, p, _ in ADMIN_ONLY]
 )
-def test_only_an_admin_manages_users_and_nobody_hands_deals_outside_their_team(
+def test_only_an_admin_manages_users_or_loads_a_process_and_nobody_hands_deals_outside_their_team(
     api: Api, method: str, path: str, body: Any
 ) -> None:
     deal = alices_deal(api)

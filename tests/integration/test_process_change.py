@@ -17,6 +17,7 @@ from dealgate.services.review import review
 from dealgate.services.setup import init_database
 from dealgate.store import tables as t
 from dealgate.store.unit_of_work import UnitOfWork
+from tests.api_support import running_api
 from tests.builders import T0
 
 NOW = T0 + timedelta(days=200)
@@ -145,3 +146,31 @@ def test_a_database_whose_deals_stand_where_its_process_has_no_stage_is_repaired
     init_database(demo, NOW, path, {"resolve": "propose"})
     assert set(stranded) <= set(standing_in(demo, "propose"))
     review(demo, NOW)
+
+
+def test_an_admin_loads_an_edited_process_over_the_api_naming_where_the_deals_go(
+    demo: Engine, tmp_path: Path
+) -> None:
+    edited = process_without(tmp_path, "resolve").read_text(encoding="utf-8")
+    in_resolve = standing_in(demo, "resolve")
+    with running_api(demo, NOW) as api, api.client() as admin:
+        refused = admin.put("/process", json={"source": edited})
+        assert refused.status_code == 422
+        assert [(e["code"], e["field"]) for e in refused.json()["errors"]] == [
+            ("stage_in_use", "move.resolve")
+        ]
+        wrong = admin.put("/process", json={"source": edited, "moves": {"resolve": "lost"}})
+        assert [e["code"] for e in wrong.json()["errors"]] == ["invalid_move"]
+        broken = admin.put("/process", json={"source": "[process]\nname = 1"})
+        assert broken.status_code == 422 and broken.json()["errors"][0]["code"] == "invalid_process"
+        assert standing_in(demo, "resolve") == in_resolve
+
+        done = admin.put("/process", json={"source": edited, "moves": {"resolve": "decide"}})
+        assert done.status_code == 200, done.text
+        body = done.json()
+        assert body["loaded"] and body["deals_moved"] == {"resolve": len(in_resolve)}
+        assert "resolve" not in [s["key"] for s in body["stages"]]
+        assert admin.get("/review").status_code == 200
+        events = admin.get(f"/deals/{next(iter(in_resolve))}/history").json()["events"]
+    moved = [e for e in events if e["type"] == "deal.restaged"]
+    assert [(e["actor"], e["payload"]["to"]) for e in moved] == [("admin", "decide")]

@@ -35,6 +35,7 @@ from dealgate.web.history import KeepAddressAfterForms
 from dealgate.web.import_pages import MAX_UPLOAD
 from dealgate.web.import_pages import router as import_router
 from dealgate.web.owners_page import router as owners_router
+from dealgate.web.process_page import router as process_router
 from dealgate.web.review_changes_page import router as review_changes_router
 from dealgate.web.review_page import router as review_router
 from dealgate.web.routes import router as web_router
@@ -167,6 +168,7 @@ def create_app(
     app.include_router(confirm_router)
     app.include_router(import_router)
     app.include_router(owners_router)
+    app.include_router(process_router)
     app.include_router(users_router)
     app.include_router(search_router)
     app.include_router(account_router)

@@ -14,6 +14,8 @@ from dealgate.api.schemas import (
     DealCoachOut,
     ExtractOut,
     ExtractRequest,
+    ProcessLoadOut,
+    ProcessLoadRequest,
     ProcessOut,
     RepCoachOut,
     ReviewChangesOut,
@@ -30,6 +32,7 @@ from dealgate.services import views
 from dealgate.services.exporting import commitments_calendar
 from dealgate.services.review import review as run_review
 from dealgate.services.review import review_since
+from dealgate.services.setup import load_process_text
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 SafeText = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
@@ -38,6 +41,23 @@ SafeText = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
 @router.get("/process", response_model=ProcessOut, tags=["process"])
 def process(engine: EngineDep, caller: CallerDep) -> Any:
     return views.process_view(svc.active_process(engine))
+
+
+@router.put("/process", response_model=ProcessLoadOut, tags=["process"])
+def load_process(
+    body: ProcessLoadRequest, engine: EngineDep, caller: CallerDep, now: NowDep
+) -> Any:
+    """Make a process file the active process (admins). The open deals of a stage it leaves
+    out go where `moves` says; without a move for each, nothing changes (`stage_in_use`)."""
+    caller.user.require_process_right()
+    result = load_process_text(engine, now, body.source, body.moves, caller.user.name)
+    return {
+        **views.process_view(result.process),
+        "loaded": result.loaded,
+        "warnings": result.warnings,
+        "moves": result.change.moves,
+        "deals_moved": result.change.moving,
+    }
 
 
 @router.get("/process/audit", response_model=AuditOut, tags=["process"])

@@ -323,6 +323,27 @@ class ProcessOut(BaseModel):
     kinds: list[dict[str, Any]]
 
 
+class ProcessLoadRequest(Strict):
+    source: str = Field(
+        min_length=1,
+        max_length=100_000,
+        description="A process file (TOML, the format of `processes/default.toml`).",
+    )
+    moves: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="For each stage the process leaves out that open deals stand in, the "
+        'stage they go to, e.g. {"resolve": "decide"}.',
+    )
+
+
+class ProcessLoadOut(ProcessOut):
+    loaded: bool = Field(description="False when this process was already the active one.")
+    warnings: list[str]
+    moves: dict[str, str] = Field(description="Each stage left out and where it went.")
+    deals_moved: dict[str, int] = Field(description="The open deals moved out of each.")
+
+
 class AskOut(BaseModel):
     kind: str
     rung: str

@@ -58,6 +58,18 @@ class User:
         )
 
     @property
+    def may_change_process(self) -> bool:
+        """The process judges every deal of every owner, and may move deals between stages."""
+        return self.role is UserRole.ADMIN
+
+    def require_process_right(self) -> None:
+        _allowed(
+            self.may_change_process,
+            "Only admins may load a process: it judges every deal. Ask an admin, or run "
+            "`dealgate init --process FILE` on the server.",
+        )
+
+    @property
     def may_transfer(self) -> bool:
         """Giving one owner's deals to another: an admin any owner's, a manager their team's
         (a rep who left, a territory that moves); a rep hands a deal over one at a time."""

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from dealgate.domain.process import Process
 from dealgate.domain.process_change import ProcessChange, plan_process_change
-from dealgate.processes import DEFAULT_PROCESS_PATH, load_process
+from dealgate.processes import DEFAULT_PROCESS_PATH, load_process, parse_process
 from dealgate.store.db import upgrade
 from dealgate.store.deal_document import fill_documents
 from dealgate.store.process_store import digest_of
@@ -39,6 +39,30 @@ def init_database(
     process = load_process(path)  # validate before touching the database
     source = path.read_text(encoding="utf-8")
     upgrade(engine)
+    return _activate(engine, now, process, source, moves, actor)
+
+
+def load_process_text(
+    engine: Engine, now: datetime, source: str, moves: Mapping[str, str], actor: str
+) -> InitResult:
+    """A process file's text, edited on the pages, made the active process (as `init` does)."""
+    return _activate(engine, now, parse_process(source, "the process"), source, moves, actor)
+
+
+def active_source(engine: Engine) -> str:
+    """The active process's file, for a team to edit."""
+    with UnitOfWork(engine, write=False) as uow:
+        return uow.processes.active_source()
+
+
+def _activate(
+    engine: Engine,
+    now: datetime,
+    process: Process,
+    source: str,
+    moves: Mapping[str, str] | None,
+    actor: str,
+) -> InitResult:
     warnings = [
         f"Stage '{s.key}' has an empty exit menu: no buyer commitment can move a deal out of it."
         for s in process.stages

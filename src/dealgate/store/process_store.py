@@ -80,6 +80,12 @@ class ProcessStore:
             raise not_initialized()
         return parsed(row.name, row.source, digest)
 
+    def active_source(self) -> str:
+        row = self.conn.execute(SOURCE_BY_DIGEST, {"digest": self.active_digest()}).first()
+        if row is None:
+            raise not_initialized()
+        return str(row.source)
+
     def former_stages(self) -> dict[str, str]:
         """Every stage an earlier process had and a later one left out -> the stage of today's
         process it stands for."""

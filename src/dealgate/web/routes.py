@@ -19,7 +19,6 @@ from sqlalchemy import Engine
 from dealgate.api.deps import DealId, Number, get_engine, get_now
 from dealgate.cli_support import parse_amount, parse_author, parse_date
 from dealgate.domain.access import User, UserRole, Visibility, require_may_own
-from dealgate.domain.audit import audit_process
 from dealgate.domain.coaching import coach_deal, metric_values
 from dealgate.domain.commitment import Party, Status, parse_status
 from dealgate.domain.deal import Deal
@@ -937,13 +936,3 @@ def coach_page(request: Request, rep: str, engine: EngineDep, p: PageDep) -> HTM
 
 
 NEXT_ASKS = 25  # deals on a rep's coaching page: the largest, where an ask matters most
-
-
-@router.get("/process")
-def process_page(request: Request, engine: EngineDep, p: PageDep) -> HTMLResponse:
-    process = svc.active_process(engine)
-    return render(
-        request,
-        "process.html",
-        {"user": p.user, "csrf": p.csrf, "process": process, "findings": audit_process(process)},
-    )

@@ -1,0 +1,114 @@
+"""The process page: the stages, their exit menus and the audit for everyone; for an admin, the
+process file to edit and load, saying where the deals of a stage it leaves out go."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from dealgate.domain.audit import audit_process
+from dealgate.domain.errors import DealgateError, ErrorDetail
+from dealgate.processes import parse_process
+from dealgate.services import deals as svc
+from dealgate.services.setup import InitResult, active_source, load_process_text
+from dealgate.web.routes import (
+    Csrf,
+    EngineDep,
+    NowDep,
+    Page,
+    PageDep,
+    redirect,
+    render,
+    storable_input,
+)
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
+
+MAX_SOURCE = 100_000  # characters: the shipped file is about 5,000
+
+
+@router.get("/process")
+def process_page(
+    request: Request,
+    engine: EngineDep,
+    p: PageDep,
+    notice: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
+    return _page(request, engine, p, notice=notice)
+
+
+@router.post("/process")
+def load(
+    request: Request,
+    engine: EngineDep,
+    p: PageDep,
+    now: NowDep,
+    csrf: Csrf,
+    source: Annotated[str, Form(max_length=MAX_SOURCE)],
+    move_from: Annotated[list[str], Form(max_length=100)] = [],  # noqa: B006 (FastAPI copies it)
+    move_to: Annotated[list[str], Form(max_length=100)] = [],  # noqa: B006
+) -> Response:
+    p.check(csrf)
+    moves = {old: new for old, new in zip(move_from, move_to, strict=False) if new}
+    try:
+        p.user.require_process_right()
+        result = load_process_text(engine, now, source.replace("\r\n", "\n"), moves, p.user.name)
+    except DealgateError as e:
+        return _page(
+            request, engine, p, errors=e.details, status=e.status, source=source, moves=moves
+        )
+    return redirect(f"/process?notice={quote(_said(result))}")
+
+
+def _said(result: InitResult) -> str:
+    name = result.process.name
+    if not result.loaded:
+        return f"Process '{name}' is already the active one: nothing changed."
+    parts = [f"Process '{name}' loaded."]
+    for stage, to in result.change.moves.items():
+        count = result.change.moving.get(stage, 0)
+        if count:
+            parts.append(f"Stage '{stage}' left out: {count} open deal(s) moved to '{to}'.")
+        else:
+            parts.append(f"Stage '{stage}' left out; no open deal stood in it.")
+    return " ".join([*parts, *result.warnings])
+
+
+def _page(
+    request: Request,
+    engine: EngineDep,
+    p: Page,
+    *,
+    notice: str | None = None,
+    errors: list[ErrorDetail] | None = None,
+    status: int = 200,
+    source: str | None = None,
+    moves: dict[str, str] | None = None,
+) -> HTMLResponse:
+    process = svc.active_process(engine)
+    context: dict[str, Any] = {
+        "user": p.user,
+        "csrf": p.csrf,
+        "process": process,
+        "findings": audit_process(process),
+        "notice": notice,
+        "errors": errors,
+        "errors_title": "Not loaded:",
+    }
+    if p.user.may_change_process:
+        stranded = [
+            e.field.removeprefix("move.")
+            for e in errors or []
+            if e.code == "stage_in_use" and e.field
+        ]
+        context |= {
+            "source": active_source(engine) if source is None else source,
+            "stranded": stranded,
+            # The stages of the process sent, which parsed when some of its deals are stranded.
+            "choices": [s.key for s in parse_process(source or "")] if stranded else [],
+            "moves": moves or {},
+        }
+    return render(request, "process.html", context, status=status)

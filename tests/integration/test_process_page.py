@@ -1,0 +1,96 @@
+"""The process page over real HTTP, on both databases: an admin edits the process file and
+loads it, naming where the open deals of a stage it leaves out go; nobody else may."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine
+
+from dealgate.domain.access import UserRole
+from dealgate.services.setup import active_source
+from dealgate.services.users import add_user
+from tests.api_support import running_api
+from tests.builders import T0
+from tests.integration.test_process_change import NOW, process_without, standing_in
+from tests.pages_support import log_in
+
+
+def _textarea(page: str) -> str:
+    found = re.search(r'<textarea id="source"[^>]*>(.*?)</textarea>', page, re.S)
+    assert found is not None
+    return html.unescape(found.group(1))
+
+
+def test_an_admin_leaves_out_a_stage_and_names_where_its_deals_go(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from dealgate.services.demo import fill_demo
+
+    fill_demo(engine, NOW)
+    in_resolve = standing_in(engine, "resolve")
+    add_user(engine, "ada", UserRole.ADMIN, T0, None, "ada-secret")
+    edited = process_without(tmp_path, "resolve").read_text(encoding="utf-8")
+    with running_api(engine, NOW) as api, httpx.Client(base_url=api.base) as admin:
+        csrf = log_in(admin, "ada", "ada-secret")
+        page = admin.get("/process").text
+        assert _textarea(page) == active_source(engine)  # the file as loaded, to edit
+
+        refused = admin.post("/process", data={"csrf": csrf, "source": edited})
+        assert refused.status_code == 422
+        assert "stage_in_use" in refused.text and "Not loaded:" in refused.text
+        assert _textarea(refused.text) == edited  # what was typed is kept
+        assert 'name="move_from" value="resolve"' in refused.text
+        choices = re.findall(r'<option value="(\w+)"', refused.text)
+        assert "decide" in choices and "resolve" not in choices
+        assert standing_in(engine, "resolve") == in_resolve  # nothing changed
+
+        loaded = admin.post(
+            "/process",
+            data={"csrf": csrf, "source": edited, "move_from": "resolve", "move_to": "decide"},
+            follow_redirects=True,
+        )
+        assert loaded.status_code == 200  # followed the redirect
+        said = f"Stage &#39;resolve&#39; left out: {len(in_resolve)} open deal(s) moved"
+        assert said in loaded.text
+        assert "<code>resolve</code>" not in loaded.text.split('id="edit"')[0]
+    assert standing_in(engine, "resolve") == {}
+    assert set(in_resolve) <= set(standing_in(engine, "decide"))
+    assert active_source(engine) == edited
+
+
+def test_a_process_file_with_a_mistake_is_refused_on_the_page_and_kept_to_fix(
+    engine: Engine,
+) -> None:
+    add_user(engine, "ada", UserRole.ADMIN, T0, None, "ada-secret")
+    before = active_source(engine)
+    broken = before.replace('rung = "time"', 'rung = "someday"', 1)
+    assert broken != before
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as admin:
+        csrf = log_in(admin, "ada", "ada-secret")
+        refused = admin.post("/process", data={"csrf": csrf, "source": broken})
+        assert refused.status_code == 422 and "invalid_process" in refused.text
+        assert _textarea(refused.text) == broken
+        empty = admin.post("/process", data={"csrf": csrf, "source": ""})
+        assert empty.status_code == 422
+        stale = admin.post("/process", data={"csrf": "stale", "source": before})
+        assert stale.status_code == 403
+        same = admin.post("/process", data={"csrf": csrf, "source": before}, follow_redirects=True)
+        assert "already the active one: nothing changed" in same.text
+    assert active_source(engine) == before
+
+
+def test_only_an_admin_may_load_a_process(engine: Engine, tmp_path: Path) -> None:
+    add_user(engine, "fay", UserRole.MANAGER, T0, "east", "fay-secret")
+    before = active_source(engine)
+    edited = process_without(tmp_path, "resolve").read_text(encoding="utf-8")
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as manager:
+        csrf = log_in(manager, "fay", "fay-secret")
+        page = manager.get("/process")
+        assert page.status_code == 200 and "<textarea" not in page.text  # reads, cannot edit
+        refused = manager.post("/process", data={"csrf": csrf, "source": edited})
+        assert refused.status_code == 403 and "Only admins may load a process" in refused.text
+    assert active_source(engine) == before
