@@ -13,9 +13,11 @@ from dealgate.domain.errors import DealgateError
 from dealgate.domain.review import review_deal
 from dealgate.processes import DEFAULT_PROCESS_PATH, load_process
 from dealgate.services.demo import fill_demo
+from dealgate.services.exporting import export_tables, import_tables
 from dealgate.services.review import review
 from dealgate.services.setup import init_database
 from dealgate.store import tables as t
+from dealgate.store.db import make_engine
 from dealgate.store.unit_of_work import UnitOfWork
 from tests.api_support import running_api
 from tests.builders import T0
@@ -174,3 +176,38 @@ def test_an_admin_loads_an_edited_process_over_the_api_naming_where_the_deals_go
         events = admin.get(f"/deals/{next(iter(in_resolve))}/history").json()["events"]
     moved = [e for e in events if e["type"] == "deal.restaged"]
     assert [(e["actor"], e["payload"]["to"]) for e in moved] == [("admin", "decide")]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_an_export_carries_the_process_its_deals_were_judged_by_and_its_moves(
+    demo: Engine, tmp_path: Path, fmt: str
+) -> None:
+    init_database(demo, NOW, process_without(tmp_path, "resolve"), {"resolve": "decide"})
+    export_tables(demo, tmp_path / "one", fmt)
+    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")  # the shipped process, with resolve
+    init_database(fresh, T0)
+    assert import_tables(fresh, tmp_path / "one")["processes"] == 2
+    with UnitOfWork(fresh, write=False) as uow:
+        assert not uow.processes.active().has_stage("resolve")
+        assert uow.processes.former_stages() == {"resolve": "decide"}
+    review(fresh, NOW - timedelta(days=30), now=NOW)  # a past day with deals then in resolve
+    export_tables(fresh, tmp_path / "two", fmt)
+    fresh.dispose()
+    for path in sorted((tmp_path / "one").iterdir()):
+        assert path.read_bytes() == (tmp_path / "two" / path.name).read_bytes(), path.name
+
+
+def test_an_export_whose_deals_stand_where_the_databases_process_has_no_stage_loads_nothing(
+    demo: Engine, tmp_path: Path
+) -> None:
+    export_tables(demo, tmp_path / "old", "json")
+    (tmp_path / "old" / "processes.jsonl").unlink()  # as exports made before they carried it
+    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    init_database(fresh, T0, process_without(tmp_path, "resolve"))
+    with pytest.raises(DealgateError) as caught:
+        import_tables(fresh, tmp_path / "old")
+    assert caught.value.codes == ["unknown_stage"]
+    assert "(resolve)" in caught.value.details[0].message
+    with fresh.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.deals)).scalar_one() == 0
+    fresh.dispose()

@@ -11,10 +11,23 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Date, Engine, Integer, Numeric, Table, func, insert, select, text
+from sqlalchemy import (
+    Date,
+    Engine,
+    Integer,
+    Numeric,
+    Select,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.types import JSON, Boolean
 
 from dealgate.domain.errors import invalid
+from dealgate.processes import parse_process
 from dealgate.store import tables as t
 from dealgate.store.deal_document import fill_documents
 from dealgate.store.types import UTCDateTime
@@ -40,6 +53,10 @@ def _out(value: Any) -> Any:
     return value
 
 
+# The processes the deals were judged by, oldest load first: the last is the active one.
+PROCESS_COLUMNS = ("name", "source", "loaded_at", "moves")
+
+
 def export_tables(engine: Engine, folder: Path, fmt: str) -> dict[str, int]:
     if fmt not in ("csv", "json"):
         raise invalid("invalid_format", f"Unknown format '{fmt}'; use csv, json or ics.", "format")
@@ -51,33 +68,39 @@ def export_tables(engine: Engine, folder: Path, fmt: str) -> dict[str, int]:
         for table in TABLES:
             # A deal's document of its rows is not exported: the rows are, and make it again.
             columns = t.deal_columns if table is t.deals else tuple(table.columns)
-            names = [c.name for c in columns]
-            order = [table.c[k] for k in names if table.c[k].primary_key]
-            rows = uow.connection.execution_options(stream_results=True, yield_per=2000).execute(
-                select(*columns).order_by(*order)
-            )
-            path = folder / f"{table.name}.{'csv' if fmt == 'csv' else 'jsonl'}"
-            with path.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle) if fmt == "csv" else None
-                if writer is not None:
-                    writer.writerow(names)
-                n = 0
-                for row in rows:
-                    values = {k: _out(row._mapping[k]) for k in names}
-                    if writer is not None:
-                        writer.writerow(
-                            [
-                                "\\N"
-                                if v is None
-                                else (json.dumps(v) if isinstance(v, dict | list) else v)
-                                for v in values.values()
-                            ]
-                        )
-                    else:
-                        handle.write(json.dumps(values, ensure_ascii=False) + "\n")
-                    n += 1
-            counts[table.name] = n
+            order = [c for c in columns if c.primary_key]
+            counts[table.name] = _write(uow, select(*columns).order_by(*order), folder, fmt)
+        # Not their ids (a new database numbers its own), nor stages and kinds: a load writes them.
+        processes = select(*(t.processes.c[k] for k in PROCESS_COLUMNS)).order_by(t.processes.c.id)
+        counts["processes"] = _write(uow, processes, folder, fmt)
     return counts
+
+
+def _write(uow: UnitOfWork, query: Select[Any], folder: Path, fmt: str) -> int:
+    """The rows of `query` into the file named after its table; how many."""
+    names = [c.name for c in query.selected_columns]
+    table = query.get_final_froms()[0]
+    assert isinstance(table, Table)
+    rows = uow.connection.execution_options(stream_results=True, yield_per=2000).execute(query)
+    path = folder / f"{table.name}.{'csv' if fmt == 'csv' else 'jsonl'}"
+    n = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle) if fmt == "csv" else None
+        if writer is not None:
+            writer.writerow(names)
+        for row in rows:
+            values = {k: _out(row._mapping[k]) for k in names}
+            if writer is not None:
+                writer.writerow(
+                    [
+                        "\\N" if v is None else (json.dumps(v) if isinstance(v, dict | list) else v)
+                        for v in values.values()
+                    ]
+                )
+            else:
+                handle.write(json.dumps(values, ensure_ascii=False) + "\n")
+            n += 1
+    return n
 
 
 def _in(table: Table, name: str, value: Any) -> Any:
@@ -114,21 +137,16 @@ def import_tables(engine: Engine, folder: Path) -> dict[str, int]:
                 "db",
                 status=409,
             )
+        loads = _rows(t.processes, folder)
+        if loads:  # an export made before processes were exported keeps the database's
+            _load_processes(uow, loads, folder)
         for table in TABLES:
-            rows: list[dict[str, Any]] = []
-            csv_path, json_path = folder / f"{table.name}.csv", folder / f"{table.name}.jsonl"
-            if csv_path.is_file():
-                with csv_path.open(newline="", encoding="utf-8") as handle:
-                    for row in csv.DictReader(handle):
-                        rows.append({k: _in(table, k, v) for k, v in row.items()})
-            elif json_path.is_file():
-                with json_path.open(encoding="utf-8") as handle:
-                    for line in handle:
-                        item = json.loads(line)
-                        rows.append({k: _in(table, k, v) for k, v in item.items()})
+            rows = _rows(table, folder)
             for start in range(0, len(rows), 1000):
                 conn.execute(insert(table), rows[start : start + 1000])
             counts[table.name] = len(rows)
+        counts["processes"] = len(loads)
+        _require_known_stages(uow)
         fill_documents(conn)  # each deal's document of its rows, from the rows loaded
         if conn.dialect.name == "postgresql":
             for name in ("deals", "events"):
@@ -140,6 +158,50 @@ def import_tables(engine: Engine, folder: Path) -> dict[str, int]:
                 )
         uow.commit()
     return counts
+
+
+def _rows(table: Table, folder: Path) -> list[dict[str, Any]]:
+    """The rows of `table` in the export's csv or jsonl file (none when it has neither)."""
+    rows: list[dict[str, Any]] = []
+    csv_path, json_path = folder / f"{table.name}.csv", folder / f"{table.name}.jsonl"
+    if csv_path.is_file():
+        with csv_path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                rows.append({k: _in(table, k, v) for k, v in row.items()})
+    elif json_path.is_file():
+        with json_path.open(encoding="utf-8") as handle:
+            for line in handle:
+                item = json.loads(line)
+                rows.append({k: _in(table, k, v) for k, v in item.items()})
+    return rows
+
+
+def _load_processes(uow: UnitOfWork, loads: list[dict[str, Any]], folder: Path) -> None:
+    """The export's processes in place of the empty database's: the deals keep the process
+    they were judged by, and the moves of the stages it left out."""
+    for table in (t.stages, t.kinds, t.processes):
+        uow.connection.execute(delete(table))
+    for line, row in enumerate(loads, start=2):
+        source = str(row["source"])
+        process = parse_process(source, f"{folder.name}/processes, row {line}")
+        uow.processes.load(process, source, row["loaded_at"], row.get("moves"))
+
+
+def _require_known_stages(uow: UnitOfWork) -> None:
+    """Every deal stands in a stage of the active process, else nothing is loaded."""
+    process = uow.processes.active()
+    stages = select(t.deals.c.stage).distinct()
+    unknown = sorted(
+        s for s in uow.connection.execute(stages).scalars() if not process.has_stage(s)
+    )
+    if unknown:
+        raise invalid(
+            "unknown_stage",
+            f"The export's deals stand in stages this database's process has no stage for "
+            f"({', '.join(unknown)}); nothing was loaded. Load the process the export was "
+            "judged by (`dealgate init --process FILE`), then import again.",
+            "stage",
+        )
 
 
 def calendar_path(owner: str, key: str) -> str:
