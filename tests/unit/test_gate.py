@@ -193,9 +193,10 @@ def test_every_violation_says_how_to_fix_it() -> None:
             assert violation.code in codes
 
 
-def test_the_menu_is_named_in_the_refusal() -> None:
+def test_the_menu_is_named_in_the_refusal_by_what_the_buyer_does_and_its_key() -> None:
     message = a_deal().gate(PROCESS).violations[0].message
-    assert "first_meeting_accepted" in message and "intro_call_booked" in message
+    assert "Accepted a dated first meeting (first_meeting_accepted)" in message
+    assert "Booked an intro call (intro_call_booked)" in message
 
 
 def test_skipping_a_stage_needs_the_exit_commitment_of_every_skipped_stage() -> None:

@@ -139,7 +139,10 @@ def exit_evidence(
     deal: Deal, process: Process, stage: Stage
 ) -> tuple[Commitment | None, list[Violation]]:
     """The commitment that exits `stage`, or the violations that explain why none does."""
-    menu = ", ".join(stage.exit)
+    # Labels for people, keys for the forms and commands that take them.
+    menu = ", ".join(
+        f"{process.kinds[k].label} ({k})" if k in process.kinds else k for k in stage.exit
+    )
     how = (
         f"record a buyer commitment of one of these kinds, obtained from a named stakeholder "
         f"with a date: {menu}"
