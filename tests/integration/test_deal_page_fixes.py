@@ -241,3 +241,21 @@ def test_an_interaction_logged_on_the_page_says_what_came_of_it(engine: Engine) 
     assert [i.client_declined for i in deal.interactions] == [True, False]
     read = [c for c in deal.commitments if c.status is Status.INFERRED]
     assert [(c.party, c.kind) for c in read] == [(Party.BUYER, "data_shared")]
+
+
+def test_why_the_buyer_would_change_folds_away_once_the_deal_is_past_the_stages_asking_it(
+    engine: Engine,
+) -> None:
+    in_change = _deal_in_change(engine)
+    later = svc.open_deal(
+        engine, now=T0, actor="carol", name="Fleet", account="Acme", owner="carol", stage="propose"
+    )
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as browser:
+        log_in(browser, "carol", "carol-secret")
+        asking = browser.get(f"/deals/{in_change}").text
+        past = browser.get(f"/deals/{later.id}").text
+    assert 'id="dissatisfaction"' in asking and '<details id="dissatisfaction-notes">' not in asking
+    folded = past[past.index('<details id="dissatisfaction-notes">') :]
+    assert folded.index('id="dissatisfaction"') < folded.index("</summary>")
+    assert "the deal is past the stages that ask for it" in folded[: folded.index("</summary>")]
+    assert 'name="dissatisfaction"' in folded[: folded.index("</details>")]  # still to add to

@@ -489,6 +489,7 @@ def _deal_page(
         for m in deal.history
     ]
     notes_stage = read_from_notes(process, review.evidenced_stage, deal.highest_rung_in_notes)
+    needed = [s.key for s in process.stages if "dissatisfaction_documented" in s.requires]
     return render(
         request,
         "deal.html",
@@ -511,9 +512,10 @@ def _deal_page(
             and notes_back_claim(process, deal.stage, deal.highest_rung_in_notes),
             "unnamed_held": deal.unnamed_held(),
             "lifecycle": {c.number: [s.value for s in c.next_statuses] for c in deal.commitments},
-            "dissatisfaction_needed": [
-                s.key for s in process.stages if "dissatisfaction_documented" in s.requires
-            ],
+            "dissatisfaction_needed": needed,
+            # Past every stage that asks for it: folded away, still there to read and add to.
+            "dissatisfaction_behind": deal.is_closed
+            or all(process.position(k) < process.position(deal.stage) for k in needed),
             "seller": [c for c in deal.commitments if c.party is Party.SELLER],
             "unranked": [
                 c for c in deal.commitments if c.is_buyer and process.rung_of(c.kind) is None
