@@ -94,3 +94,34 @@ def test_only_an_admin_may_load_a_process(engine: Engine, tmp_path: Path) -> Non
         refused = manager.post("/process", data={"csrf": csrf, "source": edited})
         assert refused.status_code == 403 and "Only admins may load a process" in refused.text
     assert active_source(engine) == before
+
+
+def test_an_admin_checks_an_edited_process_before_loading_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from dealgate.services.demo import fill_demo
+
+    fill_demo(engine, NOW)
+    in_resolve = standing_in(engine, "resolve")
+    add_user(engine, "ada", UserRole.ADMIN, T0, None, "ada-secret")
+    before = active_source(engine)
+    # `resolve` left out, and `decide` given one forced commitment: the audit warns of it.
+    edited = process_without(tmp_path, "resolve").read_text(encoding="utf-8")
+    edited = edited.replace(
+        'exit = ["contract_signed", "purchase_order_issued"]', 'exit = ["contract_signed"]'
+    )
+    assert 'exit = ["contract_signed"]' in edited
+    with running_api(engine, NOW) as api, httpx.Client(base_url=api.base) as admin:
+        csrf = log_in(admin, "ada", "ada-secret")
+        form = {"csrf": csrf, "source": edited, "check": "true"}
+        stranded = admin.post("/process", data=form)
+        assert stranded.status_code == 422 and "stage_in_use" in stranded.text
+        checked = admin.post("/process", data={**form, "move_from": "resolve", "move_to": "decide"})
+        assert checked.status_code == 200
+        said = checked.text[checked.text.index('id="checked"') :]
+        said = said[: said.index("</div>")]
+        assert "Checked, not loaded" in said and "<code>single_kind_menu</code>" in said
+        assert f"{len(in_resolve)} open deal(s) would go to <code>decide</code>" in said
+        assert _textarea(checked.text) == edited
+    assert active_source(engine) == before
+    assert standing_in(engine, "resolve") == in_resolve

@@ -49,6 +49,15 @@ def load_process_text(
     return _activate(engine, now, parse_process(source, "the process"), source, moves, actor)
 
 
+def check_process_text(
+    engine: Engine, source: str, moves: Mapping[str, str]
+) -> tuple[Process, ProcessChange]:
+    """What loading this process file would do, changing nothing: refused as a load would be."""
+    process = parse_process(source, "the process")
+    with UnitOfWork(engine, write=False) as uow:
+        return process, _plan(uow, process, source, moves)
+
+
 def active_source(engine: Engine) -> str:
     """The active process's file, for a team to edit."""
     with UnitOfWork(engine, write=False) as uow:
@@ -69,16 +78,9 @@ def _activate(
         if not s.exit
     ]
     with UnitOfWork(engine) as uow:
-        active = uow.processes.active_digest()
-        old = uow.processes.by_digest(active) if active is not None else None
-        standing = uow.deals.per_stage()
-        asked = dict(moves or {})
-        if active == digest_of(source):
-            # The same command run again: the moves it made have nothing left to move.
-            asked = {k: v for k, v in asked.items() if not process.has_stage(k) and k in standing}
-        change = plan_process_change(old, process, standing, asked)
+        change = _plan(uow, process, source, moves)
         # The same process again loads nothing, unless deals stand where it has no stage.
-        loaded = active != digest_of(source) or bool(change.moving)
+        loaded = uow.processes.active_digest() != digest_of(source) or bool(change.moving)
         if loaded:
             uow.processes.load(process, source, now, change.moves)
             for stage, to in change.moves.items():
@@ -91,3 +93,16 @@ def _activate(
         fill_documents(uow.connection)
         uow.commit()
     return InitResult(process, loaded, warnings, change)
+
+
+def _plan(
+    uow: UnitOfWork, process: Process, source: str, moves: Mapping[str, str] | None
+) -> ProcessChange:
+    active = uow.processes.active_digest()
+    old = uow.processes.by_digest(active) if active is not None else None
+    standing = uow.deals.per_stage()
+    asked = dict(moves or {})
+    if active == digest_of(source):
+        # The same command run again: the moves it made have nothing left to move.
+        asked = {k: v for k, v in asked.items() if not process.has_stage(k) and k in standing}
+    return plan_process_change(old, process, standing, asked)

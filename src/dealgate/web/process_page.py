@@ -13,7 +13,12 @@ from dealgate.domain.audit import audit_process
 from dealgate.domain.errors import DealgateError, ErrorDetail
 from dealgate.processes import parse_process
 from dealgate.services import deals as svc
-from dealgate.services.setup import InitResult, active_source, load_process_text
+from dealgate.services.setup import (
+    InitResult,
+    active_source,
+    check_process_text,
+    load_process_text,
+)
 from dealgate.web.routes import (
     Csrf,
     EngineDep,
@@ -50,12 +55,19 @@ def load(
     source: Annotated[str, Form(max_length=MAX_SOURCE)],
     move_from: Annotated[list[str], Form(max_length=100)] = [],  # noqa: B006 (FastAPI copies it)
     move_to: Annotated[list[str], Form(max_length=100)] = [],  # noqa: B006
+    check: Annotated[bool, Form()] = False,
 ) -> Response:
+    """Load the process sent, or with `check` say what loading it would do, changing nothing."""
     p.check(csrf)
     moves = {old: new for old, new in zip(move_from, move_to, strict=False) if new}
+    text = source.replace("\r\n", "\n")  # as a browser sends a textarea
     try:
         p.user.require_process_right()
-        result = load_process_text(engine, now, source.replace("\r\n", "\n"), moves, p.user.name)
+        if check:
+            process, change = check_process_text(engine, text, moves)
+            checked = {"findings": audit_process(process), "change": change, "name": process.name}
+            return _page(request, engine, p, source=source, moves=moves, checked=checked)
+        result = load_process_text(engine, now, text, moves, p.user.name)
     except DealgateError as e:
         return _page(
             request, engine, p, errors=e.details, status=e.status, source=source, moves=moves
@@ -87,6 +99,7 @@ def _page(
     status: int = 200,
     source: str | None = None,
     moves: dict[str, str] | None = None,
+    checked: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     process = svc.active_process(engine)
     context: dict[str, Any] = {
@@ -110,5 +123,6 @@ def _page(
             # The stages of the process sent, which parsed when some of its deals are stranded.
             "choices": [s.key for s in parse_process(source or "")] if stranded else [],
             "moves": moves or {},
+            "checked": checked,
         }
     return render(request, "process.html", context, status=status)
