@@ -123,5 +123,7 @@ def test_an_admin_checks_an_edited_process_before_loading_it(
         assert "Checked, not loaded" in said and "<code>single_kind_menu</code>" in said
         assert f"{len(in_resolve)} open deal(s) would go to <code>decide</code>" in said
         assert _textarea(checked.text) == edited
+        # The move named stays chosen in the form, to load what was checked.
+        assert re.search(r'<option value="decide"\s+selected>', checked.text)
     assert active_source(engine) == before
     assert standing_in(engine, "resolve") == in_resolve

@@ -112,11 +112,12 @@ def _page(
         "errors_title": "Not loaded:",
     }
     if p.user.may_change_process:
+        # The stages whose open deals need a stage named: refused for it, or checked with one.
         stranded = [
             e.field.removeprefix("move.")
             for e in errors or []
             if e.code == "stage_in_use" and e.field
-        ]
+        ] + (list(checked["change"].moving) if checked else [])
         context |= {
             "source": active_source(engine) if source is None else source,
             "stranded": stranded,
