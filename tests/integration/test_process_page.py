@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
 
 from dealgate.domain.access import UserRole
+from dealgate.services.demo import fill_demo
 from dealgate.services.setup import active_source
 from dealgate.services.users import add_user
 from tests.api_support import running_api
@@ -25,14 +27,17 @@ def _textarea(page: str) -> str:
     return html.unescape(found.group(1))
 
 
+def _demo_with_an_admin(engine: Engine) -> dict[int, datetime]:
+    """The demo pipeline and ada, an admin; the deals standing in `resolve`."""
+    fill_demo(engine, NOW)
+    add_user(engine, "ada", UserRole.ADMIN, T0, None, "ada-secret")
+    return standing_in(engine, "resolve")
+
+
 def test_an_admin_leaves_out_a_stage_and_names_where_its_deals_go(
     engine: Engine, tmp_path: Path
 ) -> None:
-    from dealgate.services.demo import fill_demo
-
-    fill_demo(engine, NOW)
-    in_resolve = standing_in(engine, "resolve")
-    add_user(engine, "ada", UserRole.ADMIN, T0, None, "ada-secret")
+    in_resolve = _demo_with_an_admin(engine)
     edited = process_without(tmp_path, "resolve").read_text(encoding="utf-8")
     with running_api(engine, NOW) as api, httpx.Client(base_url=api.base) as admin:
         csrf = log_in(admin, "ada", "ada-secret")
@@ -99,11 +104,7 @@ def test_only_an_admin_may_load_a_process(engine: Engine, tmp_path: Path) -> Non
 def test_an_admin_checks_an_edited_process_before_loading_it(
     engine: Engine, tmp_path: Path
 ) -> None:
-    from dealgate.services.demo import fill_demo
-
-    fill_demo(engine, NOW)
-    in_resolve = standing_in(engine, "resolve")
-    add_user(engine, "ada", UserRole.ADMIN, T0, None, "ada-secret")
+    in_resolve = _demo_with_an_admin(engine)
     before = active_source(engine)
     # `resolve` left out, and `decide` given one forced commitment: the audit warns of it.
     edited = process_without(tmp_path, "resolve").read_text(encoding="utf-8")
