@@ -128,3 +128,30 @@ def test_an_admin_checks_an_edited_process_before_loading_it(
         assert re.search(r'<option value="decide"\s+selected>', checked.text)
     assert active_source(engine) == before
     assert standing_in(engine, "resolve") == in_resolve
+
+
+def test_what_a_load_did_is_told_however_many_stages_it_leaves_out(
+    engine: Engine, tmp_path: Path
+) -> None:
+    add_user(engine, "ada", UserRole.ADMIN, T0, None, "ada-secret")
+    left_out = ("discover", "change", "design", "propose", "resolve")
+    long_name = "Enterprise new business, North America and EMEA, from first call to signature"
+    edited = (
+        process_without(tmp_path, *left_out)
+        .read_text(encoding="utf-8")
+        .replace('name = "Default"', f'name = "{long_name}"', 1)
+        .replace('exit = ["contract_signed", "purchase_order_issued"]', "exit = []")
+        .replace(
+            'exit = ["first_meeting_accepted", "intro_call_booked", "demo_accepted"]', "exit = []"
+        )
+    )
+    assert "exit = []" in edited  # a warning more to tell
+    with running_api(engine) as api, httpx.Client(base_url=api.base) as admin:
+        csrf = log_in(admin, "ada", "ada-secret")
+        done = admin.post("/process", data={"csrf": csrf, "source": edited}, follow_redirects=True)
+    assert done.status_code == 200
+    told = html.unescape(done.text)
+    assert len(told[told.index("Process '") : told.index("</p>", told.index("Process '"))]) > 500
+    for stage in left_out:
+        assert f"Stage '{stage}' left out; no open deal stood in it." in told
+    assert "Stage 'decide' has an empty exit menu" in told

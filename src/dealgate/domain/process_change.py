@@ -62,7 +62,8 @@ def plan_process_change(
     open_stages = tuple(s.key for s in new.stages)
     choices = ", ".join(open_stages)
     left_out = [s.key for s in old.stages if not new.has_stage(s.key)] if old else []
-    # A stage deals stand in that no earlier process had (an import's mapping, a hand edit).
+    # A stage deals stand in that the active process lacks too: a load made before loads were
+    # checked stranded them, and naming where they go repairs it.
     stray = [s for s in standing if s not in CLOSED_STAGES and not new.has_stage(s)]
     left_out += [s for s in stray if s not in left_out]
     problems: list[ErrorDetail] = []

@@ -40,7 +40,8 @@ def process_page(
     request: Request,
     engine: EngineDep,
     p: PageDep,
-    notice: Annotated[str | None, Query(max_length=500)] = None,
+    # What a load did: a line per stage left out and per warning (see `_said`).
+    notice: Annotated[str | None, Query(max_length=4000)] = None,
 ) -> HTMLResponse:
     return _page(request, engine, p, notice=notice)
 
@@ -86,7 +87,7 @@ def _said(result: InitResult) -> str:
             parts.append(f"Stage '{stage}' left out: {count} open deal(s) moved to '{to}'.")
         else:
             parts.append(f"Stage '{stage}' left out; no open deal stood in it.")
-    return " ".join([*parts, *result.warnings])
+    return " ".join([*parts, *result.warnings])[:4000]
 
 
 def _page(
