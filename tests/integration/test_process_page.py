@@ -96,6 +96,11 @@ def test_only_an_admin_may_load_a_process(engine: Engine, tmp_path: Path) -> Non
         csrf = log_in(manager, "fay", "fay-secret")
         page = manager.get("/process")
         assert page.status_code == 200 and "<textarea" not in page.text  # reads, cannot edit
+        assert 'href="/process.toml"' in page.text
+        file = manager.get("/process.toml")
+        assert file.text == before and "attachment" in file.headers["content-disposition"]
+        anonymous = httpx.get(f"{api.base}/process.toml", follow_redirects=False)
+        assert anonymous.status_code == 303 and anonymous.headers["location"] == "/login"
         refused = manager.post("/process", data={"csrf": csrf, "source": edited})
         assert refused.status_code == 403 and "Only admins may load a process" in refused.text
     assert active_source(engine) == before

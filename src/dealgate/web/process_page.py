@@ -46,6 +46,16 @@ def process_page(
     return _page(request, engine, p, notice=notice)
 
 
+@router.get("/process.toml")
+def process_file(engine: EngineDep, p: PageDep) -> Response:
+    """The active process's file, to edit in an editor or load with `dealgate init --process`."""
+    return Response(
+        active_source(engine),
+        media_type="application/toml; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="process.toml"'},
+    )
+
+
 @router.post("/process")
 def load(
     request: Request,
