@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from dealgate.domain.access import UserRole
 from dealgate.services.demo import fill_demo
+from dealgate.services.review import review
 from dealgate.services.setup import active_source
 from dealgate.services.users import add_user
 from tests.api_support import running_api
@@ -131,8 +132,24 @@ def test_an_admin_checks_an_edited_process_before_loading_it(
         assert _textarea(checked.text) == edited
         # The move named stays chosen in the form, to load what was checked.
         assert re.search(r'<option value="decide"\s+selected>', checked.text)
-    assert active_source(engine) == before
-    assert standing_in(engine, "resolve") == in_resolve
+        assert active_source(engine) == before
+        assert standing_in(engine, "resolve") == in_resolve
+        # The flags it said would change are those the load then changes, and only those.
+        told = {
+            code: (int(was), int(would))
+            for code, was, would in re.findall(
+                r"flagged <code>(\w+)</code>: (\d+) now, (\d+) with this process", said
+            )
+        }
+        assert "unevidenced_stage" in told
+        flags_before = review(engine, NOW).flag_counts
+        admin.post(
+            "/process", data={**form, "check": "", "move_from": "resolve", "move_to": "decide"}
+        )
+        flags_after = review(engine, NOW).flag_counts
+    assert active_source(engine) == edited
+    assert {c: (flags_before[c], flags_after[c]) for c in told} == told
+    assert all(flags_before[c] == flags_after[c] for c in flags_before if c not in told)
 
 
 def test_what_a_load_did_is_told_however_many_stages_it_leaves_out(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,10 +12,12 @@ from sqlalchemy import Engine
 
 from dealgate.domain.process import Process
 from dealgate.domain.process_change import ProcessChange, plan_process_change
+from dealgate.domain.review import FLAG_CODES
 from dealgate.processes import DEFAULT_PROCESS_PATH, load_process, parse_process
 from dealgate.store.db import upgrade
 from dealgate.store.deal_document import fill_documents
 from dealgate.store.process_store import digest_of
+from dealgate.store.review_sql import review_pipeline
 from dealgate.store.unit_of_work import UnitOfWork
 
 
@@ -49,13 +52,34 @@ def load_process_text(
     return _activate(engine, now, parse_process(source, "the process"), source, moves, actor)
 
 
+@dataclass(frozen=True)
+class ProcessCheck:
+    """What loading a process would do, found by loading it in a transaction rolled back."""
+
+    process: Process
+    change: ProcessChange
+    flags_before: dict[str, int]  # open deals per review flag, judged by the active process
+    flags_after: dict[str, int]  # the same, judged by the process checked
+
+
 def check_process_text(
-    engine: Engine, source: str, moves: Mapping[str, str]
-) -> tuple[Process, ProcessChange]:
-    """What loading this process file would do, changing nothing: refused as a load would be."""
+    engine: Engine, now: datetime, source: str, moves: Mapping[str, str]
+) -> ProcessCheck:
+    """What loading this process file would do to the pipeline's review, changing nothing:
+    refused as a load would be."""
     process = parse_process(source, "the process")
-    with UnitOfWork(engine, write=False) as uow:
-        return process, _plan(uow, process, source, moves)
+    with UnitOfWork(engine) as uow:  # never committed: rolled back when it ends
+        change = _plan(uow, process, source, moves)
+        before = _flag_counts(uow, uow.processes.active(), now)
+        _apply(uow, process, source, change, now, "check")
+        return ProcessCheck(process, change, before, _flag_counts(uow, process, now))
+
+
+def _flag_counts(uow: UnitOfWork, process: Process, now: datetime) -> dict[str, int]:
+    counts = Counter(
+        code for r in review_pipeline(uow.connection, process, now) for code in r.codes
+    )
+    return {code: counts.get(code, 0) for code in FLAG_CODES}
 
 
 def active_source(engine: Engine) -> str:
@@ -82,12 +106,7 @@ def _activate(
         # The same process again loads nothing, unless deals stand where it has no stage.
         loaded = uow.processes.active_digest() != digest_of(source) or bool(change.moving)
         if loaded:
-            uow.processes.load(process, source, now, change.moves)
-            for stage, to in change.moves.items():
-                if change.moving.get(stage):
-                    for deal in uow.deals.find(stage=stage):
-                        deal.restage(to, process, now=now, actor=actor)
-                        uow.deals.save(deal)
+            _apply(uow, process, source, change, now, actor)
         # Deals stored before documents existed (or whose bulk writes were interrupted)
         # get theirs, so that their reads are one row too.
         fill_documents(uow.connection)
@@ -106,3 +125,20 @@ def _plan(
         # The same command run again: the moves it made have nothing left to move.
         asked = {k: v for k, v in asked.items() if not process.has_stage(k) and k in standing}
     return plan_process_change(old, process, standing, asked)
+
+
+def _apply(
+    uow: UnitOfWork,
+    process: Process,
+    source: str,
+    change: ProcessChange,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Make `process` the active one and move the deals of the stages it leaves out."""
+    uow.processes.load(process, source, now, change.moves)
+    for stage, to in change.moves.items():
+        if change.moving.get(stage):
+            for deal in uow.deals.find(stage=stage):
+                deal.restage(to, process, now=now, actor=actor)
+                uow.deals.save(deal)

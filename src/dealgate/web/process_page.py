@@ -75,8 +75,18 @@ def load(
     try:
         p.user.require_process_right()
         if check:
-            process, change = check_process_text(engine, text, moves)
-            checked = {"findings": audit_process(process), "change": change, "name": process.name}
+            found = check_process_text(engine, now, text, moves)
+            checked = {
+                "name": found.process.name,
+                "findings": audit_process(found.process),
+                "change": found.change,
+                # Only the flags the process would change, counted over the open deals.
+                "flags": {
+                    code: (n, found.flags_after[code])
+                    for code, n in found.flags_before.items()
+                    if n != found.flags_after[code]
+                },
+            }
             return _page(request, engine, p, source=source, moves=moves, checked=checked)
         result = load_process_text(engine, now, text, moves, p.user.name)
     except DealgateError as e:
