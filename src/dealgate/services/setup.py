@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,8 +11,8 @@ from sqlalchemy import Engine
 
 from dealgate.domain.process import Process
 from dealgate.domain.process_change import ProcessChange, plan_process_change
-from dealgate.domain.review import FLAG_CODES
 from dealgate.processes import DEFAULT_PROCESS_PATH, load_process, parse_process
+from dealgate.services.review import PipelineReview
 from dealgate.store.db import upgrade
 from dealgate.store.deal_document import fill_documents
 from dealgate.store.process_store import digest_of
@@ -76,10 +75,8 @@ def check_process_text(
 
 
 def _flag_counts(uow: UnitOfWork, process: Process, now: datetime) -> dict[str, int]:
-    counts = Counter(
-        code for r in review_pipeline(uow.connection, process, now) for code in r.codes
-    )
-    return {code: counts.get(code, 0) for code in FLAG_CODES}
+    reviewed = review_pipeline(uow.connection, process, now)
+    return PipelineReview(now, process, reviewed, None).flag_counts
 
 
 def active_source(engine: Engine) -> str:
