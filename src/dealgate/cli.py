@@ -50,7 +50,7 @@ from dealgate.services import users as users_svc
 from dealgate.services import webhooks as hooks_svc
 from dealgate.services.demo import DEMO_ADMIN, DEMO_PASSWORD, demo_users, fill_demo
 from dealgate.services.importing import COMMIT_ROWS, run_import
-from dealgate.services.setup import init_database
+from dealgate.services.setup import init_database, process_loads
 from dealgate.services.transfer import transfer_deals
 from dealgate.services.webhooks import change_context
 from dealgate.store.db import make_engine, schema_state
@@ -199,6 +199,17 @@ def process_show(as_json: JsonOpt = False) -> None:
             emit_json(views.process_view(process))
         else:
             render.process(_console(), process)
+
+
+@process_app.command("history")
+def process_history(as_json: JsonOpt = False) -> None:
+    """Every load of a process, newest first: when, by whom, the stages it left out."""
+    with errors_as_shape():
+        loads = process_loads(State.engine())
+        if as_json:
+            emit_json([views.load_view(load) for load in loads])
+        else:
+            render.process_loads(_console(), loads)
 
 
 # --- deals --------------------------------------------------------------------------------------

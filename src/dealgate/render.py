@@ -13,6 +13,7 @@ from dealgate.domain.audit import Finding
 from dealgate.domain.coaching import DealCoaching, RepCoaching, metric_values
 from dealgate.domain.deal import Deal
 from dealgate.domain.process import Process
+from dealgate.domain.process_change import ProcessLoad
 from dealgate.services.deals import DealDetail
 from dealgate.services.importing import ImportSummary
 from dealgate.services.review import PipelineChanges, PipelineReview
@@ -32,6 +33,17 @@ def process(console: Console, p: Process) -> None:
         table.add_row(
             str(i), f"{s.key}\n[dim]{escape(s.name)}[/]", menu, "\n".join(s.requires) or "-", stall
         )
+    console.print(table)
+
+
+def process_loads(console: Console, loads: list[ProcessLoad]) -> None:
+    table = Table(title="Process loads, newest first")
+    for column in ("when", "by", "process", "stages left out"):
+        table.add_column(column)
+    for load in loads:
+        left = "\n".join(f"{old} -> {new}" for old, new in load.moves.items()) or "-"
+        by = escape(load.by) if load.by else "[dim]not recorded[/]"
+        table.add_row(f"{load.at:%Y-%m-%d %H:%M}", by, escape(load.name), escape(left))
     console.print(table)
 
 

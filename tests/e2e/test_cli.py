@@ -306,6 +306,9 @@ def test_a_process_leaving_out_a_stage_with_deals_says_which_move_loads_it(
     said = cli("init", "--process", str(path), "--move", "resolve=decide").stdout
     assert "already active" in said
     assert cli.json("init")["moves"] == {}  # the shipped process brings the stage back
+    loads = cli.json("process", "history")
+    assert [x["moves"] for x in loads[:3]] == [{}, {"resolve": "decide"}, {}]
+    assert "resolve -> decide" in cli("process", "history").stdout
     assert cli.json("deal", "show", deal_id)["stage"] == "decide"
 
 

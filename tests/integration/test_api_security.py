@@ -32,6 +32,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/process", None),
     ("PUT", "/process", {"source": DEFAULT_PROCESS_PATH.read_text(encoding="utf-8")}),
     ("GET", "/process/audit", None),
+    ("GET", "/process/history", None),
     ("GET", "/review", None),
     ("GET", "/review/changes", None),
     ("GET", "/deals/{id}/coach", None),

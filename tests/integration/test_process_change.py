@@ -76,6 +76,9 @@ def test_the_deals_of_a_left_out_stage_go_where_the_loader_says_keeping_their_st
     in_decide = standing_in(demo, "decide")
     assert {i: in_decide[i] for i in before} == before
     with UnitOfWork(demo, write=False) as uow:
+        newest = uow.processes.loads()[0]
+    assert (newest.by, newest.at, newest.moves) == ("ada", NOW, {"resolve": "decide"})
+    with UnitOfWork(demo, write=False) as uow:
         events = uow.deals.events_of(list(before), ["deal.restaged"])
     assert {
         i: [(e.actor, e.payload["from"], e.payload["to"]) for e in events[i]] for i in before
@@ -174,6 +177,11 @@ def test_an_admin_loads_an_edited_process_over_the_api_naming_where_the_deals_go
         assert "resolve" not in [s["key"] for s in body["stages"]]
         assert admin.get("/review").status_code == 200
         events = admin.get(f"/deals/{next(iter(in_resolve))}/history").json()["events"]
+        loads = admin.get("/process/history").json()
+    assert [(x["by"], x["moves"]) for x in loads[:2]] == [
+        ("admin", {"resolve": "decide"}),
+        ("dealgate", {}),  # the database's first load, by `init` itself
+    ]
     moved = [e for e in events if e["type"] == "deal.restaged"]
     assert [(e["actor"], e["payload"]["to"]) for e in moved] == [("admin", "decide")]
 

@@ -62,7 +62,11 @@ def test_an_admin_leaves_out_a_stage_and_names_where_its_deals_go(
         assert loaded.status_code == 200  # followed the redirect
         said = f"Stage &#39;resolve&#39; left out: {len(in_resolve)} open deal(s) moved"
         assert said in loaded.text
-        assert "<code>resolve</code>" not in loaded.text.split('id="edit"')[0]
+        assert "Resolve <code>resolve</code>" not in loaded.text  # no longer a stage
+        loads = loaded.text[loaded.text.index('id="loads"') :]
+        body = loads[loads.index("<tbody>") :]
+        newest = body[: body.index("</tr>")]
+        assert "<td>ada</td>" in newest and "<code>resolve</code> → <code>decide</code>" in newest
     assert standing_in(engine, "resolve") == {}
     assert set(in_resolve) <= set(standing_in(engine, "decide"))
     assert active_source(engine) == edited

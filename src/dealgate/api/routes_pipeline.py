@@ -14,6 +14,7 @@ from dealgate.api.schemas import (
     DealCoachOut,
     ExtractOut,
     ExtractRequest,
+    ProcessLoadedOut,
     ProcessLoadOut,
     ProcessLoadRequest,
     ProcessOut,
@@ -32,7 +33,7 @@ from dealgate.services import views
 from dealgate.services.exporting import commitments_calendar
 from dealgate.services.review import review as run_review
 from dealgate.services.review import review_since
-from dealgate.services.setup import load_process_text
+from dealgate.services.setup import load_process_text, process_loads
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 SafeText = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
@@ -43,7 +44,7 @@ def process(engine: EngineDep, caller: CallerDep) -> Any:
     return views.process_view(svc.active_process(engine))
 
 
-@router.put("/process", response_model=ProcessLoadOut, tags=["process"])
+@router.put("/process", response_model=ProcessLoadedOut, tags=["process"])
 def load_process(
     body: ProcessLoadRequest, engine: EngineDep, caller: CallerDep, now: NowDep
 ) -> Any:
@@ -58,6 +59,12 @@ def load_process(
         "moves": result.change.moves,
         "deals_moved": result.change.moving,
     }
+
+
+@router.get("/process/history", response_model=list[ProcessLoadOut], tags=["process"])
+def process_history(engine: EngineDep, caller: CallerDep) -> Any:
+    """Every load of a process, newest first: when, by whom, where the stages it left out went."""
+    return [views.load_view(load) for load in process_loads(engine)]
 
 
 @router.get("/process/audit", response_model=AuditOut, tags=["process"])

@@ -337,11 +337,18 @@ class ProcessLoadRequest(Strict):
     )
 
 
-class ProcessLoadOut(ProcessOut):
+class ProcessLoadedOut(ProcessOut):
     loaded: bool = Field(description="False when this process was already the active one.")
     warnings: list[str]
     moves: dict[str, str] = Field(description="Each stage left out and where it went.")
     deals_moved: dict[str, int] = Field(description="The open deals moved out of each.")
+
+
+class ProcessLoadOut(BaseModel):
+    process: str
+    at: str = Field(description="When it was loaded (UTC).")
+    by: str | None = Field(description="Who loaded it; null for loads made before it was kept.")
+    moves: dict[str, str] = Field(description="Each stage it left out and where that went.")
 
 
 class AskOut(BaseModel):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
 from dealgate.domain.process import CLOSED_STAGES, Process
@@ -27,6 +28,16 @@ class ProcessChange:
     @property
     def deals_moved(self) -> int:
         return sum(self.moving.values())
+
+
+@dataclass(frozen=True)
+class ProcessLoad:
+    """A process made the active one: when, by whom, and where the stages it left out went."""
+
+    name: str
+    at: datetime
+    by: str | None  # None for loads made before they were recorded
+    moves: dict[str, str]
 
 
 def parse_moves(pairs: Iterable[str]) -> dict[str, str]:

@@ -54,7 +54,7 @@ def _out(value: Any) -> Any:
 
 
 # The processes the deals were judged by, oldest load first: the last is the active one.
-PROCESS_COLUMNS = ("name", "source", "loaded_at", "moves")
+PROCESS_COLUMNS = ("name", "source", "loaded_at", "moves", "loaded_by")
 
 
 def export_tables(engine: Engine, folder: Path, fmt: str) -> dict[str, int]:
@@ -184,7 +184,9 @@ def _load_processes(uow: UnitOfWork, loads: list[dict[str, Any]], folder: Path) 
     for line, row in enumerate(loads, start=2):
         source = str(row["source"])
         process = parse_process(source, f"{folder.name}/processes, row {line}")
-        uow.processes.load(process, source, row["loaded_at"], row.get("moves"))
+        uow.processes.load(
+            process, source, row["loaded_at"], row.get("moves"), row.get("loaded_by")
+        )
 
 
 def _require_known_stages(uow: UnitOfWork) -> None:

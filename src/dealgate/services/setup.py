@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from dealgate.domain.process import Process
-from dealgate.domain.process_change import ProcessChange, plan_process_change
+from dealgate.domain.process_change import ProcessChange, ProcessLoad, plan_process_change
 from dealgate.processes import DEFAULT_PROCESS_PATH, load_process, parse_process
 from dealgate.services.review import PipelineReview
 from dealgate.store.db import upgrade
@@ -79,6 +79,12 @@ def _flag_counts(uow: UnitOfWork, process: Process, now: datetime) -> dict[str, 
     return PipelineReview(now, process, reviewed, None).flag_counts
 
 
+def process_loads(engine: Engine) -> list[ProcessLoad]:
+    """Every load of a process, newest first: who changed the process, when, and how."""
+    with UnitOfWork(engine, write=False) as uow:
+        return uow.processes.loads()
+
+
 def active_source(engine: Engine) -> str:
     """The active process's file, for a team to edit."""
     with UnitOfWork(engine, write=False) as uow:
@@ -133,7 +139,7 @@ def _apply(
     actor: str,
 ) -> None:
     """Make `process` the active one and move the deals of the stages it leaves out."""
-    uow.processes.load(process, source, now, change.moves)
+    uow.processes.load(process, source, now, change.moves, actor)
     for stage, to in change.moves.items():
         if change.moving.get(stage):
             for deal in uow.deals.find(stage=stage):

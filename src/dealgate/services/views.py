@@ -15,6 +15,7 @@ from dealgate.domain.gate import GateVerdict
 from dealgate.domain.interaction import Interaction, Outcome
 from dealgate.domain.ladder import Rung
 from dealgate.domain.process import Process
+from dealgate.domain.process_change import ProcessLoad
 from dealgate.domain.review import DealReview
 from dealgate.domain.stakeholder import Stakeholder
 from dealgate.services.review import PipelineChanges, PipelineReview
@@ -236,6 +237,10 @@ def deal_review_view(d: DealReview) -> dict[str, Any]:
         "highest_rung": Rung.from_level(d.highest_rung).value if d.highest_rung else None,
         "flags": [{"code": f.code, "message": f.message, "facts": f.facts} for f in d.flags],
     }
+
+
+def load_view(load: ProcessLoad) -> dict[str, Any]:
+    return {"process": load.name, "at": iso(load.at), "by": load.by, "moves": load.moves}
 
 
 def finding_view(f: Finding) -> dict[str, Any]:

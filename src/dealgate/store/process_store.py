@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from dealgate.domain.errors import DealgateError, invalid
 from dealgate.domain.process import Process
-from dealgate.domain.process_change import compose
+from dealgate.domain.process_change import ProcessLoad, compose
 from dealgate.processes import parse_process
 from dealgate.store import tables as t
 
@@ -86,6 +86,15 @@ class ProcessStore:
             raise not_initialized()
         return str(row.source)
 
+    def loads(self) -> list[ProcessLoad]:
+        """Every load of a process, newest first."""
+        p = t.processes.c
+        query = select(p.name, p.loaded_at, p.loaded_by, p.moves).order_by(p.id.desc())
+        return [
+            ProcessLoad(r.name, r.loaded_at, r.loaded_by, dict(r.moves or {}))
+            for r in self.conn.execute(query)
+        ]
+
     def former_stages(self) -> dict[str, str]:
         """Every stage an earlier process had and a later one left out -> the stage of today's
         process it stands for."""
@@ -101,7 +110,12 @@ class ProcessStore:
         return None if found is None else str(found)
 
     def load(
-        self, process: Process, source: str, now: datetime, moves: Mapping[str, str] | None = None
+        self,
+        process: Process,
+        source: str,
+        now: datetime,
+        moves: Mapping[str, str] | None = None,
+        actor: str | None = None,
     ) -> int:
         """Make `process` the active one; its stages and kinds are written for set-based SQL.
         `moves`: where each stage the process before it had and it leaves out went."""
@@ -114,6 +128,7 @@ class ProcessStore:
                     loaded_at=now,
                     digest=digest_of(source),
                     moves=dict(moves) if moves else None,
+                    loaded_by=actor,
                 )
                 .returning(t.processes.c.id)
             ).scalar_one()

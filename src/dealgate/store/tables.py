@@ -35,6 +35,7 @@ processes = Table(
     Column("digest", String(64), nullable=True),
     # Each stage of the process before that this one left out -> the stage it went to (0012).
     Column("moves", JSON, nullable=True),
+    Column("loaded_by", String(100), nullable=True),  # null for loads made before 0012
 )
 
 stages = Table(

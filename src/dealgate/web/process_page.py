@@ -18,6 +18,7 @@ from dealgate.services.setup import (
     active_source,
     check_process_text,
     load_process_text,
+    process_loads,
 )
 from dealgate.web.routes import (
     Csrf,
@@ -33,6 +34,7 @@ from dealgate.web.routes import (
 router = APIRouter(include_in_schema=False, dependencies=[Depends(storable_input)])
 
 MAX_SOURCE = 100_000  # characters: the shipped file is about 5,000
+LOADS_SHOWN = 20  # the newest; `dealgate process history` lists them all
 
 
 @router.get("/process")
@@ -128,6 +130,7 @@ def _page(
         "csrf": p.csrf,
         "process": process,
         "findings": audit_process(process),
+        "loads": process_loads(engine)[:LOADS_SHOWN],
         "notice": notice,
         "errors": errors,
         "errors_title": "Not loaded:",
