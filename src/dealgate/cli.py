@@ -801,7 +801,7 @@ def _run_import(
     keys = list(process.stage_keys)
     if suggest is not None:
         text = suggest_mapping(
-            data.stage_names, keys, data.owner_names, users_svc.user_names(engine)
+            data.stage_names, process, data.owner_names, users_svc.user_names(engine)
         )
         suggest.write_text(text, encoding="utf-8")
         typer.echo(

@@ -27,6 +27,7 @@ from dealgate.domain.access import UserRole
 from dealgate.domain.errors import DealgateError
 from dealgate.domain.interaction import InteractionKind
 from dealgate.io import readers
+from dealgate.processes import default_process
 from dealgate.services.deals import add_interaction, confirm_commitment
 from dealgate.services.exporting import export_tables
 from dealgate.services.importing import COMMIT_ROWS, ImportSummary, import_review, run_import
@@ -363,7 +364,9 @@ def test_a_file_without_its_columns_is_refused(tmp_path: Path) -> None:
 
 
 def test_suggested_mapping_names_every_stage(tmp_path: Path) -> None:
-    text = readers.suggest_mapping(readers.salesforce(DATA / "salesforce").stage_names, KEYS)
+    text = readers.suggest_mapping(
+        readers.salesforce(DATA / "salesforce").stage_names, default_process()
+    )
     assert '"Closed Won" = "won"' in text and '"Id. Decision Makers" = "design"' in text
     (tmp_path / "m.toml").write_text(text)
     assert len(readers.load_stage_mapping(tmp_path / "m.toml", KEYS)) == 11

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import re
 import shutil
 import tomllib
 import zipfile
@@ -21,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, TextIO, TypeVar
 
 from dealgate.domain.errors import DealgateError, ErrorDetail, invalid
+from dealgate.domain.process import Process, Stage
 from dealgate.io.parsing import (
     CellError,
     DateOrder,
@@ -39,6 +41,7 @@ from dealgate.io.records import (
     RowError,
     SourceData,
 )
+from dealgate.processes import default_process
 
 T = TypeVar("T")
 Row = dict[str, str]
@@ -871,29 +874,58 @@ _STAGE_HINTS = {
 _HINT_ORDER = ("won", "lost", "resolve", "design", "change", "propose", "decide", "discover")
 
 
-def suggest_stages(stage_names: Iterable[str], process_keys: list[str]) -> dict[str, str]:
-    """Each of their stage names on the closest of our stages (prospect when nothing fits),
+def suggest_stages(stage_names: Iterable[str], process: Process) -> dict[str, str]:
+    """Each of their stage names on the closest of our stages (the first when nothing fits),
     listed in the order of ours, so the list reads as their pipeline does; the names nothing
     fitted come last, for a person to check."""
-    guesses = {name: _closest_stage(name, process_keys) for name in stage_names}
+    keys = list(process.stage_keys)
+    guesses = {name: _closest_stage(name, process) for name in stage_names}
 
     def place(name: str) -> tuple[bool, int, str]:
         guess = guesses[name]
-        return guess is None, process_keys.index(guess) if guess else 0, name
+        return guess is None, keys.index(guess) if guess else 0, name
 
-    return {name: guesses[name] or "prospect" for name in sorted(guesses, key=place)}
+    first = process.stages[0].key if process.stages else keys[0]
+    return {name: guesses[name] or first for name in sorted(guesses, key=place)}
 
 
-def _closest_stage(name: str, process_keys: list[str]) -> str | None:
+def _closest_stage(name: str, process: Process) -> str | None:
+    """The hints name a stage of the shipped process; a team's own process gets it by one of
+    its stages' own names ("Qualified to buy" on `qualify`), else by the rung that stage
+    expects (a presentation booked is on `collaborate`: the team's stage expecting at most
+    that)."""
     lowered = name.lower()
-    return next(
-        (
-            key
-            for key in (*_HINT_ORDER, "prospect")
-            if key in process_keys and any(h in lowered for h in _STAGE_HINTS[key])
-        ),
+    hinted = next(
+        (key for key in (*_HINT_ORDER, "prospect") if any(h in lowered for h in _STAGE_HINTS[key])),
         None,
     )
+    if hinted is not None and process.has_stage(hinted):
+        return hinted
+    own = next((s.key for s in process.stages if _named_alike(lowered, s)), None)
+    if own is not None or hinted is None:
+        return own
+    return _on_the_same_rung(hinted, process)
+
+
+def _named_alike(lowered: str, stage: Stage) -> bool:
+    """Whether their stage name holds the stem of a stage the shipped process has not."""
+    if default_process().has_stage(stage.key):
+        return False  # the hints place those ("Value Proposition" is change, not propose)
+    words = [stage.key, *re.findall(r"[a-z]{4,}", stage.name.lower())]
+    return any(word[:5] in lowered for word in words if len(word) >= 4)
+
+
+def _on_the_same_rung(hinted: str, process: Process) -> str:
+    shipped = default_process()
+    if not shipped.has_stage(hinted):  # won or lost, which every process has
+        return hinted
+    wanted = shipped.expected_rung(shipped.stage(hinted))
+    fitting = [
+        s.key
+        for s in process.stages
+        if wanted and (r := process.expected_rung(s)) and r.level <= wanted.level
+    ]
+    return fitting[-1] if fitting else process.stages[0].key
 
 
 def suggest_owners(owner_names: Iterable[str], users: list[str]) -> dict[str, str]:
@@ -912,7 +944,7 @@ def suggest_owners(owner_names: Iterable[str], users: list[str]) -> dict[str, st
 
 def suggest_mapping(
     stage_names: Iterable[str],
-    process_keys: list[str],
+    process: Process,
     owner_names: Iterable[str] | None = None,
     users: list[str] | None = None,
 ) -> str:
@@ -920,10 +952,10 @@ def suggest_mapping(
     each deal owner on the user who is most likely them."""
     lines = [
         "# Stage mapping: their stage name = our stage key. Check every line before importing.",
-        "# Our stages: " + ", ".join(process_keys),
+        "# Our stages: " + ", ".join(process.stage_keys),
         "[stages]",
     ]
-    for name, guess in suggest_stages(stage_names, process_keys).items():
+    for name, guess in suggest_stages(stage_names, process).items():
         lines.append(f'"{_toml_escape(name)}" = "{guess}"')
     if owner_names:
         lines += [

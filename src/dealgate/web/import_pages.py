@@ -105,7 +105,8 @@ def upload(
             status=422,
             source=source,
         )
-    keys = list(svc.active_process(engine).stage_keys)
+    process = svc.active_process(engine)
+    keys = list(process.stage_keys)
     users = user_names(engine)
     return _page(
         request,
@@ -114,7 +115,7 @@ def upload(
         token=token,
         source=source,
         files=_csv_names(folder),
-        mapping=readers.suggest_stages(data.stage_names, keys),
+        mapping=readers.suggest_stages(data.stage_names, process),
         stage_keys=keys,
         owners=readers.suggest_owners(data.owner_names, users),
         users=users,
