@@ -156,14 +156,8 @@ def init(
         state = "loaded" if result.loaded else "already active"
         out = _console()
         out.print(f"Database ready; process [bold]{result.process.name}[/] {state}.")
-        for stage, to in change.moves.items():
-            count = change.moving.get(stage, 0)
-            done = (
-                f"{count} open deal{'s' if count != 1 else ''} moved to '{to}'"
-                if count
-                else f"no open deal stood in it; its past reads as '{to}'"
-            )
-            out.print(escape(f"Stage '{stage}' left out: {done}."))
+        for line in change.told():
+            out.print(escape(line))
 
 
 @app.command()

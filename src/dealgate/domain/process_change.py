@@ -29,6 +29,15 @@ class ProcessChange:
     def deals_moved(self) -> int:
         return sum(self.moving.values())
 
+    def told(self) -> list[str]:
+        """What the load did to each stage it left out, in the product's words."""
+        return [
+            f"Stage '{stage}' left out: {self.moving[stage]} open deal(s) moved to '{to}'."
+            if self.moving.get(stage)
+            else f"Stage '{stage}' left out; no open deal stood in it."
+            for stage, to in self.moves.items()
+        ]
+
 
 @dataclass(frozen=True)
 class ProcessLoad:

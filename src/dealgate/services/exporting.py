@@ -192,10 +192,7 @@ def _load_processes(uow: UnitOfWork, loads: list[dict[str, Any]], folder: Path) 
 def _require_known_stages(uow: UnitOfWork) -> None:
     """Every deal stands in a stage of the active process, else nothing is loaded."""
     process = uow.processes.active()
-    stages = select(t.deals.c.stage).distinct()
-    unknown = sorted(
-        s for s in uow.connection.execute(stages).scalars() if not process.has_stage(s)
-    )
+    unknown = sorted(s for s in uow.deals.per_stage() if not process.has_stage(s))
     if unknown:
         raise invalid(
             "unknown_stage",

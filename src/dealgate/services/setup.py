@@ -24,8 +24,8 @@ from dealgate.store.unit_of_work import UnitOfWork
 class InitResult:
     process: Process
     loaded: bool  # false when the same process was already active
+    change: ProcessChange
     warnings: list[str] = field(default_factory=list)
-    change: ProcessChange = field(default_factory=lambda: ProcessChange({}, {}))
 
 
 def init_database(
@@ -68,7 +68,7 @@ def check_process_text(
     refused as a load would be."""
     process = parse_process(source, "the process")
     with UnitOfWork(engine) as uow:  # never committed: rolled back when it ends
-        change = _plan(uow, process, source, moves)
+        change = _plan(uow, process, source, moves, uow.processes.active_digest())
         before = _flag_counts(uow, uow.processes.active(), now)
         _apply(uow, process, source, change, now, "check")
         return ProcessCheck(process, change, before, _flag_counts(uow, process, now))
@@ -83,6 +83,13 @@ def process_loads(engine: Engine) -> list[ProcessLoad]:
     """Every load of a process, newest first: who changed the process, when, and how."""
     with UnitOfWork(engine, write=False) as uow:
         return uow.processes.loads()
+
+
+def process_as_loaded(engine: Engine) -> tuple[Process, str, list[ProcessLoad]]:
+    """The active process, its file and every load, newest first, read together."""
+    with UnitOfWork(engine, write=False) as uow:
+        store = uow.processes
+        return store.active(), store.active_source(), store.loads()
 
 
 def active_source(engine: Engine) -> str:
@@ -105,22 +112,27 @@ def _activate(
         if not s.exit
     ]
     with UnitOfWork(engine) as uow:
-        change = _plan(uow, process, source, moves)
+        active = uow.processes.active_digest()
+        change = _plan(uow, process, source, moves, active)
         # The same process again loads nothing, unless deals stand where it has no stage.
-        loaded = uow.processes.active_digest() != digest_of(source) or bool(change.moving)
+        loaded = active != digest_of(source) or bool(change.moving)
         if loaded:
             _apply(uow, process, source, change, now, actor)
         # Deals stored before documents existed (or whose bulk writes were interrupted)
         # get theirs, so that their reads are one row too.
         fill_documents(uow.connection)
         uow.commit()
-    return InitResult(process, loaded, warnings, change)
+    return InitResult(process, loaded, change, warnings)
 
 
 def _plan(
-    uow: UnitOfWork, process: Process, source: str, moves: Mapping[str, str] | None
+    uow: UnitOfWork,
+    process: Process,
+    source: str,
+    moves: Mapping[str, str] | None,
+    active: str | None,
 ) -> ProcessChange:
-    active = uow.processes.active_digest()
+    """`active`: the digest of the active process's source."""
     old = uow.processes.by_digest(active) if active is not None else None
     standing = uow.deals.per_stage()
     asked = dict(moves or {})

@@ -99,9 +99,8 @@ class ProcessStore:
         """Every stage an earlier process had and a later one left out -> the stage of today's
         process it stands for."""
         former: dict[str, str] = {}
-        query = select(t.processes.c.moves).order_by(t.processes.c.id)
-        for (moves,) in self.conn.execute(query):
-            former = compose(former, moves or {})
+        for load in reversed(self.loads()):  # oldest first
+            former = compose(former, load.moves)
         return former
 
     def active_digest(self) -> str | None:

@@ -12,13 +12,12 @@ from fastapi.responses import HTMLResponse, Response
 from dealgate.domain.audit import audit_process
 from dealgate.domain.errors import DealgateError, ErrorDetail
 from dealgate.processes import parse_process
-from dealgate.services import deals as svc
 from dealgate.services.setup import (
     InitResult,
     active_source,
     check_process_text,
     load_process_text,
-    process_loads,
+    process_as_loaded,
 )
 from dealgate.web.routes import (
     Csrf,
@@ -102,14 +101,8 @@ def _said(result: InitResult) -> str:
     name = result.process.name
     if not result.loaded:
         return f"Process '{name}' is already the active one: nothing changed."
-    parts = [f"Process '{name}' loaded."]
-    for stage, to in result.change.moves.items():
-        count = result.change.moving.get(stage, 0)
-        if count:
-            parts.append(f"Stage '{stage}' left out: {count} open deal(s) moved to '{to}'.")
-        else:
-            parts.append(f"Stage '{stage}' left out; no open deal stood in it.")
-    return " ".join([*parts, *result.warnings])[:4000]
+    told = [f"Process '{name}' loaded.", *result.change.told(), *result.warnings]
+    return " ".join(told)[:4000]
 
 
 def _page(
@@ -124,13 +117,13 @@ def _page(
     moves: dict[str, str] | None = None,
     checked: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    process = svc.active_process(engine)
+    process, active_file, loads = process_as_loaded(engine)
     context: dict[str, Any] = {
         "user": p.user,
         "csrf": p.csrf,
         "process": process,
         "findings": audit_process(process),
-        "loads": process_loads(engine)[:LOADS_SHOWN],
+        "loads": loads[:LOADS_SHOWN],
         "notice": notice,
         "errors": errors,
         "errors_title": "Not loaded:",
@@ -143,7 +136,7 @@ def _page(
             if e.code == "stage_in_use" and e.field
         ] + (list(checked["change"].moving) if checked else [])
         context |= {
-            "source": active_source(engine) if source is None else source,
+            "source": active_file if source is None else source,
             "stranded": stranded,
             # The stages of the process sent, which parsed when some of its deals are stranded.
             "choices": [s.key for s in parse_process(source or "")] if stranded else [],
